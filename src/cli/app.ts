@@ -1,0 +1,139 @@
+/**
+ * The command tree. Parameters and help live here so `--help` never loads a command; each command's
+ * code is imported lazily when it runs, keeping start-up lean.
+ */
+import { buildApplication, buildCommand, buildRouteMap } from "@stricli/core";
+import { VERSION } from "../version.ts";
+import type { AppContext } from "./context.ts";
+import { appFlag, branchFlags, GLOBAL_NOTE, jsonFlag, stringFlag } from "./flags.ts";
+import { guard } from "./guard.ts";
+import { opsRoutes } from "./routes/ops.ts";
+import { portRoutes } from "./routes/port.ts";
+import { runRoutes } from "./routes/run.ts";
+
+const branchArg = {
+  kind: "tuple",
+  parameters: [{
+    brief: "Branch name (default: the current branch)",
+    parse: String,
+    placeholder: "BRANCH",
+    optional: true,
+  }],
+} as const;
+
+function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
+  return {
+    brief,
+    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
+      examples.map((e) => `  ${e}`).join("\n")
+    }\n\n${GLOBAL_NOTE}`,
+  };
+}
+
+const ip = buildCommand({
+  loader: async () => guard((await import("./commands/ip.ts")).default),
+  parameters: { flags: { ...branchFlags, ...appFlag } },
+  docs: docs(
+    "Print this branch's loopback IP, allocating one on first use",
+    [
+      "treehouse ip",
+      "mix phx.server --ip $(treehouse ip)",
+      "treehouse ip --branch=feature/login --project ~/src/app",
+    ],
+    "Only the IP is printed on stdout, so it fits in $(...), prompts and direnv.",
+  ),
+});
+
+const allocate = buildCommand({
+  loader: async () => guard((await import("./commands/allocate.ts")).default),
+  parameters: { flags: { ...branchFlags, ...appFlag, ...jsonFlag } },
+  docs: docs("Allocate (or look up) this branch and show its IP, hostname, URL and database", [
+    "treehouse allocate",
+    "treehouse allocate --json | jq -r .url",
+  ]),
+});
+
+const info = buildCommand({
+  loader: async () => guard((await import("./commands/info.ts")).default),
+  parameters: { flags: { ...branchFlags, ...jsonFlag }, positional: branchArg },
+  docs: docs(
+    "Show a branch's allocation without creating one",
+    ["treehouse info", "treehouse info feature/login --json"],
+    "Exits with code 3 when the branch has no allocation.",
+  ),
+});
+
+const list = buildCommand({
+  loader: async () => guard((await import("./commands/list.ts")).default),
+  parameters: {
+    flags: {
+      ...jsonFlag,
+      project: stringFlag("Only this project's allocations", "PATH"),
+      all: {
+        kind: "boolean",
+        brief: "Every project's allocations (default outside a repository)",
+        optional: true,
+      },
+    },
+  },
+  docs: docs(
+    "List allocations: this project's inside a repository, every project's outside or with --all",
+    ["treehouse list", "treehouse list --all", "treehouse list --json | jq '.[].ip'"],
+  ),
+});
+
+const release = buildCommand({
+  loader: async () => guard((await import("./commands/release.ts")).default),
+  parameters: { flags: { ...branchFlags, ...jsonFlag }, positional: branchArg },
+  docs: docs(
+    "Release a branch's allocation so its IP can be reused",
+    [
+      "treehouse release",
+      "treehouse release feature/old-experiment",
+      "treehouse release main --project ~/src/app",
+    ],
+    "Exits with code 3 when the branch has no allocation.",
+  ),
+});
+
+const env = buildCommand({
+  loader: async () => guard((await import("./commands/env.ts")).default),
+  parameters: {
+    flags: {
+      ...branchFlags,
+      ...appFlag,
+      format: {
+        kind: "enum",
+        values: ["shell", "fish", "dotenv", "json"],
+        brief: "Output format",
+        optional: true,
+        placeholder: "FORMAT",
+      },
+    },
+  },
+  docs: docs(
+    "Print the branch's TREEHOUSE_* variables (allocating if needed)",
+    [
+      'eval "$(treehouse env)"',
+      "treehouse env --format dotenv > .env.treehouse",
+      "treehouse env --format json",
+    ],
+    'Values are quoted safely whatever the branch name contains. In .envrc: eval "$(treehouse env)".',
+  ),
+});
+
+/** Builds the application. Each feature registers its commands in `./routes/<feature>.ts`. */
+export function buildApp() {
+  const root = buildRouteMap({
+    routes: { ip, allocate, info, list, release, env, ...runRoutes, ...portRoutes, ...opsRoutes },
+    docs: {
+      brief: "Per-branch loopback IPs, hostnames, ports and database names for side-by-side dev servers",
+    },
+  });
+  return buildApplication<AppContext>(root, {
+    name: "treehouse",
+    versionInfo: { currentVersion: VERSION },
+    scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
+    documentation: { caseStyle: "convert-camel-to-kebab" },
+  });
+}

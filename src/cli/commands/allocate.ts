@@ -1,0 +1,44 @@
+/** `treehouse allocate`: get-or-allocate this branch and show everything about it. */
+import { loadSettings } from "../../config/settings.ts";
+import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
+import { isProcessAlive } from "../../platform/process-info.ts";
+import type { AppContext } from "../context.ts";
+import { json, out, say } from "../output.ts";
+import { type AppFlags, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";
+import { renderInfo } from "./info.ts";
+
+/** Get-or-allocate for the command's branch; shared by `ip`, `env` and `allocate`. */
+export function allocateFor(
+  ctx: AppContext,
+  flags: BranchFlags & AppFlags & { name?: string },
+): AllocateResult {
+  const settings = loadSettings(ctx.env);
+  const target = resolveTarget(ctx, flags);
+  const registry = openRegistry(ctx);
+  try {
+    const result = getOrAllocate(registry, {
+      ...target,
+      pool: settings.pool,
+      now: Date.now(),
+      reclaimAfterMs: settings.reclaimAfterMs,
+      isAlive: isProcessAlive,
+      name: flags.name,
+    });
+    if (result.reclaimed) {
+      say(
+        ctx,
+        `treehouse: reclaimed ${result.reclaimed.ip} from ${result.reclaimed.branch} (${result.reclaimed.project_path}), unused for a long time`,
+      );
+    }
+    return result;
+  } finally {
+    registry.close();
+  }
+}
+
+export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
+  const { allocation, created } = allocateFor(this, flags);
+  const view = viewOf(allocation, loadSettings(this.env).defaultPort);
+  if (flags.json) out(this, json({ ...view, created }));
+  else out(this, renderInfo(view));
+}

@@ -1,0 +1,47 @@
+/** `treehouse env`: the branch's variables for `eval "$(treehouse env)"`, direnv or scripts. */
+import { loadSettings } from "../../config/settings.ts";
+import { UsageError } from "../../errors.ts";
+import type { AppContext } from "../context.ts";
+import { dotenvQuote, fishQuote, json, out, shellQuote } from "../output.ts";
+import { type AllocationView, type AppFlags, type BranchFlags, viewOf } from "../target.ts";
+import { allocateFor } from "./allocate.ts";
+
+/** Output formats of `env`. */
+export const ENV_FORMATS = ["shell", "fish", "dotenv", "json"] as const;
+
+/** The variables treehouse exports for a branch. */
+export function envVars(v: AllocationView): Record<string, string> {
+  return {
+    TREEHOUSE_IP: v.ip,
+    TREEHOUSE_HOST: v.host,
+    TREEHOUSE_URL: v.url,
+    TREEHOUSE_BRANCH: v.branch,
+    TREEHOUSE_DB_NAME: v.db_name,
+  };
+}
+
+/** Renders variables in one of {@link ENV_FORMATS}. */
+export function renderEnv(vars: Record<string, string>, format: string): string {
+  const entries = Object.entries(vars);
+  switch (format) {
+    case "shell":
+      return entries.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join("");
+    case "fish":
+      return entries.map(([k, v]) => `set -gx ${k} ${fishQuote(v)}\n`).join("");
+    case "dotenv":
+      return entries.map(([k, v]) => `${k}=${dotenvQuote(v)}\n`).join("");
+    case "json":
+      return json(vars);
+    default:
+      throw new UsageError(`Unknown format "${format}"`, { hint: `Use one of: ${ENV_FORMATS.join(", ")}` });
+  }
+}
+
+export default function env(
+  this: AppContext,
+  flags: BranchFlags & AppFlags & { format?: (typeof ENV_FORMATS)[number] },
+): void {
+  const { allocation } = allocateFor(this, flags);
+  const view = viewOf(allocation, loadSettings(this.env).defaultPort);
+  out(this, renderEnv(envVars(view), flags.format ?? "shell"));
+}

@@ -1,0 +1,45 @@
+/** `treehouse info`: show a branch's allocation without creating one. */
+import { loadSettings } from "../../config/settings.ts";
+import { NotFoundError } from "../../errors.ts";
+import { findAllocation } from "../../registry/allocations.ts";
+import type { AppContext } from "../context.ts";
+import { formatTime, json, out } from "../output.ts";
+import { type AllocationView, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";
+
+/** The human block shown by `info` and `allocate`. */
+export function renderInfo(v: AllocationView): string {
+  const rows: [string, string][] = [
+    ["Branch", v.branch],
+    ["Project", v.project_path],
+    ["IP", v.ip],
+    ["Hostname", v.host],
+    ["URL", v.url],
+    ["Database", v.db_name],
+    ["Port", v.port === null ? "-" : String(v.port)],
+    ["Status", v.running ? `RUNNING (pid ${v.pid})` : "STOPPED"],
+    ["Allocated", formatTime(v.allocated_at)],
+    ["Last seen", formatTime(v.last_seen_at)],
+  ];
+  return rows.map(([k, val]) => `${`${k}:`.padEnd(11)}${val}`).join("\n") + "\n";
+}
+
+export default function info(
+  this: AppContext,
+  flags: BranchFlags & { json?: boolean },
+  branchArg?: string,
+): void {
+  const target = resolveTarget(this, flags, branchArg);
+  const registry = openRegistry(this);
+  try {
+    const allocation = findAllocation(registry, target.project_path, target.branch);
+    if (!allocation) {
+      throw new NotFoundError(`No allocation for branch "${target.branch}" in ${target.project_path}`, {
+        hint: "Create one with `treehouse ip` or `treehouse run -- <command>`",
+      });
+    }
+    const view = viewOf(allocation, loadSettings(this.env).defaultPort);
+    out(this, flags.json ? json(view) : renderInfo(view));
+  } finally {
+    registry.close();
+  }
+}

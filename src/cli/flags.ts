@@ -1,0 +1,35 @@
+/** Flag definitions shared by several commands (stricli parameter objects). */
+
+/** A plain string flag. */
+export function stringFlag(brief: string, placeholder: string) {
+  return { kind: "parsed", parse: String, brief, placeholder, optional: true } as const;
+}
+
+/** A boolean switch, off by default. */
+export function switchFlag(brief: string) {
+  return { kind: "boolean", brief, optional: true } as const;
+}
+
+/** `--branch`, `--project`, `--app`: which allocation a command acts on. */
+export const branchFlags = {
+  branch: stringFlag(
+    "Branch name (default: the current git branch); use --branch=NAME for names starting with -",
+    "NAME",
+  ),
+  project: stringFlag("Project directory (default: the repository of the current directory)", "PATH"),
+} as const;
+
+/** `--app`: the application name used in database names. */
+export const appFlag = {
+  app: stringFlag(
+    "Application name for the database name (default: project directory name, or TREEHOUSE_APP)",
+    "NAME",
+  ),
+} as const;
+
+/** `--json`: machine-readable output. */
+export const jsonFlag = { json: switchFlag("Print JSON for scripts") } as const;
+
+/** Documentation footer every command ends with: the global flags. */
+export const GLOBAL_NOTE =
+  "Global flags (before --): --db PATH (registry file; also TREEHOUSE_DB), --verbose (show error causes).";

@@ -1,0 +1,65 @@
+/** Output helpers: tables, colour, safe quoting for shells and dotenv files, JSON. */
+import type { AppContext } from "./context.ts";
+
+/** Writes data to stdout. */
+export function out(ctx: AppContext, text: string): void {
+  ctx.process.stdout.write(text);
+}
+
+/** Writes a message to stderr. */
+export function say(ctx: AppContext, text: string): void {
+  ctx.process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Writes a warning line to stderr (yellow on a TTY). */
+export function warn(ctx: AppContext, text: string): void {
+  say(ctx, paint(ctx.color, "33", `warning: ${text}`));
+}
+
+/** Wraps text in an ANSI colour when enabled. */
+export function paint(enabled: boolean, code: string, text: string): string {
+  return enabled ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** Pretty JSON with a final newline. */
+export function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Formats rows as aligned columns; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** Quotes a value for POSIX shells: single quotes, with `'` written as `'\''`. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Quotes a value for fish: single quotes, escaping `\` and `'`. */
+export function fishQuote(value: string): string {
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * Quotes a value for dotenv files: double quotes with `\`, `"`, `$` and newlines escaped, so
+ * dotenv readers and direnv's `dotenv` never expand anything.
+ */
+export function dotenvQuote(value: string): string {
+  return `"${
+    value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("$", "\\$").replaceAll("`", "\\`")
+      .replaceAll("\n", "\\n")
+  }"`;
+}
+
+/** Formats epoch milliseconds as local `YYYY-MM-DD HH:MM`. */
+export function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }`;
+}

@@ -1,0 +1,85 @@
+/** Works out which (project, branch) a command acts on, and opens the registry. */
+import { NotARepositoryError, UsageError } from "../errors.ts";
+import { detectRepo, resolve } from "../git/repo.ts";
+import { expandHome, registryPath } from "../registry/path.ts";
+import { Registry } from "../registry/registry.ts";
+import type { Allocation } from "../registry/allocations.ts";
+import { isProcessAlive } from "../platform/process-info.ts";
+import type { AppContext } from "./context.ts";
+
+/** Flags shared by every command that acts on a branch. */
+export interface BranchFlags {
+  readonly branch?: string;
+  readonly project?: string;
+}
+
+/** `--app` on commands that allocate (it only shapes a new allocation's database name). */
+export interface AppFlags {
+  readonly app?: string;
+}
+
+/** The key of an allocation plus the application name used for the database name. */
+export interface Target {
+  project_path: string;
+  branch: string;
+  app: string;
+}
+
+/** Resolves `--project`, `--branch` and `--app` against the current directory's repository. */
+export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, branchArg?: string): Target {
+  const dir = flags.project ? resolve(ctx.cwd, expandHome(flags.project, ctx.env)) : ctx.cwd;
+  if (flags.project) {
+    try {
+      if (!Deno.statSync(dir).isDirectory) throw new Error("not a directory");
+    } catch {
+      throw new UsageError(`Project directory ${dir} does not exist`, {
+        hint: "Pass --project with an existing directory (the repository's root or any directory inside it)",
+      });
+    }
+  }
+  const wanted = branchArg ?? flags.branch;
+  if (wanted !== undefined && wanted.trim() === "") {
+    throw new UsageError("Branch name is empty", { hint: "Pass --branch NAME with a non-empty name" });
+  }
+  const repo = detectRepo(dir);
+  const branch = wanted ?? repo?.branch;
+  if (branch === undefined) {
+    throw new NotARepositoryError(`Not a git repository: ${dir}`, {
+      hint: "Run inside a git checkout, or name the branch with --branch NAME (and --project PATH)",
+    });
+  }
+  let project_path = repo?.project_path;
+  if (project_path === undefined) {
+    try {
+      project_path = Deno.realPathSync(dir);
+    } catch {
+      project_path = dir;
+    }
+  }
+  const app = flags.app ?? ctx.env("TREEHOUSE_APP") ?? project_path.split("/").filter(Boolean).pop() ?? "app";
+  return { project_path, branch, app };
+}
+
+/** Opens the registry chosen by `--db`, `TREEHOUSE_DB` or the XDG default. */
+export function openRegistry(ctx: AppContext): Registry {
+  return Registry.open(registryPath(ctx.dbFlag, ctx.env));
+}
+
+/** An allocation as shown to users and scripts: the row plus its full host name, URL and state. */
+export interface AllocationView extends Allocation {
+  host: string;
+  url: string;
+  running: boolean;
+}
+
+/** Adds `host`, `url` and `running` to an allocation. */
+export function viewOf(allocation: Allocation, defaultPort: number): AllocationView {
+  const host = `${allocation.hostname}.local`;
+  const port = allocation.port ?? defaultPort;
+  return {
+    ...allocation,
+    host,
+    url: port === 80 ? `http://${host}` : `http://${host}:${port}`,
+    running: allocation.pid !== null && isProcessAlive(allocation.pid, allocation.pid_started_at),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Is a recorded process still the one we recorded? A pid alone is not enough: pids are reused after
+ * a reboot, so treehouse records the process start time too and compares both.
+ */
+
+/** Start times may differ by clock-tick rounding; within this many ms they are the same process. */
+const START_TOLERANCE_MS = 2000;
+
+let bootTimeMs: number | undefined;
+
+/** Start time of `pid` in epoch milliseconds, or `undefined` when no such process exists. */
+export function processStartTime(pid: number): number | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (Deno.build.os === "linux") return linuxStartTime(pid);
+  return psStartTime(pid);
+}
+
+/** True when `pid` runs and (if `startedAt` is known) started at that time. */
+export function isProcessAlive(pid: number, startedAt: number | null): boolean {
+  const start = processStartTime(pid);
+  if (start === undefined) return false;
+  if (startedAt === null) return true;
+  return Math.abs(start - startedAt) <= START_TOLERANCE_MS;
+}
+
+function linuxStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  // The command name may contain spaces and parentheses: fields start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return undefined; // zombie or dead
+  const ticks = Number(fields[19]);
+  if (!Number.isFinite(ticks)) return undefined;
+  return linuxBootTime() + Math.round((ticks * 1000) / 100);
+}
+
+function linuxBootTime(): number {
+  if (bootTimeMs !== undefined) return bootTimeMs;
+  try {
+    const match = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"));
+    bootTimeMs = match ? Number(match[1]) * 1000 : 0;
+  } catch {
+    bootTimeMs = 0;
+  }
+  return bootTimeMs;
+}
+
+function psStartTime(pid: number): number | undefined {
+  try {
+    const out = new Deno.Command("ps", {
+      args: ["-o", "lstart=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .outputSync();
+    if (!out.success) return undefined;
+    const text = new TextDecoder().decode(out.stdout).trim();
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? undefined : ms;
+  } catch {
+    return undefined;
+  }
+}

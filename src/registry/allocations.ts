@@ -1,0 +1,235 @@
+/**
+ * Allocations: one loopback IP, hostname and database name per (project, branch). The rules (pool,
+ * names, reclaim) live in `src/core`; this file runs them inside registry transactions.
+ */
+import { PoolExhaustedError, RegistryError } from "../errors.ts";
+import { chooseHostname } from "../core/hostname.ts";
+import { databaseName } from "../core/sanitize.ts";
+import { formatPool, intToIp, ipToInt, lowestFreeIp, type Pool, poolSize } from "../core/pool.ts";
+import { chooseReclaim } from "../core/policy.ts";
+import { formatAge } from "../core/duration.ts";
+import type { Registry } from "./registry.ts";
+
+/** One row of the `allocations` table; the field names are the public JSON names. */
+export interface Allocation {
+  id: number;
+  project_path: string;
+  branch: string;
+  ip: string;
+  hostname: string;
+  db_name: string;
+  port: number | null;
+  pid: number | null;
+  pid_started_at: number | null;
+  allocated_at: number;
+  last_seen_at: number;
+}
+
+/** Decides whether a recorded process is still the one that was recorded. */
+export type AliveCheck = (pid: number, startedAt: number | null) => boolean;
+
+/** What get-or-allocate needs. */
+export interface AllocateRequest {
+  project_path: string;
+  branch: string;
+  /** Application name for the database name (project directory name by default). */
+  app: string;
+  pool: Pool;
+  now: number;
+  reclaimAfterMs: number;
+  isAlive: AliveCheck;
+  /** Preferred hostname label (`run --name`); still made unique. */
+  name?: string;
+}
+
+/** The outcome of get-or-allocate. */
+export interface AllocateResult {
+  allocation: Allocation;
+  created: boolean;
+  /** The allocation that was taken over to make room, if any. */
+  reclaimed?: Allocation;
+}
+
+const COLUMNS =
+  "id, project_path, branch, ip, hostname, db_name, port, pid, pid_started_at, allocated_at, last_seen_at";
+
+/** Validates a row read back from disk, so a hand-edited registry fails clearly. */
+export function toAllocation(row: unknown, path: string): Allocation {
+  const r = row as Record<string, unknown>;
+  const int = (v: unknown) => typeof v === "number" || typeof v === "bigint";
+  const okNullableInt = (v: unknown) => v === null || int(v);
+  if (
+    !r || !int(r.id) || typeof r.project_path !== "string" || typeof r.branch !== "string" ||
+    typeof r.ip !== "string" || typeof r.hostname !== "string" || typeof r.db_name !== "string" ||
+    !okNullableInt(r.port) || !okNullableInt(r.pid) || !okNullableInt(r.pid_started_at) ||
+    !int(r.allocated_at) || !int(r.last_seen_at)
+  ) {
+    throw new RegistryError(`Registry ${path} holds an invalid allocation row`, {
+      hint: "Release it with `treehouse release` or move the registry away",
+    });
+  }
+  const n = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    id: Number(r.id),
+    project_path: r.project_path,
+    branch: r.branch,
+    ip: r.ip,
+    hostname: r.hostname,
+    db_name: r.db_name,
+    port: n(r.port),
+    pid: n(r.pid),
+    pid_started_at: n(r.pid_started_at),
+    allocated_at: Number(r.allocated_at),
+    last_seen_at: Number(r.last_seen_at),
+  };
+}
+
+/**
+ * Returns the allocation of (project, branch), refreshing `last_seen_at`, or allocates the lowest
+ * free IP of the pool. When the pool is full, reclaims the least recently seen allocation that is
+ * old enough and whose process is dead; otherwise throws {@link PoolExhaustedError}.
+ */
+export function getOrAllocate(registry: Registry, req: AllocateRequest): AllocateResult {
+  return registry.write(() => {
+    const db = registry.db;
+    const existing = db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
+      .get(req.project_path, req.branch);
+    if (existing) {
+      db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(req.now, Number(existing.id));
+      const allocation = toAllocation(existing, registry.path);
+      return { allocation: { ...allocation, last_seen_at: req.now }, created: false };
+    }
+    const rows = db.prepare(`SELECT ${COLUMNS} FROM allocations`).all()
+      .map((row) => toAllocation(row, registry.path));
+    let ip = lowestFreeIp(req.pool, rows.map((r) => r.ip));
+    let reclaimed: Allocation | undefined;
+    if (ip === undefined) {
+      const inPool = rows.filter((r) => {
+        const n = ipToInt(r.ip);
+        return n !== undefined && n >= req.pool.first && n <= req.pool.last;
+      });
+      const holders = inPool.map((r) => ({
+        ...r,
+        alive: r.pid !== null && req.isAlive(r.pid, r.pid_started_at),
+      }));
+      reclaimed = chooseReclaim(holders, req.now, req.reclaimAfterMs);
+      if (!reclaimed) throw exhausted(req, inPool);
+      db.prepare("DELETE FROM allocations WHERE id = ?").run(reclaimed.id);
+      ip = reclaimed.ip;
+    }
+    const taken = new Set(rows.filter((r) => r.id !== reclaimed?.id).map((r) => r.hostname));
+    const hostname = chooseHostname(req.branch, req.project_path, taken, req.name);
+    const db_name = databaseName(req.app, req.branch);
+    const result = db.prepare(
+      `INSERT INTO allocations (project_path, branch, ip, hostname, db_name, port, pid, pid_started_at,
+         allocated_at, last_seen_at) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)`,
+    ).run(req.project_path, req.branch, ip, hostname, db_name, req.now, req.now);
+    const allocation: Allocation = {
+      id: Number(result.lastInsertRowid),
+      project_path: req.project_path,
+      branch: req.branch,
+      ip,
+      hostname,
+      db_name,
+      port: null,
+      pid: null,
+      pid_started_at: null,
+      allocated_at: req.now,
+      last_seen_at: req.now,
+    };
+    return { allocation, created: true, reclaimed };
+  });
+}
+
+function exhausted(req: AllocateRequest, holders: Allocation[]): PoolExhaustedError {
+  const oldest = [...holders].sort((a, b) => a.last_seen_at - b.last_seen_at).slice(0, 5);
+  const list = oldest.map((h) => `${h.branch} (${h.ip}, seen ${formatAge(req.now - h.last_seen_at)} ago)`)
+    .join(", ");
+  const more = holders.length > oldest.length ? ` and ${holders.length - oldest.length} more` : "";
+  return new PoolExhaustedError(
+    `IP pool ${formatPool(req.pool)} is exhausted: all ${
+      poolSize(req.pool)
+    } addresses are held, oldest: ${list}${more}`,
+    {
+      hint:
+        `Free one with \`treehouse release BRANCH --project PATH\` or \`treehouse cleanup\`, or widen the pool ` +
+        `(TREEHOUSE_POOL=${intToIp(req.pool.first)}-${intToIp(Math.min(req.pool.last + 100, 0x7ffffffe))})`,
+    },
+  );
+}
+
+/** The allocation of (project, branch), or `undefined`. Does not refresh it. */
+export function findAllocation(
+  registry: Registry,
+  project_path: string,
+  branch: string,
+): Allocation | undefined {
+  return registry.read(() => {
+    const row = registry.db.prepare(
+      `SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`,
+    )
+      .get(project_path, branch);
+    return row ? toAllocation(row, registry.path) : undefined;
+  });
+}
+
+/** Every allocation, optionally of one project, ordered by IP. */
+export function listAllocations(registry: Registry, project_path?: string): Allocation[] {
+  return registry.read(() => {
+    const rows = project_path === undefined
+      ? registry.db.prepare(`SELECT ${COLUMNS} FROM allocations`).all()
+      : registry.db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ?`).all(project_path);
+    return rows.map((r) => toAllocation(r, registry.path))
+      .sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0));
+  });
+}
+
+/** Removes the allocation of (project, branch); returns it, or `undefined` when there was none. */
+export function releaseAllocation(
+  registry: Registry,
+  project_path: string,
+  branch: string,
+): Allocation | undefined {
+  return registry.write(() => {
+    const row = registry.db.prepare(
+      `SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`,
+    )
+      .get(project_path, branch);
+    if (!row) return undefined;
+    registry.db.prepare("DELETE FROM allocations WHERE id = ?").run(Number(row.id));
+    return toAllocation(row, registry.path);
+  });
+}
+
+/** Removes an allocation by id (used by cleanup); returns whether a row was deleted. */
+export function deleteAllocation(registry: Registry, id: number): boolean {
+  return registry.write(() =>
+    Number(registry.db.prepare("DELETE FROM allocations WHERE id = ?").run(id).changes) > 0
+  );
+}
+
+/** Records the running process and port of an allocation (`treehouse run`). */
+export function recordProcess(
+  registry: Registry,
+  id: number,
+  process: { pid: number | null; pid_started_at: number | null; port?: number | null; now: number },
+): void {
+  registry.write(() => {
+    if (process.port === undefined) {
+      registry.db.prepare("UPDATE allocations SET pid = ?, pid_started_at = ?, last_seen_at = ? WHERE id = ?")
+        .run(process.pid, process.pid_started_at, process.now, id);
+    } else {
+      registry.db.prepare(
+        "UPDATE allocations SET pid = ?, pid_started_at = ?, port = ?, last_seen_at = ? WHERE id = ?",
+      ).run(process.pid, process.pid_started_at, process.port, process.now, id);
+    }
+  });
+}
+
+/** Refreshes `last_seen_at` (heartbeat); returns false when the allocation no longer exists. */
+export function touchAllocation(registry: Registry, id: number, now: number): boolean {
+  return registry.write(() =>
+    Number(registry.db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(now, id).changes) >
+      0
+  );
+}

@@ -1,0 +1,27 @@
+/**
+ * Schema migrations, applied in order inside one `BEGIN IMMEDIATE` transaction so two first-time
+ * processes cannot race. `PRAGMA user_version` records how many have run.
+ */
+
+/** One migration: the SQL that takes the schema from version `index` to `index + 1`. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: allocations, one row per (project, branch).
+  `CREATE TABLE IF NOT EXISTS allocations (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     project_path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     ip TEXT NOT NULL UNIQUE,
+     hostname TEXT NOT NULL UNIQUE,
+     db_name TEXT NOT NULL,
+     port INTEGER,
+     pid INTEGER,
+     pid_started_at INTEGER,
+     allocated_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL,
+     UNIQUE (project_path, branch)
+   );
+   CREATE INDEX IF NOT EXISTS allocations_last_seen ON allocations (last_seen_at);`,
+];
+
+/** The schema version this build of treehouse writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

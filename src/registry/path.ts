@@ -1,0 +1,32 @@
+/** Where the registry lives: `--db`, then `TREEHOUSE_DB`, then `$XDG_DATA_HOME/treehouse/registry.db`. */
+import { UsageError } from "../errors.ts";
+
+/** Reads environment variables; a seam so tests and callers can pass their own. */
+export type Env = (name: string) => string | undefined;
+
+/** The default environment reader over `Deno.env`. */
+export const denoEnv: Env = (name) => Deno.env.get(name);
+
+/** Works out the registry path once, from the flag, the environment or XDG defaults. */
+export function registryPath(flag: string | undefined, env: Env = denoEnv): string {
+  const explicit = flag ?? env("TREEHOUSE_DB");
+  if (explicit !== undefined && explicit !== "") return expandHome(explicit, env);
+  const xdg = env("XDG_DATA_HOME");
+  if (xdg) return `${xdg.replace(/\/+$/, "")}/treehouse/registry.db`;
+  const home = env("HOME");
+  if (!home) {
+    throw new UsageError("Cannot find the registry: HOME is not set", {
+      hint: "Set TREEHOUSE_DB=/path/to/registry.db or pass --db PATH",
+    });
+  }
+  return `${home}/.local/share/treehouse/registry.db`;
+}
+
+/** Expands a leading `~` using HOME. */
+export function expandHome(path: string, env: Env = denoEnv): string {
+  if (path === "~" || path.startsWith("~/")) {
+    const home = env("HOME");
+    if (home) return home + path.slice(1);
+  }
+  return path;
+}

@@ -1,0 +1,264 @@
+/**
+ * The SQLite registry: one file shared by every treehouse process of the user. Opening validates the
+ * file before anything is written; every write is one short `BEGIN IMMEDIATE` transaction.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { RegistryError } from "../errors.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
+
+/** How long SQLite waits for another writer before reporting busy. */
+export const BUSY_TIMEOUT_MS = 5000;
+/** How many times a busy transaction is retried before giving up. */
+const BUSY_RETRIES = 20;
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+/** Options for {@link Registry.open}. */
+export interface OpenOptions {
+  /** Create the file (and its directory) when missing. Default true. */
+  create?: boolean;
+}
+
+/** An open registry. Close it when done; it is also closed when the process exits. */
+export class Registry {
+  readonly path: string;
+  readonly db: DatabaseSync;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /**
+   * Opens (and on first use creates) the registry at `path`. A file that is not SQLite, corrupt,
+   * from a newer treehouse or not writable raises a {@link RegistryError} and is left untouched.
+   */
+  static open(path: string, options: OpenOptions = {}): Registry {
+    const create = options.create ?? true;
+    const exists = checkExistingFile(path);
+    if (!exists) {
+      if (!create) {
+        throw new RegistryError(`No registry at ${path}`, {
+          hint: "Run any allocating command (treehouse ip) or `treehouse init` to create it",
+        });
+      }
+      createFile(path);
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      throw registryError(error, path);
+    }
+    const registry = new Registry(path, db);
+    try {
+      registry.prepare();
+    } catch (error) {
+      try {
+        db.close();
+      } catch { /* already failing */ }
+      throw error instanceof RegistryError ? error : registryError(error, path);
+    }
+    return registry;
+  }
+
+  /** Closes the database handle. Safe to call twice. */
+  close(): void {
+    try {
+      if (this.db.isOpen) this.db.close();
+    } catch { /* nothing left to do */ }
+  }
+
+  /**
+   * Runs `fn` inside one `BEGIN IMMEDIATE` transaction, retrying when another process holds the
+   * write lock longer than the busy timeout. `fn` must not do slow I/O.
+   */
+  write<T>(fn: () => T): T {
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        if (isBusy(error) && attempt < BUSY_RETRIES) continue;
+        throw registryError(error, this.path);
+      }
+      try {
+        const result = fn();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* the transaction may already be gone */ }
+        if (isBusy(error) && attempt < BUSY_RETRIES) continue;
+        if (isSqliteError(error)) throw registryError(error, this.path);
+        throw error;
+      }
+    }
+  }
+
+  /** Runs a read query, mapping SQLite failures to {@link RegistryError}. */
+  read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (isSqliteError(error)) throw registryError(error, this.path);
+      throw error;
+    }
+  }
+
+  private prepare(): void {
+    const version = this.userVersion();
+    if (version > SCHEMA_VERSION) {
+      throw new RegistryError(
+        `Registry ${this.path} was written by a newer treehouse (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+        { hint: "Upgrade treehouse, or point TREEHOUSE_DB at another file" },
+      );
+    }
+    const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
+    if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    if (version < SCHEMA_VERSION) this.migrate();
+  }
+
+  private userVersion(): number {
+    const row = this.db.prepare("PRAGMA user_version").get() as { user_version?: number } | undefined;
+    return Number(row?.user_version ?? 0);
+  }
+
+  private migrate(): void {
+    this.write(() => {
+      const current = this.userVersion();
+      if (current > SCHEMA_VERSION) throw new RegistryError(`Registry ${this.path} was upgraded meanwhile`);
+      for (let v = current; v < SCHEMA_VERSION; v++) {
+        const sql = MIGRATIONS[v];
+        if (sql) this.db.exec(sql);
+      }
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+}
+
+/** Returns whether the file exists; throws when it exists but is not a SQLite database. */
+function checkExistingFile(path: string): boolean {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new RegistryError(`Cannot read the registry ${path}: permission denied`, {
+        hint: `Fix its owner or mode (chmod 600 ${path}), or set TREEHOUSE_DB to another file`,
+        cause: error,
+      });
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new RegistryError(`Registry path ${path} is a directory`, {
+        hint: "Point TREEHOUSE_DB or --db at a file, e.g. <dir>/registry.db",
+      });
+    }
+    throw registryError(error, path);
+  }
+  try {
+    const header = new Uint8Array(16);
+    const n = file.readSync(header) ?? 0;
+    if (n === 0) return true; // empty file: SQLite treats it as a new database
+    if (n < 16 || new TextDecoder().decode(header) !== SQLITE_MAGIC) {
+      throw new RegistryError(`${path} is not a treehouse registry (not a SQLite database)`, {
+        hint: "Move the file away or set TREEHOUSE_DB to another path; treehouse did not change it",
+      });
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new RegistryError(`Registry path ${path} is a directory`, {
+        hint: "Point TREEHOUSE_DB or --db at a file, e.g. <dir>/registry.db",
+      });
+    }
+    throw error;
+  } finally {
+    file.close();
+  }
+}
+
+/** Creates the registry's directory (0700) and an empty file (0600). */
+function createFile(path: string): void {
+  const slash = path.lastIndexOf("/");
+  const dir = slash > 0 ? path.slice(0, slash) : ".";
+  try {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      throw new RegistryError(`Cannot create the registry directory ${dir}: ${describe(error)}`, {
+        hint: "Create it yourself or set TREEHOUSE_DB to a writable path",
+        cause: error,
+      });
+    }
+  }
+  try {
+    Deno.openSync(path, { createNew: true, write: true, mode: 0o600 }).close();
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return; // another process created it first
+    throw new RegistryError(`Cannot create the registry ${path}: ${describe(error)}`, {
+      hint: "Check the directory's permissions or set TREEHOUSE_DB to a writable path",
+      cause: error,
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown; errstr?: unknown }).code;
+  const errstr = (error as { errstr?: unknown }).errstr;
+  return `${error.message} ${typeof code === "string" ? code : ""} ${
+    typeof errstr === "string" ? errstr : ""
+  }`;
+}
+
+/** True when SQLite reported a lock held by someone else (the code is sometimes empty: match the text). */
+export function isBusy(error: unknown): boolean {
+  return /SQLITE_BUSY|database is locked|database is busy|SQLITE_LOCKED/i.test(errorText(error));
+}
+
+function isSqliteError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === "ERR_SQLITE_ERROR" ||
+    /sqlite|database|disk image|readonly|no such table/i.test(errorText(error));
+}
+
+/** Maps a SQLite failure to a one-line {@link RegistryError} naming the path and what to do. */
+export function registryError(error: unknown, path: string): RegistryError {
+  if (error instanceof RegistryError) return error;
+  const text = errorText(error);
+  const untouched = "treehouse did not change it";
+  if (/readonly|read-only|attempt to write/i.test(text)) {
+    return new RegistryError(`Registry ${path} cannot be written (read-only)`, {
+      hint: `Make it writable (chmod u+w ${path} and its directory) or set TREEHOUSE_DB to another file`,
+      cause: error,
+    });
+  }
+  if (/malformed|corrupt|not a database|file is encrypted/i.test(text)) {
+    return new RegistryError(`Registry ${path} is corrupt`, {
+      hint: `Move it away (mv ${path} ${path}.bak) and run again to start a fresh one; ${untouched}`,
+      cause: error,
+    });
+  }
+  if (isBusy(error)) {
+    return new RegistryError(`Registry ${path} stayed locked by another process`, {
+      hint: "Try again; if it persists, look for a hung treehouse process (ps aux | grep treehouse)",
+      cause: error,
+    });
+  }
+  if (/unable to open|cannot open|disk I\/O/i.test(text)) {
+    return new RegistryError(`Cannot open the registry ${path}`, {
+      hint: "Check that its directory exists and is writable, or set TREEHOUSE_DB to another file",
+      cause: error,
+    });
+  }
+  return new RegistryError(`Registry ${path} failed: ${error instanceof Error ? error.message : text}`, {
+    cause: error,
+  });
+}
