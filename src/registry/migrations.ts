@@ -21,6 +21,27 @@ export const MIGRATIONS: readonly string[] = [
      UNIQUE (project_path, branch)
    );
    CREATE INDEX IF NOT EXISTS allocations_last_seen ON allocations (last_seen_at);`,
+  // 2: port reservations, one row per (path, tag; '' = untagged), and excluded port ranges.
+  `CREATE TABLE IF NOT EXISTS reservations (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     path TEXT NOT NULL,
+     tag TEXT NOT NULL DEFAULT '',
+     port INTEGER NOT NULL UNIQUE,
+     project TEXT,
+     task TEXT,
+     created_at INTEGER NOT NULL,
+     last_used_at INTEGER NOT NULL,
+     expires_at INTEGER,
+     UNIQUE (path, tag)
+   );
+   CREATE INDEX IF NOT EXISTS reservations_last_used ON reservations (last_used_at);
+   CREATE INDEX IF NOT EXISTS reservations_project ON reservations (project);
+   CREATE TABLE IF NOT EXISTS port_exclusions (
+     first INTEGER NOT NULL,
+     last INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (first, last)
+   );`,
 ];
 
 /** The schema version this build of treehouse writes. */
