@@ -116,6 +116,7 @@ export class Registry {
     const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
     if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = NORMAL");
+    this.db.prepare("SELECT count(*) FROM sqlite_master").get(); // reads the schema: catches a trashed header page
     if (version < SCHEMA_VERSION) this.migrate();
   }
 
