@@ -113,3 +113,8 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Cli
 export function bytes(path: string): Promise<Uint8Array> {
   return Deno.readFile(path);
 }
+
+/** Prints a visible reason why (part of) a test was skipped. */
+export function skipped(reason: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`  skipped: ${reason}\n`));
+}

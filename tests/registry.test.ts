@@ -12,7 +12,7 @@ import {
 import { parsePool } from "../src/core/pool.ts";
 import { PoolExhaustedError, RegistryError } from "../src/errors.ts";
 import { SCHEMA_VERSION } from "../src/registry/migrations.ts";
-import { bytes, cli, tempDir } from "./helpers.ts";
+import { bytes, cli, skipped, tempDir } from "./helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -214,7 +214,7 @@ Deno.test("a read-only registry is rejected with a clear error and left untouche
     registry.close();
     immutable = await makeReadOnly(path, `${tmp.path}/ro`);
     if (!immutable) {
-      console.log("skipped: cannot make a file read-only for root here (chattr +i unsupported)");
+      skipped("cannot make a file read-only for root here (chattr +i unsupported)");
       return;
     }
     const before = await bytes(path);
