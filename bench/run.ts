@@ -1,0 +1,49 @@
+/**
+ * `deno task bench`: every benchmark as a ratio against a floor measured in the same run.
+ * `--write` puts the table into README.md between the bench markers.
+ */
+import type { BenchResult } from "./lib.ts";
+import { benchConcurrent, benchIp } from "./foundation.ts";
+
+const results: BenchResult[] = [];
+const only = Deno.args.find((a) => !a.startsWith("--"));
+const suites: [string, () => Promise<BenchResult[]>][] = [
+  ["ip", async () => [await benchIp()]],
+  ["concurrent", async () => [await benchConcurrent()]],
+];
+
+for (const [name, suite] of suites) {
+  if (only && only !== name) continue;
+  for (const result of await suite()) {
+    results.push(result);
+    Deno.stdout.writeSync(
+      new TextEncoder().encode(
+        `${result.ratio.toFixed(2)}×  (goal ${result.goal})  ${result.name}: ${result.detail}\n`,
+      ),
+    );
+  }
+}
+
+const cpu = Deno.build.os === "linux"
+  ? (/model name\s*:\s*(.+)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1] ?? "")
+  : Deno.build.os;
+const table = [
+  `Measured by \`deno task bench\` on ${
+    new Date().toISOString().slice(0, 10)
+  }, ${navigator.hardwareConcurrency} cores ` +
+  `(${cpu.trim()}), Deno ${Deno.version.deno}. Each ratio compares with a floor measured in the same run.`,
+  "",
+  "| benchmark | ratio | goal | times |",
+  "| --- | --- | --- | --- |",
+  ...results.map((r) => `| ${r.name} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${r.detail} |`),
+].join("\n");
+
+if (Deno.args.includes("--write") && !only) {
+  const path = new URL("../README.md", import.meta.url);
+  const readme = await Deno.readTextFile(path);
+  const updated = readme.replace(
+    /<!-- bench:begin -->[\s\S]*<!-- bench:end -->/,
+    `<!-- bench:begin -->\n${table}\n<!-- bench:end -->`,
+  );
+  await Deno.writeTextFile(path, updated);
+}
