@@ -1,6 +1,7 @@
 /** `treehouse allocate`: get-or-allocate this branch and show everything about it. */
 import { loadSettings } from "../../config/settings.ts";
 import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
+import { labelForBranch } from "../../core/sanitize.ts";
 import { isProcessAlive } from "../../platform/process-info.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
@@ -28,6 +29,13 @@ export function allocateFor(
       say(
         ctx,
         `treehouse: reclaimed ${result.reclaimed.ip} from ${result.reclaimed.branch} (${result.reclaimed.project_path}), unused for a long time`,
+      );
+    }
+    const wanted = labelForBranch(flags.name ?? target.branch);
+    if (result.created && result.allocation.hostname !== wanted) {
+      say(
+        ctx,
+        `treehouse: ${wanted}.local is taken by another project, so this branch is ${result.allocation.hostname}.local`,
       );
     }
     return result;
