@@ -1,0 +1,67 @@
+/** `treehouse hosts sync|clean|print`: the /etc/hosts fallback for machines without mDNS. */
+import type { AppContext } from "../context.ts";
+import { out, say } from "../output.ts";
+import { openRegistry } from "../target.ts";
+import { expandHome, registryPath } from "../../registry/path.ts";
+import { listAllocations } from "../../registry/allocations.ts";
+import { buildBlock } from "../../ops/hosts-block.ts";
+import { DEFAULT_HOSTS_FILE } from "../../ops/hosts-file.ts";
+import { cleanHosts, hostsEntries, syncHosts } from "../../ops/hosts-sync.ts";
+import { sudoCommand } from "../../ops/self.ts";
+
+interface HostsFlags {
+  file?: string;
+  dryRun?: boolean;
+}
+
+/** The hosts file: `--file`, then `TREEHOUSE_HOSTS_FILE`, then /etc/hosts. */
+export function hostsFilePath(ctx: AppContext, flag: string | undefined): string {
+  const path = expandHome(flag ?? ctx.env("TREEHOUSE_HOSTS_FILE") ?? DEFAULT_HOSTS_FILE, ctx.env);
+  return path.startsWith("/") ? path : `${ctx.cwd}/${path}`;
+}
+
+function entries(ctx: AppContext) {
+  const registry = openRegistry(ctx);
+  try {
+    return hostsEntries(listAllocations(registry));
+  } finally {
+    registry.close();
+  }
+}
+
+function retry(ctx: AppContext, action: string, file: string, flag: string | undefined): string {
+  const args = ["hosts", action, ...(flag ? ["--file", file] : [])];
+  return sudoCommand(registryPath(ctx.dbFlag, ctx.env), args);
+}
+
+/** `hosts sync`: exactly the current allocations in the block. */
+export function sync(this: AppContext, flags: HostsFlags): void {
+  const file = hostsFilePath(this, flags.file);
+  const change = syncHosts(file, entries(this), {
+    dryRun: flags.dryRun,
+    sudoCommand: retry(this, "sync", file, flags.file),
+  });
+  if (!change.changed) say(this, `${file} is already in sync (${change.entries} entries)`);
+  else if (flags.dryRun) {
+    say(this, `Would write ${change.entries} entries to ${file} (dry run: nothing changed):`);
+    out(this, `${buildBlock(entries(this))}\n`);
+  } else say(this, `Updated ${file}: ${change.entries} entries (previous file: ${file}.treehouse.bak)`);
+}
+
+/** `hosts clean`: the block removed, the file as it was. */
+export function clean(this: AppContext, flags: HostsFlags): void {
+  const file = hostsFilePath(this, flags.file);
+  const change = cleanHosts(file, {
+    dryRun: flags.dryRun,
+    sudoCommand: retry(this, "clean", file, flags.file),
+  });
+  if (!change.changed) say(this, `${file} has no treehouse block`);
+  else if (flags.dryRun) {
+    say(this, `Would remove the treehouse block from ${file} (dry run: nothing changed)`);
+  } else say(this, `Removed the treehouse block from ${file} (previous file: ${file}.treehouse.bak)`);
+}
+
+/** `hosts print`: the block sync would write. */
+export function print(this: AppContext): void {
+  out(this, `${buildBlock(entries(this))}\n`);
+}
