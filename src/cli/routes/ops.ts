@@ -1,2 +1,161 @@
-/** Operations commands (issue 7: cleanup, doctor, setup, hosts, completions), registered in `src/cli/app.ts`. */
-export const opsRoutes = {};
+/**
+ * Operations commands (issue 7): cleanup, doctor, setup, hosts, completions. Parameters and help
+ * only; each command's code is loaded when it runs.
+ */
+import { buildCommand, buildRouteMap } from "@stricli/core";
+import { GLOBAL_NOTE, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { guard } from "../guard.ts";
+
+function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
+  return {
+    brief,
+    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
+      examples.map((e) => `  ${e}`).join("\n")
+    }\n\n${GLOBAL_NOTE}`,
+  };
+}
+
+const dryRunFlag = { dryRun: switchFlag("Show what would change and change nothing") } as const;
+
+const cleanup = buildCommand({
+  loader: async () => guard((await import("../commands/cleanup.ts")).default),
+  parameters: {
+    flags: {
+      ...dryRunFlag,
+      ...jsonFlag,
+      olderThan: stringFlag("Only what was last seen at least this long ago (30m, 12h, 7d)", "DURATION"),
+      allProjects: switchFlag("Every project's allocations (default inside a repository: this project's)"),
+    },
+  },
+  docs: docs(
+    "Remove allocations and port reservations whose branch, worktree, repository or process is gone",
+    [
+      "treehouse cleanup --dry-run",
+      "treehouse cleanup --all-projects",
+      "treehouse cleanup --older-than 7d --json",
+    ],
+    "Removed: allocations whose branch no longer exists, whose linked worktree or repository directory was " +
+      "deleted, or whose process is dead with a heartbeat older than TREEHOUSE_STALE_AFTER (30m); port " +
+      "reservations whose directory is gone or whose ttl ran out. Each is named with the reason. Running " +
+      "servers are never touched.",
+  ),
+});
+
+const doctor = buildCommand({
+  loader: async () => guard((await import("../commands/doctor.ts")).default),
+  parameters: {
+    flags: {
+      ...jsonFlag,
+      fix: switchFlag("Apply the fixes that need no root rights (others are printed)"),
+      hostsFile: stringFlag("Hosts file to check (default /etc/hosts, or TREEHOUSE_HOSTS_FILE)", "PATH"),
+    },
+  },
+  docs: docs(
+    "Check the registry, the IP pool, mDNS, the hosts block, announcers, the port-80 redirect and PATH",
+    [
+      "treehouse doctor",
+      "treehouse doctor --fix",
+      "treehouse doctor --json | jq '.checks[] | select(.ok == false)'",
+    ],
+    "Every failed check prints the command that fixes it. Exits with code 12 when something is broken.",
+  ),
+});
+
+const setup = buildCommand({
+  loader: async () => guard((await import("../commands/setup.ts")).default),
+  parameters: {
+    flags: {
+      port80: switchFlag("macOS: also redirect <ip>:80 to each branch's port with a pf anchor"),
+      uninstall: switchFlag("Remove everything setup added, and nothing else"),
+      yes: switchFlag("Do not ask before using sudo (for scripts)"),
+      ...dryRunFlag,
+      root: stringFlag("Write files under this directory instead of / (tests; also TREEHOUSE_ROOT)", "DIR"),
+    },
+  },
+  docs: docs(
+    "Prepare this machine: loopback aliases at boot on macOS, advice on Linux",
+    [
+      "treehouse setup",
+      "treehouse setup --port80 --yes",
+      "treehouse setup --uninstall",
+      "treehouse setup --dry-run",
+    ],
+    "On macOS a LaunchDaemon adds an lo0 alias for every pool IP at boot (aliases vanish on reboot); " +
+      "--port80 adds a pf anchor so URLs need no port. setup prints its plan and asks before using sudo. " +
+      "On Linux all of 127/8 is already local: setup explains how to get mDNS or use `treehouse hosts sync`.",
+  ),
+});
+
+const hostsFileFlag = {
+  file: stringFlag("Hosts file (default /etc/hosts, or TREEHOUSE_HOSTS_FILE)", "PATH"),
+} as const;
+
+const hostsSync = buildCommand({
+  loader: async () => guard((await import("../commands/hosts.ts")).sync),
+  parameters: { flags: { ...hostsFileFlag, ...dryRunFlag } },
+  docs: docs(
+    "Write one marked block of `<ip> <hostname>.local` lines for every allocation into the hosts file",
+    ["sudo treehouse hosts sync", "treehouse hosts sync --file /tmp/hosts --dry-run"],
+    "Every other line is kept. The write is atomic (temp file + rename, same mode and owner) and the " +
+      "previous file is kept as <file>.treehouse.bak. Without permission the exact sudo command is printed.",
+  ),
+});
+
+const hostsClean = buildCommand({
+  loader: async () => guard((await import("../commands/hosts.ts")).clean),
+  parameters: { flags: { ...hostsFileFlag, ...dryRunFlag } },
+  docs: docs(
+    "Remove the treehouse block from the hosts file, restoring it byte for byte",
+    ["sudo treehouse hosts clean", "treehouse hosts clean --file /tmp/hosts"],
+  ),
+});
+
+const hostsPrint = buildCommand({
+  loader: async () => guard((await import("../commands/hosts.ts")).print),
+  parameters: { flags: {} },
+  docs: docs("Print the block `hosts sync` would write", ["treehouse hosts print"]),
+});
+
+const hosts = buildRouteMap({
+  routes: { sync: hostsSync, clean: hostsClean, print: hostsPrint },
+  docs: { brief: "Keep allocations in /etc/hosts: for machines and browsers without mDNS" },
+});
+
+function shellCommand(shell: "bash" | "zsh" | "fish", example: string) {
+  return buildCommand({
+    loader: async () => guard((await import("../commands/completions.ts")).script(shell)),
+    parameters: { flags: {} },
+    docs: docs(`Print the ${shell} completion script`, [example]),
+  });
+}
+
+const propose = buildCommand({
+  loader: async () => guard((await import("../commands/completions.ts")).propose),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "array",
+      parameter: {
+        brief: "The words typed after `treehouse`, the last one partial",
+        parse: String,
+        placeholder: "WORD",
+      },
+    },
+  },
+  docs: docs("Print completions for a partial command line (used by the completion scripts)", [
+    "treehouse completions propose -- hosts s",
+  ]),
+});
+
+const completions = buildRouteMap({
+  routes: {
+    bash: shellCommand("bash", "source <(treehouse completions bash)   # in ~/.bashrc"),
+    zsh: shellCommand("zsh", "source <(treehouse completions zsh)    # in ~/.zshrc, after compinit"),
+    fish: shellCommand("fish", "treehouse completions fish > ~/.config/fish/completions/treehouse.fish"),
+    propose,
+  },
+  docs: { brief: "Shell completion scripts for bash, zsh and fish", hideRoute: { propose: true } },
+});
+
+/** The operations routes, spread into the root route map by `src/cli/app.ts`. */
+export const opsRoutes = { cleanup, doctor, setup, hosts, completions };

@@ -1,0 +1,59 @@
+/** `treehouse cleanup`: remove allocations and port reservations nobody can use any more. */
+import { loadSettings } from "../../config/settings.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { detectRepo } from "../../git/repo.ts";
+import { isProcessAlive } from "../../platform/process-info.ts";
+import { pruneReservations } from "../../ports/maintenance.ts";
+import { cleanupAllocations } from "../../ops/cleanup.ts";
+import type { AppContext } from "../context.ts";
+import { json, out, say, table } from "../output.ts";
+import { openRegistry } from "../target.ts";
+
+/** Flags of `cleanup`. */
+export interface CleanupFlags {
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly olderThan?: string;
+  readonly allProjects?: boolean;
+}
+
+export default function cleanup(this: AppContext, flags: CleanupFlags): void {
+  const settings = loadSettings(this.env);
+  const olderThanMs = flags.olderThan === undefined
+    ? undefined
+    : parseDuration(flags.olderThan, "--older-than");
+  const project = flags.allProjects ? undefined : detectRepo(this.cwd)?.project_path;
+  const dryRun = flags.dryRun ?? false;
+  const now = Date.now();
+  const registry = openRegistry(this);
+  let allocations, reservations;
+  try {
+    allocations = cleanupAllocations(registry, {
+      dryRun,
+      now,
+      staleAfterMs: settings.staleAfterMs,
+      olderThanMs,
+      project,
+      isAlive: isProcessAlive,
+    });
+    reservations = pruneReservations(registry, { dryRun, now, olderThanMs });
+  } finally {
+    registry.close();
+  }
+  if (flags.json) {
+    out(this, json({ dry_run: dryRun, project: project ?? null, allocations, reservations }));
+    return;
+  }
+  const rows = [
+    ...allocations.map((a) => ["allocation", a.branch, a.ip, a.project_path, a.reason]),
+    ...reservations.map((r) => ["port", r.tag ?? "-", String(r.port), r.path, r.reason]),
+  ];
+  if (rows.length > 0) out(this, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
+  const scope = project ? `in ${project} (--all-projects for every project)` : "in any project";
+  const counts = `${allocations.length} allocation${
+    allocations.length === 1 ? "" : "s"
+  } and ${reservations.length} port reservation${reservations.length === 1 ? "" : "s"}`;
+  if (rows.length === 0) say(this, `Nothing to clean up ${scope}`);
+  else if (dryRun) say(this, `Would remove ${counts} ${scope} (dry run: nothing changed)`);
+  else say(this, `Removed ${counts} ${scope}`);
+}
