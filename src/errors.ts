@@ -18,6 +18,7 @@ export const ExitCode = {
   permission: 9,
   missingTool: 10,
   timeout: 11,
+  system: 12,
   commandNotExecutable: 126,
   commandNotFound: 127,
 } as const;
@@ -110,4 +111,9 @@ export function formatError(error: TreehouseError, verbose: boolean): string {
     }
   }
   return text;
+}
+
+/** A system program treehouse drives (launchctl, pfctl, ifconfig) failed, or `doctor` found a problem. */
+export class SystemError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.system;
 }
