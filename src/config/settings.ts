@@ -1,41 +1,171 @@
 /**
- * Effective settings for the allocation commands. Today they come from `TREEHOUSE_*` variables and
- * built-in defaults; the configuration files (see `src/config/`) feed the same object.
+ * Effective settings of the whole tool. Precedence, highest first: command-line flags (applied by
+ * each command), `TREEHOUSE_*` variables, `treehouse.local.toml`, `treehouse.toml` (both found
+ * walking up from the current directory, nearer first), the user's `config.toml`, built-in defaults.
  */
-import { DEFAULT_POOL, parsePool, type Pool } from "../core/pool.ts";
-import { parseDuration } from "../core/duration.ts";
-import { DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "../core/policy.ts";
+import type { Pool } from "../core/pool.ts";
 import { UsageError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
+import type { PortSpan } from "../ports/spans.ts";
+import {
+  type ConfigFile,
+  findProjectFiles,
+  type GroupConfig,
+  readConfigFile,
+  userConfigPath,
+} from "./files.ts";
+import { InvalidValue, type KeyDef, type KeyName, KEYS } from "./schema.ts";
 
 /** Default port a branch's server listens on when nothing else says. */
 export const DEFAULT_PORT = 4000;
 /** Heartbeat interval: 60 s, as the registry's stale rule assumes. */
 export const DEFAULT_HEARTBEAT_MS = 60_000;
 
-/** Settings used by allocation and `run`. */
+/** Settings used by allocation, `run` and port reservations. */
 export interface Settings {
   pool: Pool;
   reclaimAfterMs: number;
   staleAfterMs: number;
   heartbeatMs: number;
   defaultPort: number;
+  /** Hostname template with `{branch}` (and `{project}`), e.g. `{branch}.local`. */
+  hostnameTemplate: string;
+  /** Ports reservations are chosen from. */
+  portRange: PortSpan;
+  /** Ports never handed out (all configuration levels together). */
+  excludedPorts: PortSpan[];
+  /** Which bind probes decide that a port is occupied now. */
+  occupancy: { tcp: boolean; udp: boolean; ipv4: boolean; ipv6: boolean };
+  /** Run prune + expire once when the port range is exhausted. */
+  cleanupOnExhaustion: boolean;
+  /** Age after which `autoclean` and the automatic clean-up expire a reservation. */
+  expireAfterMs: number;
+  /** The nearest project group (`[group]`), if any. */
+  group?: GroupConfig;
+  /** Where each value came from: `default`, `env NAME`, `FILE:LINE`. */
+  sources: Record<KeyName, string>;
+  /** The configuration files read, highest precedence first. */
+  files: string[];
 }
 
-/** Reads settings from the environment over the defaults; invalid values are usage errors. */
-export function loadSettings(env: Env): Settings {
-  const pool = env("TREEHOUSE_POOL");
-  const reclaim = env("TREEHOUSE_RECLAIM_AFTER");
-  const stale = env("TREEHOUSE_STALE_AFTER");
-  const heartbeat = env("TREEHOUSE_HEARTBEAT");
-  const port = env("PORT");
+const cache = new WeakMap<Env, Map<string, Settings>>();
+
+/**
+ * Reads settings from the environment and the configuration files over the defaults. Invalid
+ * variables are usage errors; invalid files are configuration errors naming file, line and key.
+ * `cwd` (default: the process's) is where the search for project files starts.
+ */
+export function loadSettings(env: Env, cwd?: string): Settings {
+  const dir = cwd ?? Deno.cwd();
+  let perEnv = cache.get(env);
+  const hit = perEnv?.get(dir);
+  if (hit) return hit;
+  const settings = computeSettings(env, dir);
+  if (!perEnv) cache.set(env, perEnv = new Map());
+  perEnv.set(dir, settings);
+  return settings;
+}
+
+/** Reads every configuration file that applies to `cwd`, highest precedence first. */
+export function configFiles(env: Env, cwd: string): ConfigFile[] {
+  const found = findProjectFiles(cwd);
+  const files: ConfigFile[] = [];
+  for (const kind of ["local", "project"] as const) {
+    for (const f of found.filter((f) => f.kind === kind)) {
+      const file = readConfigFile(f.path, kind);
+      if (file) files.push(file);
+    }
+  }
+  const user = userConfigPath(env);
+  if (user) {
+    const file = readConfigFile(user, "user");
+    if (file) files.push(file);
+  }
+  return files;
+}
+
+function computeSettings(env: Env, cwd: string): Settings {
+  const files = configFiles(env, cwd);
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  for (const [name, def] of Object.entries(KEYS) as [KeyName, KeyDef][]) {
+    const fromEnv = envValue(env, def);
+    if (fromEnv) {
+      values[name] = fromEnv.value;
+      sources[name] = `env ${fromEnv.name}`;
+      continue;
+    }
+    const file = files.find((f) => name in f.values);
+    if (file) {
+      values[name] = file.values[name];
+      sources[name] = `${file.path}:${file.lines[name] ?? 1}`;
+    } else {
+      values[name] = def.default;
+      sources[name] = "default";
+    }
+  }
+  // Exclusions add up across levels: a project's exclusions never unblock the user's.
+  if (!sources.excludedPorts?.startsWith("env ")) {
+    const all: PortSpan[] = [];
+    const where: string[] = [];
+    for (const f of files) {
+      const spans = f.values.excludedPorts as PortSpan[] | undefined;
+      if (spans) {
+        all.push(...spans);
+        where.push(`${f.path}:${f.lines.excludedPorts ?? 1}`);
+      }
+    }
+    values.excludedPorts = all;
+    sources.excludedPorts = where.length ? where.join(" + ") : "default";
+  }
+  const range = values.portRange as PortSpan;
   return {
-    pool: parsePool(pool || DEFAULT_POOL, "TREEHOUSE_POOL"),
-    reclaimAfterMs: reclaim ? parseDuration(reclaim, "TREEHOUSE_RECLAIM_AFTER") : DEFAULT_RECLAIM_AFTER_MS,
-    staleAfterMs: stale ? parseDuration(stale, "TREEHOUSE_STALE_AFTER") : DEFAULT_STALE_AFTER_MS,
-    heartbeatMs: heartbeat ? parseDuration(heartbeat, "TREEHOUSE_HEARTBEAT") : DEFAULT_HEARTBEAT_MS,
-    defaultPort: port ? parsePort(port, "PORT") : DEFAULT_PORT,
+    pool: values.pool as Pool,
+    reclaimAfterMs: values.reclaimAfterMs as number,
+    staleAfterMs: values.staleAfterMs as number,
+    heartbeatMs: values.heartbeatMs as number,
+    defaultPort: values.defaultPort as number,
+    hostnameTemplate: values.hostnameTemplate as string,
+    portRange: range,
+    excludedPorts: values.excludedPorts as PortSpan[],
+    occupancy: {
+      tcp: values.checkTcp as boolean,
+      udp: values.checkUdp as boolean,
+      ipv4: values.checkIpv4 as boolean,
+      ipv6: values.checkIpv6 as boolean,
+    },
+    cleanupOnExhaustion: values.cleanupOnExhaustion as boolean,
+    expireAfterMs: values.expireAfterMs as number,
+    group: nearestGroup(files),
+    sources: sources as Record<KeyName, string>,
+    files: files.map((f) => f.path),
   };
+}
+
+/** The `[group]` of the nearest project file (a local file before its neighbour); the user file has none. */
+function nearestGroup(files: ConfigFile[]): GroupConfig | undefined {
+  const depth = (f: ConfigFile) => f.path.split("/").length;
+  return files.filter((f) => f.group && f.kind !== "user")
+    .sort((a, b) => depth(b) - depth(a) || (a.kind === "local" ? -1 : 1) - (b.kind === "local" ? -1 : 1))[0]
+    ?.group;
+}
+
+function envValue(env: Env, def: KeyDef): { name: string; value: unknown } | undefined {
+  for (const name of def.env) {
+    const text = env(name);
+    if (text === undefined || text === "") continue;
+    try {
+      return { name, value: def.fromEnv(text) };
+    } catch (error) {
+      if (error instanceof InvalidValue) {
+        throw new UsageError(`Invalid value in ${name}: ${error.message}`, {
+          hint: `${name} (configuration key ${def.key}) takes ${error.allowed}`,
+        });
+      }
+      throw error;
+    }
+  }
+  return undefined;
 }
 
 /** Parses a TCP port number (1–65535). */

@@ -4,6 +4,7 @@
  */
 import { RegistryError } from "../errors.ts";
 import type { Registry } from "../registry/registry.ts";
+import type { PortSpan } from "./spans.ts";
 
 /** One port reservation; the field names are the public JSON names. `tag` null = untagged. */
 export interface Reservation {
@@ -15,12 +16,6 @@ export interface Reservation {
   created_at: number;
   last_used_at: number;
   expires_at: number | null;
-}
-
-/** An excluded inclusive port range. */
-export interface PortSpan {
-  first: number;
-  last: number;
 }
 
 /** Columns in the order {@link toReservation} expects. */

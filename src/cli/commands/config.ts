@@ -1,0 +1,63 @@
+/** `treehouse config`: the effective configuration and where each value came from. */
+import { type KeyDef, type KeyName, KEYS } from "../../config/schema.ts";
+import { loadSettings } from "../../config/settings.ts";
+import type { AppContext } from "../context.ts";
+import { json, out, table } from "../output.ts";
+
+export default function config(this: AppContext, flags: { readonly json?: boolean }): void {
+  const settings = loadSettings(this.env, this.cwd);
+  const values: Record<string, unknown> = {
+    pool: settings.pool,
+    reclaimAfterMs: settings.reclaimAfterMs,
+    staleAfterMs: settings.staleAfterMs,
+    heartbeatMs: settings.heartbeatMs,
+    hostnameTemplate: settings.hostnameTemplate,
+    defaultPort: settings.defaultPort,
+    portRange: settings.portRange,
+    excludedPorts: settings.excludedPorts,
+    checkTcp: settings.occupancy.tcp,
+    checkUdp: settings.occupancy.udp,
+    checkIpv4: settings.occupancy.ipv4,
+    checkIpv6: settings.occupancy.ipv6,
+    cleanupOnExhaustion: settings.cleanupOnExhaustion,
+    expireAfterMs: settings.expireAfterMs,
+  };
+  const rows = (Object.entries(KEYS) as [KeyName, KeyDef][]).map(([name, def]) => ({
+    key: def.key,
+    value: def.show(values[name]),
+    source: settings.sources[name],
+    env: def.env[0] as string,
+  }));
+  const group = settings.group
+    ? {
+      file: settings.group.file,
+      dir: settings.group.dir,
+      base: settings.group.base ?? null,
+      members: settings.group.members,
+    }
+    : null;
+  if (flags.json) {
+    out(
+      this,
+      json({
+        values: Object.fromEntries(rows.map((r) => [r.key, r.value])),
+        sources: Object.fromEntries(rows.map((r) => [r.key, r.source])),
+        files: settings.files,
+        group,
+      }),
+    );
+    return;
+  }
+  let text = table(["KEY", "VALUE", "SOURCE"], rows.map((r) => [r.key, String(r.value), r.source]));
+  text += `\nfiles (highest precedence first): ${
+    settings.files.length ? settings.files.join(", ") : "none"
+  }\n`;
+  if (group) {
+    text += `group (${group.file}): ${
+      group.members.map((m) => `${m.tag}${m.port !== undefined ? `=${m.port}` : `+${m.offset ?? 0}`}`).join(
+        ", ",
+      )
+    }\n`;
+  }
+  out(this, text);
+}

@@ -1,0 +1,139 @@
+/**
+ * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 1),
+ * `show-data-dir`, `show-path`, `validate FILE`, `init`.
+ */
+import { readConfigFile } from "../../../config/files.ts";
+import { NotFoundError } from "../../../errors.ts";
+import { normalizeLexical } from "../../../ports/paths.ts";
+import { holderName } from "../../../ports/reserve.ts";
+import { findByPort, findReservation } from "../../../ports/store.ts";
+import { registryPath } from "../../../registry/path.ts";
+import { Registry } from "../../../registry/registry.ts";
+import type { AppContext } from "../../context.ts";
+import { out, say } from "../../output.ts";
+import { keyPath, tagOf } from "./common.ts";
+
+function fail(ctx: AppContext, message: string): void {
+  say(ctx, message);
+  ctx.exitCode = 1;
+}
+
+function dbPath(ctx: AppContext): string {
+  return registryPath(ctx.dbFlag, ctx.env);
+}
+
+/** Opens the registry only if it exists (assertions never create it). */
+function existingRegistry(ctx: AppContext): Registry | undefined {
+  try {
+    Deno.statSync(dbPath(ctx));
+  } catch {
+    return undefined;
+  }
+  return Registry.open(dbPath(ctx), { create: false });
+}
+
+/** Flags of `assert-reservation`. */
+export interface AssertFlags {
+  readonly path?: string;
+  readonly tag?: string;
+  readonly port?: number;
+}
+
+/** `assert-reservation`: exit 0 when (path, tag) is reserved (on `--port`, if given), else 1. */
+export default function assertReservation(this: AppContext, flags: AssertFlags): void {
+  const path = keyPath(this, flags.path);
+  const tag = tagOf(flags.tag);
+  const registry = existingRegistry(this);
+  const r = registry
+    ? withClose(registry, () => registry.read(() => findReservation(registry, path, tag)))
+    : undefined;
+  if (!r) return fail(this, `No reservation for ${holderName({ path, tag })}`);
+  if (flags.port !== undefined && r.port !== flags.port) {
+    return fail(this, `${holderName(r)} holds port ${r.port}, not ${flags.port}`);
+  }
+}
+
+/** `assert-port PORT`: exit 0 when PORT is reserved (by `--path`/`--tag`, if given), else 1. */
+export function assertPort(this: AppContext, flags: Omit<AssertFlags, "port">, port: number): void {
+  const registry = existingRegistry(this);
+  const r = registry ? withClose(registry, () => registry.read(() => findByPort(registry, port))) : undefined;
+  if (!r) return fail(this, `Port ${port} is not reserved`);
+  if (flags.path !== undefined || flags.tag !== undefined) {
+    const path = keyPath(this, flags.path);
+    const tag = tagOf(flags.tag);
+    if (r.path !== path || r.tag !== tag) return fail(this, `Port ${port} is reserved by ${holderName(r)}`);
+  }
+}
+
+function withClose<T>(registry: Registry, fn: () => T): T {
+  try {
+    return fn();
+  } finally {
+    registry.close();
+  }
+}
+
+/** `assert-data-dir [--validate]`: exit 0 when the registry exists (and, validated, is sound). */
+export function assertDataDir(this: AppContext, flags: { readonly validate?: boolean }): void {
+  const path = dbPath(this);
+  try {
+    Deno.statSync(path);
+  } catch {
+    return fail(this, `No registry at ${path}`);
+  }
+  if (!flags.validate) return;
+  try {
+    const registry = Registry.open(path, { create: false });
+    const check = withClose(
+      registry,
+      () => registry.read(() => String(registry.db.prepare("PRAGMA quick_check").get()?.quick_check ?? "")),
+    );
+    if (check !== "ok") return fail(this, `Registry ${path} failed its integrity check: ${check}`);
+  } catch (error) {
+    return fail(this, `Registry ${path} is unusable: ${(error as Error).message}`);
+  }
+}
+
+/** `show-data-dir`: the directory holding the registry. */
+export function showDataDir(this: AppContext): void {
+  const path = dbPath(this);
+  out(this, `${path.slice(0, path.lastIndexOf("/")) || "/"}\n`);
+}
+
+/** `show-path [--path P]`: the key path a reservation would use (normalized, symlinks followed). */
+export function showPath(this: AppContext, flags: { readonly path?: string }): void {
+  out(this, `${keyPath(this, flags.path)}\n`);
+}
+
+/** `validate FILE`: checks a configuration file (exit 8 with file, line and key when invalid). */
+export function validate(this: AppContext, _flags: Record<string, never>, file: string): void {
+  const path = normalizeLexical(file, this.cwd, this.env("HOME"));
+  const kind = path.endsWith("/treehouse.local.toml")
+    ? "local"
+    : path.endsWith("/treehouse.toml")
+    ? "project"
+    : "user";
+  const config = readConfigFile(path, kind);
+  if (!config) throw new NotFoundError(`No such file: ${path}`);
+  const keys = Object.keys(config.values).length + (config.group ? 1 : 0);
+  say(
+    this,
+    `${path} is valid (${keys} setting${keys === 1 ? "" : "s"}${
+      config.group ? `, group of ${config.group.members.length}` : ""
+    })`,
+  );
+}
+
+/** `init`: creates the registry explicitly (idempotent) and prints its path. */
+export function init(this: AppContext): void {
+  const path = dbPath(this);
+  let existed = true;
+  try {
+    Deno.statSync(path);
+  } catch {
+    existed = false;
+  }
+  Registry.open(path).close();
+  out(this, `${path}\n`);
+  say(this, existed ? "Registry already existed; schema is up to date" : "Created the registry");
+}

@@ -1,0 +1,78 @@
+/** What the `port` commands share: the path flag, settings, git inference, the registry. */
+import { loadSettings, type Settings } from "../../../config/settings.ts";
+import { UsageError } from "../../../errors.ts";
+import { detectRepo } from "../../../git/repo.ts";
+import { baseName, canonicalize, normalizePath } from "../../../ports/paths.ts";
+import type { PortPolicy } from "../../../ports/reserve.ts";
+import type { Registry } from "../../../registry/registry.ts";
+import type { AppContext } from "../../context.ts";
+import { openRegistry } from "../../target.ts";
+
+/** The reservation key path of `--path` (default: the current directory). */
+export function keyPath(ctx: AppContext, path: string | undefined): string {
+  if (path !== undefined && path.trim() === "") {
+    throw new UsageError("--path is empty", { hint: "Pass a directory, e.g. --path ~/src/app" });
+  }
+  return normalizePath(path ?? ctx.cwd, ctx.cwd, ctx.env("HOME"));
+}
+
+/** A tag from `--tag`: trimmed; empty means untagged. */
+export function tagOf(tag: string | undefined): string | null {
+  const t = tag?.trim();
+  if (t === undefined || t === "") return null;
+  if ([...t].some((c) => c < " ")) {
+    throw new UsageError("--tag holds control characters", { hint: "Use a plain name" });
+  }
+  return t;
+}
+
+/** Settings for the current directory. */
+export function settingsOf(ctx: AppContext): Settings {
+  return loadSettings(ctx.env, ctx.cwd);
+}
+
+/** The reservation policy of the settings. */
+export function policyOf(s: Settings): PortPolicy {
+  return {
+    portRange: s.portRange,
+    excludedPorts: s.excludedPorts,
+    occupancy: s.occupancy,
+    cleanupOnExhaustion: s.cleanupOnExhaustion,
+    expireAfterMs: s.expireAfterMs,
+  };
+}
+
+/** Project (repository name) and task (branch) of the repository holding `path`, if any. */
+export function inferFromGit(path: string): { project: string | null; task: string | null } {
+  let dir = path;
+  // The path may not exist yet: ask about its nearest existing ancestor.
+  for (;;) {
+    try {
+      if (Deno.statSync(dir).isDirectory) break;
+    } catch { /* keep walking up */ }
+    if (dir === "/") return { project: null, task: null };
+    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+  }
+  try {
+    const repo = detectRepo(dir);
+    if (!repo) return { project: null, task: null };
+    return { project: baseName(repo.project_path), task: repo.branch };
+  } catch {
+    return { project: null, task: null };
+  }
+}
+
+/** Opens the registry, runs `fn`, closes it. */
+export function withRegistry<T>(ctx: AppContext, fn: (registry: Registry) => T): T {
+  const registry = openRegistry(ctx);
+  try {
+    return fn(registry);
+  } finally {
+    registry.close();
+  }
+}
+
+/** Canonical form of a path already absolute (for `--from`/`--to` and listing filters). */
+export function canonical(ctx: AppContext, path: string): string {
+  return canonicalize(normalizePath(path, ctx.cwd, ctx.env("HOME")));
+}

@@ -1,0 +1,153 @@
+/** Maintenance: `prune`, `expire`, `autoclean`, `exclude`, `compact-exclusions`, `migrate`. */
+import { ConflictError, NotFoundError, UsageError } from "../../../errors.ts";
+import { cleanReservations, type CleanRules, type Removal } from "../../../ports/maintenance.ts";
+import { isInside } from "../../../ports/paths.ts";
+import { holderName } from "../../../ports/reserve.ts";
+import { compactSpans, formatSpans, parseSpan } from "../../../ports/spans.ts";
+import {
+  addExclusion,
+  deleteReservation,
+  findReservation,
+  insertReservation,
+  listExclusions,
+  listReservations,
+  replaceExclusions,
+} from "../../../ports/store.ts";
+import type { AppContext } from "../../context.ts";
+import { json, out, say } from "../../output.ts";
+import { keyPath, settingsOf, withRegistry } from "./common.ts";
+
+const DAY_MS = 86_400_000;
+
+/** Flags of the clean-up commands. */
+export interface CleanFlags {
+  readonly dryRun?: boolean;
+  readonly days?: number;
+  readonly json?: boolean;
+}
+
+function clean(ctx: AppContext, flags: Omit<CleanFlags, "days">, rules: Omit<CleanRules, "now">): void {
+  const dryRun = flags.dryRun ?? false;
+  const removed = withRegistry(
+    ctx,
+    (registry) => cleanReservations(registry, { ...rules, now: Date.now(), dryRun }),
+  );
+  report(ctx, removed, dryRun, flags.json ?? false);
+}
+
+function report(ctx: AppContext, removed: Removal[], dryRun: boolean, asJson: boolean): void {
+  if (asJson) {
+    out(ctx, json({ dry_run: dryRun, count: removed.length, removed }));
+    return;
+  }
+  for (const r of removed) out(ctx, `${r.port}\t${holderName(r)}\t${r.reason}\n`);
+  say(
+    ctx,
+    `${dryRun ? "Would remove" : "Removed"} ${removed.length} reservation${removed.length === 1 ? "" : "s"}`,
+  );
+}
+
+/** `prune`: reservations whose directory no longer exists. */
+export function prune(this: AppContext, flags: Omit<CleanFlags, "days">): void {
+  clean(this, flags, { prune: true, expired: false });
+}
+
+/** `expire --days N`: reservations not used for N days (and those whose --ttl ran out). */
+export function expire(this: AppContext, flags: CleanFlags): void {
+  if (flags.days === undefined) {
+    throw new UsageError("expire needs --days N", { hint: "Example: treehouse port expire --days 30" });
+  }
+  clean(this, flags, { prune: false, expired: true, olderThanMs: flags.days * DAY_MS });
+}
+
+/** `autoclean`: prune and expire (`--days`, default cleanup.expire_after). */
+export function autoclean(this: AppContext, flags: CleanFlags): void {
+  const olderThanMs = flags.days !== undefined ? flags.days * DAY_MS : settingsOf(this).expireAfterMs;
+  clean(this, flags, { prune: true, expired: true, olderThanMs });
+}
+
+/** `exclude PORT|A-B`: never hand these ports out (stored in the registry). */
+export function exclude(this: AppContext, _flags: Record<string, never>, spec: string): void {
+  const span = parseSpan(spec);
+  if (!span) {
+    throw new UsageError(`Invalid port or range "${spec}"`, {
+      hint: "Use PORT or FIRST-LAST, e.g. 5432 or 6000-6010",
+    });
+  }
+  const held = withRegistry(this, (registry) =>
+    registry.write(() => {
+      addExclusion(registry, span, Date.now());
+      return listReservations(registry).filter((r) => r.port >= span.first && r.port <= span.last);
+    }));
+  say(this, `Excluded ${formatSpans([span])}`);
+  for (const r of held) say(this, `note: port ${r.port} stays reserved by ${holderName(r)} until released`);
+}
+
+/** `compact-exclusions`: merges overlapping and adjacent excluded ranges. */
+export function compactExclusions(this: AppContext, flags: { readonly dryRun?: boolean }): void {
+  const [before, after] = withRegistry(this, (registry) =>
+    registry.write(() => {
+      const spans = listExclusions(registry);
+      const merged = compactSpans(spans);
+      if (!flags.dryRun) replaceExclusions(registry, merged, Date.now());
+      return [spans, merged];
+    }));
+  out(this, `${formatSpans(after) || "(none)"}\n`);
+  say(
+    this,
+    `${before.length} exclusion(s) ${flags.dryRun ? "would become" : "compacted to"} ${after.length}`,
+  );
+}
+
+/** Flags of `migrate`. */
+export interface MigrateFlags {
+  readonly from: string;
+  readonly to: string;
+  readonly recursive?: boolean;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** `migrate --from OLD --to NEW`: moves reservations after a directory moved. */
+export function migrate(this: AppContext, flags: MigrateFlags): void {
+  const from = keyPath(this, flags.from);
+  const to = keyPath(this, flags.to);
+  if (from === to) {
+    throw new UsageError("--from and --to are the same path", { hint: "Name the old and the new directory" });
+  }
+  if (flags.recursive && isInside(to, from)) {
+    throw new UsageError(`${to} lies inside ${from}`, {
+      hint: "Move reservations to a directory outside the old one",
+    });
+  }
+  const moved = withRegistry(this, (registry) =>
+    registry.write(() => {
+      const rows = listReservations(registry, { path: from, recursive: flags.recursive ?? false });
+      if (rows.length === 0) {
+        throw new NotFoundError(`No reservations under ${from}`, {
+          hint: "See `treehouse port list --json` for the stored paths",
+        });
+      }
+      const plan = rows.map((r) => ({ old: r, path: to + r.path.slice(from.length) }));
+      for (const p of plan) {
+        const clash = findReservation(registry, p.path, p.old.tag);
+        if (clash && !flags.force) {
+          throw new ConflictError(`${holderName(clash)} already has port ${clash.port}`, {
+            hint: "Release it first, or pass --force to replace it with the moved reservation",
+          });
+        }
+      }
+      if (flags.dryRun) return plan;
+      for (const p of plan) deleteReservation(registry, p.old.path, p.old.tag);
+      for (const p of plan) {
+        deleteReservation(registry, p.path, p.old.tag);
+        insertReservation(registry, { ...p.old, path: p.path });
+      }
+      return plan;
+    }));
+  for (const p of moved) out(this, `${p.old.port}\t${holderName(p.old)} -> ${p.path}\n`);
+  say(
+    this,
+    `${flags.dryRun ? "Would move" : "Moved"} ${moved.length} reservation${moved.length === 1 ? "" : "s"}`,
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * Configuration files: finding them (walking up from a directory, plus the user's XDG file), parsing
+ * TOML and checking every key, with errors that name the file, the line, the key and the allowed
+ * values.
+ */
+import { parse as parseToml } from "smol-toml";
+import { ConfigError } from "../errors.ts";
+import type { Env } from "../registry/path.ts";
+import { allKeys, InvalidValue, keyByPath, type KeyName, TABLES, typeName } from "./schema.ts";
+
+/** File names searched in every directory from the current one up to `/`, and the user file. */
+export const PROJECT_FILE = "treehouse.toml";
+/** The personal, uncommitted override next to a project file. */
+export const LOCAL_FILE = "treehouse.local.toml";
+
+/** One reservation of a project's group. */
+export interface GroupMember {
+  /** The reservation's tag (the service name, e.g. `web`). */
+  tag: string;
+  /** Preferred port as an offset from the group's base. */
+  offset?: number;
+  /** Preferred port, absolute. */
+  port?: number;
+  /** Variable name for `export`/`dotenv`/`run` (default `TREEHOUSE_PORT_<TAG>`). */
+  env: string;
+}
+
+/** A `[group]` table: the reservations `reserve-group` and `autoreserve` make, keyed by its directory. */
+export interface GroupConfig {
+  /** The file that declared it. */
+  file: string;
+  /** Its directory: the path the group's reservations are keyed by. */
+  dir: string;
+  /** Preferred port of offset 0 (default: the first port of the range). */
+  base?: number;
+  members: GroupMember[];
+}
+
+/** A parsed, checked configuration file. */
+export interface ConfigFile {
+  path: string;
+  kind: "user" | "project" | "local";
+  values: Partial<Record<KeyName, unknown>>;
+  /** Line of each key, for `treehouse config`. */
+  lines: Partial<Record<KeyName, number>>;
+  group?: GroupConfig;
+}
+
+/** The user's file: `$XDG_CONFIG_HOME/treehouse/config.toml` or `~/.config/treehouse/config.toml`. */
+export function userConfigPath(env: Env): string | undefined {
+  const xdg = env("XDG_CONFIG_HOME");
+  if (xdg) return `${xdg.replace(/\/+$/, "")}/treehouse/config.toml`;
+  const home = env("HOME");
+  return home ? `${home}/.config/treehouse/config.toml` : undefined;
+}
+
+/** Project files from `start` up to `/`, nearest first: `[path, kind]`. Only stats, no reads. */
+export function findProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
+  const found: { path: string; kind: "project" | "local" }[] = [];
+  let dir = start.replace(/\/+$/, "") || "/";
+  for (;;) {
+    const base = dir === "/" ? "" : dir;
+    for (const [name, kind] of [[LOCAL_FILE, "local"], [PROJECT_FILE, "project"]] as const) {
+      if (isFile(`${base}/${name}`)) found.push({ path: `${base}/${name}`, kind });
+    }
+    if (dir === "/") return found;
+    const i = dir.lastIndexOf("/");
+    dir = i <= 0 ? "/" : dir.slice(0, i);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and checks a file; undefined when it does not exist. */
+export function readConfigFile(path: string, kind: ConfigFile["kind"]): ConfigFile | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new ConfigError(`Cannot read the configuration file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return parseConfigText(text, path, kind);
+}
+
+/** Parses and checks TOML text as a configuration file (pure apart from the file name in errors). */
+export function parseConfigText(text: string, path: string, kind: ConfigFile["kind"]): ConfigFile {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as { line?: number; column?: number; message?: string };
+    const first = String(e.message ?? error).split("\n")[0];
+    throw new ConfigError(`${path}:${e.line ?? 1}: invalid TOML: ${first}`, {
+      hint: 'See https://toml.io for the syntax; strings need quotes, e.g. range = "5000-7999"',
+      cause: error,
+    });
+  }
+  const file: ConfigFile = { path, kind, values: {}, lines: {} };
+  const fail = (key: string, problem: string, allowed: string): never => {
+    throw new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${problem}`, {
+      hint: `Allowed: ${allowed}`,
+    });
+  };
+  const walk = (table: Record<string, unknown>, prefix: string) => {
+    for (const [name, value] of Object.entries(table)) {
+      const key = prefix ? `${prefix}.${name}` : name;
+      if (key === "group") {
+        file.group = parseGroup(value, path, text, fail);
+        continue;
+      }
+      const def = keyByPath(key);
+      if (def) {
+        try {
+          file.values[def[0]] = def[1].fromToml(value);
+          file.lines[def[0]] = lineOf(text, key);
+        } catch (error) {
+          if (error instanceof InvalidValue) fail(key, error.message, error.allowed);
+          throw error;
+        }
+      } else if (TABLES.has(key)) {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          fail(key, `expected a table, got ${typeName(value)}`, `a table [${key}]`);
+        }
+        walk(value as Record<string, unknown>, key);
+      } else {
+        fail(key, "unknown key", allKeys().join(", "));
+      }
+    }
+  };
+  walk(doc, "");
+  return file;
+}
+
+const GROUP_ALLOWED = "[group] with base = PORT and one table per service: [group.web] offset = 0 " +
+  '(or port = 5432), optional env = "WEB_PORT"';
+const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function parseGroup(
+  value: unknown,
+  path: string,
+  text: string,
+  fail: (key: string, problem: string, allowed: string) => never,
+): GroupConfig {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("group", `expected a table, got ${typeName(value)}`, GROUP_ALLOWED);
+  }
+  const slash = path.lastIndexOf("/");
+  const group: GroupConfig = { file: path, dir: slash > 0 ? path.slice(0, slash) : "/", members: [] };
+  const portValue = (key: string, v: unknown, min: number): number => {
+    const n = typeof v === "number" || typeof v === "bigint" ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > 65535) {
+      fail(
+        key,
+        `${JSON.stringify(typeof v === "bigint" ? Number(v) : v)} is out of range`,
+        `an integer from ${min} to 65535`,
+      );
+    }
+    return n;
+  };
+  const seenEnv = new Map<string, string>();
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (name === "base") {
+      group.base = portValue("group.base", v, 1);
+      continue;
+    }
+    const key = `group.${name}`;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      fail(key, `expected a service table, got ${typeName(v)}`, GROUP_ALLOWED);
+    }
+    if (!TAG_RE.test(name)) fail(key, "invalid service name", "letters, digits, '.', '_' and '-'");
+    const member: GroupMember = { tag: name, env: `TREEHOUSE_PORT_${envName(name)}` };
+    for (const [field, fv] of Object.entries(v as Record<string, unknown>)) {
+      const fkey = `${key}.${field}`;
+      if (field === "offset") member.offset = portValue(fkey, fv, 0);
+      else if (field === "port") member.port = portValue(fkey, fv, 1);
+      else if (field === "env") {
+        if (typeof fv !== "string" || !ENV_RE.test(fv)) {
+          fail(
+            fkey,
+            `${JSON.stringify(fv)} is not a variable name`,
+            "a name such as WEB_PORT ([A-Za-z_][A-Za-z0-9_]*)",
+          );
+        }
+        member.env = fv as string;
+      } else fail(fkey, "unknown key", "offset, port, env");
+    }
+    if (member.offset !== undefined && member.port !== undefined) {
+      fail(key, "has both offset and port", "either offset = N or port = N");
+    }
+    const clash = seenEnv.get(member.env);
+    if (clash) fail(key, `uses the variable ${member.env} of group.${clash} too`, "distinct env names");
+    seenEnv.set(member.env, name);
+    group.members.push(member);
+  }
+  if (group.members.length === 0) fail("group", "declares no service", GROUP_ALLOWED);
+  void text;
+  return group;
+}
+
+/** Upper snake case for a tag: `web-api.v2` → `WEB_API_V2`. */
+export function envName(tag: string): string {
+  return tag.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+}
+
+/**
+ * Best-effort line of a dotted key in TOML text: tracks `[table]` headers and matches `key =`,
+ * dotted keys and inline tables by their last part. Falls back to the table's header, then 1.
+ */
+export function lineOf(text: string, key: string): number {
+  const parts = key.split(".");
+  const lines = text.split("\n");
+  let table: string[] = [];
+  let headerLine: number | undefined;
+  const clean = (s: string) => s.trim().replace(/^["']|["']$/g, "");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/#.*$/, "").trim();
+    const header = /^\[\[?([^\]]+)\]\]?$/.exec(line);
+    if (header) {
+      table = (header[1] as string).split(".").map(clean);
+      if (table.join(".") === key) return i + 1;
+      if (headerLine === undefined && key.startsWith(`${table.join(".")}.`) && table.length > 0) {
+        headerLine = i + 1;
+      }
+      continue;
+    }
+    const assign = /^([^=]+?)\s*=/.exec(line);
+    if (!assign) continue;
+    const full = [...table, ...(assign[1] as string).split(".").map(clean)];
+    const joined = full.join(".");
+    if (joined === key) return i + 1;
+    // An inline table (`web = { offset = 0 }`) holds deeper keys on the same line.
+    if (key.startsWith(`${joined}.`) && line.includes("{")) return i + 1;
+  }
+  if (parts.length > 1) {
+    const parent = lineOf(text, parts.slice(0, -1).join("."));
+    if (parent > 1) return parent;
+  }
+  return headerLine ?? 1;
+}

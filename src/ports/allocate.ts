@@ -1,0 +1,77 @@
+/**
+ * Choosing ports (pure): the preferred port if free, else a forward scan through the range that
+ * wraps around once; for a group, one base where every offset fits, else member by member.
+ */
+import type { PortSpan } from "./spans.ts";
+
+/** Answers whether a port may be handed out now (not reserved, not excluded, not occupied). */
+export type IsFree = (port: number) => boolean;
+
+/** Ports to try, in order: `preferred` (if given), then the range from `preferred` forward, wrapping. */
+export function* candidates(range: PortSpan, preferred?: number): Generator<number> {
+  if (preferred !== undefined) yield preferred;
+  const start = preferred !== undefined && preferred >= range.first && preferred <= range.last
+    ? preferred + 1
+    : range.first;
+  for (let p = start; p <= range.last; p++) yield p;
+  for (let p = range.first; p < start && p <= range.last; p++) {
+    if (p !== preferred) yield p;
+  }
+}
+
+/** The first free candidate, or undefined when the range is exhausted. */
+export function choosePort(range: PortSpan, isFree: IsFree, preferred?: number): number | undefined {
+  for (const p of candidates(range, preferred)) if (isFree(p)) return p;
+  return undefined;
+}
+
+/** One member of a group as the chooser sees it. */
+export interface GroupSlot {
+  tag: string;
+  /** The port it already holds (kept). */
+  existing?: number;
+  offset?: number;
+  port?: number;
+}
+
+/**
+ * Ports for every slot, or undefined when the range cannot hold them all. Slots already holding a
+ * port keep it. Offset slots first look for one base where all of them fit (so `web` and `api` stay
+ * `base` and `base+1`); whatever does not fit is chosen one by one. Never returns a port twice.
+ */
+export function chooseGroupPorts(
+  slots: readonly GroupSlot[],
+  range: PortSpan,
+  isFree: IsFree,
+  base?: number,
+): Map<string, number> | undefined {
+  const chosen = new Map<string, number>();
+  const used = new Set<number>();
+  const free = (p: number) => p >= 1 && p <= 65535 && !used.has(p) && isFree(p);
+  const take = (tag: string, p: number) => {
+    chosen.set(tag, p);
+    used.add(p);
+  };
+  for (const s of slots) if (s.existing !== undefined) take(s.tag, s.existing);
+  const offsetSlots = slots.filter((s) => s.existing === undefined && s.offset !== undefined);
+  if (offsetSlots.length > 0) {
+    const maxOffset = Math.max(...offsetSlots.map((s) => s.offset as number));
+    const fitRange = { first: range.first, last: range.last - maxOffset };
+    if (fitRange.last >= fitRange.first) {
+      for (const b of candidates(fitRange, base)) {
+        if (offsetSlots.every((s) => free(b + (s.offset as number)))) {
+          for (const s of offsetSlots) take(s.tag, b + (s.offset as number));
+          break;
+        }
+      }
+    }
+  }
+  for (const s of slots) {
+    if (chosen.has(s.tag)) continue;
+    const preferred = s.port ?? (s.offset !== undefined ? (base ?? range.first) + s.offset : undefined);
+    const p = choosePort(range, free, preferred);
+    if (p === undefined) return undefined;
+    take(s.tag, p);
+  }
+  return chosen;
+}

@@ -1,0 +1,88 @@
+/**
+ * Is a port in use right now? TCP is a bind probe on the wildcard addresses (0.0.0.0 and ::), which
+ * also catches a server on one specific address such as 127.0.0.1. UDP needs an API Deno keeps
+ * unstable, so on Linux the kernel's socket tables (`/proc/net/udp`, `udp6`) answer instead; other
+ * systems skip the UDP check.
+ */
+
+/** Which checks to run (the `ports.occupancy` settings). */
+export interface OccupancyChecks {
+  tcp: boolean;
+  udp: boolean;
+  ipv4: boolean;
+  ipv6: boolean;
+}
+
+/** What a probe found for one port. */
+export interface Occupancy {
+  occupied: boolean;
+  /** Which checks found it in use, e.g. `tcp/ipv4`. */
+  by: string[];
+}
+
+/** A probe: one port at a time, with the UDP tables read once per probe. */
+export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy {
+  let udp: { v4: Set<number>; v6: Set<number> } | undefined;
+  return (port) => {
+    const by: string[] = [];
+    if (checks.tcp) {
+      if (checks.ipv4 && !tcpFree("0.0.0.0", port)) by.push("tcp/ipv4");
+      if (checks.ipv6 && !tcpFree("::", port)) by.push("tcp/ipv6");
+    }
+    if (checks.udp && Deno.build.os === "linux") {
+      udp ??= { v4: procPorts("/proc/net/udp", false), v6: procPorts("/proc/net/udp6", false) };
+      if (checks.ipv4 && udp.v4.has(port)) by.push("udp/ipv4");
+      if (checks.ipv6 && udp.v6.has(port)) by.push("udp/ipv6");
+    }
+    return { occupied: by.length > 0, by };
+  };
+}
+
+/** True when a TCP listener could bind `hostname:port` now (unsupported address families count as free). */
+export function tcpFree(hostname: string, port: number): boolean {
+  let listener: Deno.Listener | undefined;
+  try {
+    listener = Deno.listen({ hostname, port, transport: "tcp" });
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.AddrInUse);
+  } finally {
+    listener?.close();
+  }
+}
+
+/** Local ports in a `/proc/net/{tcp,udp}[6]` table (`listenOnly`: TCP LISTEN state only). */
+export function procPorts(file: string, listenOnly: boolean): Set<number> {
+  const ports = new Set<number>();
+  for (const row of procRows(file)) {
+    if (!listenOnly || row.state === "0A") ports.add(row.port);
+  }
+  return ports;
+}
+
+/** One socket of a `/proc/net` table. */
+export interface ProcSocket {
+  port: number;
+  state: string;
+  inode: string;
+  uid: number;
+}
+
+/** Parses a `/proc/net/{tcp,udp}[6]` table; empty when unreadable. */
+export function procRows(file: string): ProcSocket[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch {
+    return [];
+  }
+  const rows: ProcSocket[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    const local = f[1];
+    if (!local || f.length < 10) continue;
+    const port = parseInt(local.slice(local.lastIndexOf(":") + 1), 16);
+    rows.push({ port, state: f[3] ?? "", uid: Number(f[7]), inode: f[9] ?? "" });
+  }
+  return rows;
+}
