@@ -1,3 +1,147 @@
+/**
+ * `treehouse setup [--port80] [--uninstall] [--yes] [--dry-run]`: on macOS, a LaunchDaemon that adds
+ * the pool's `lo0` aliases at boot (and optionally a pf anchor for port 80); on Linux, advice.
+ * Prints the plan and asks before using sudo.
+ */
+import { loadSettings } from "../../config/settings.ts";
+import { formatPool, intToIp, type Pool } from "../../core/pool.ts";
+import { SystemError, UsageError } from "../../errors.ts";
+import { listAllocations } from "../../registry/allocations.ts";
+import { describeStep, planSetup, planUninstall, type Redirect } from "../../ops/macos-plan.ts";
+import { readMacState, runSteps } from "../../platform/macos.ts";
+import { linuxSetupAdvice } from "../../platform/linux.ts";
+import { currentPlatform } from "../../platform/platform.ts";
 import type { AppContext } from "../context.ts";
+import { out, say } from "../output.ts";
+import { openRegistry } from "../target.ts";
 
-export default function (this: AppContext, _flags: unknown): void {}
+/** Flags of `setup`. */
+export interface SetupFlags {
+  readonly port80?: boolean;
+  readonly uninstall?: boolean;
+  readonly yes?: boolean;
+  readonly dryRun?: boolean;
+  readonly root?: string;
+}
+
+/** Every IP of the pool. */
+export function poolIps(pool: Pool): string[] {
+  const ips: string[] = [];
+  for (let n = pool.first; n <= pool.last; n++) ips.push(intToIp(n));
+  return ips;
+}
+
+/** Whether privileged steps go through sudo: when not root (or forced, for tests running as root). */
+function needsSudo(ctx: AppContext): boolean {
+  return Deno.uid() !== 0 || ctx.env("TREEHOUSE_FORCE_SUDO") === "1";
+}
+
+export default function setup(this: AppContext, flags: SetupFlags): void {
+  const platform = currentPlatform(this.env);
+  const settings = loadSettings(this.env);
+  if (platform.name === "linux") {
+    out(
+      this,
+      linuxSetupAdvice({
+        pool: formatPool(settings.pool),
+        path: this.env("PATH"),
+        port80: flags.port80 ?? false,
+        uninstall: flags.uninstall ?? false,
+      }),
+    );
+    return;
+  }
+  if (flags.port80 && flags.uninstall) {
+    throw new UsageError("--port80 and --uninstall cannot be combined", {
+      hint: "`treehouse setup --uninstall` removes the port-80 redirect too",
+    });
+  }
+  const root = (flags.root ?? this.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
+  const ips = poolIps(settings.pool);
+  const sudo = needsSudo(this);
+  const state = readMacState(root);
+  let redirects: Redirect[] | undefined;
+  if (flags.port80) {
+    const registry = openRegistry(this);
+    try {
+      redirects = listAllocations(registry).map((a) => ({ ip: a.ip, port: a.port ?? settings.defaultPort }));
+    } finally {
+      registry.close();
+    }
+  }
+  const steps = flags.uninstall
+    ? planUninstall(state, ips, root)
+    : planSetup(state, { ips, redirects, root });
+  if (steps.length === 0) {
+    say(
+      this,
+      flags.uninstall
+        ? "Nothing to uninstall: setup's files and aliases are not there"
+        : "Already set up: nothing to do",
+    );
+    return;
+  }
+  say(this, `treehouse setup${flags.uninstall ? " --uninstall" : ""} will:`);
+  for (const step of steps) say(this, `  ${describeStep(step, sudo)}`);
+  if (flags.dryRun) {
+    say(this, "Dry run: nothing changed");
+    return;
+  }
+  if (sudo && !flags.yes) {
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError("setup needs sudo and cannot ask here (stdin is not a terminal)", {
+        hint: "Run it in a terminal, or pass --yes to proceed without asking",
+      });
+    }
+    if (!confirm("Run these commands with sudo?")) {
+      say(this, "Nothing changed");
+      return;
+    }
+  }
+  runSteps(steps, sudo, (line) => say(this, line));
+  verify(this, root, ips, flags);
+}
+
+function verify(ctx: AppContext, root: string, ips: string[], flags: SetupFlags): void {
+  const after = readMacState(root);
+  if (flags.uninstall) {
+    const left = ips.filter((ip) => ip !== "127.0.0.1" && after.aliases.has(ip));
+    if (
+      after.aliasPlist !== undefined || after.pfPlist !== undefined || after.anchor !== undefined ||
+      left.length
+    ) {
+      throw new SystemError("Uninstall did not remove everything", {
+        hint: `Still there: ${
+          [
+            after.aliasPlist && "alias plist",
+            after.pfPlist && "pf plist",
+            after.anchor && "pf anchor",
+            ...left,
+          ].filter(Boolean).join(", ")
+        }`,
+      });
+    }
+    say(ctx, "Removed: the LaunchDaemons, the pf anchor and the pool's lo0 aliases");
+    return;
+  }
+  const missing = ips.filter((ip) => !after.aliases.has(ip));
+  if (missing.length > 0 || !after.aliasLoaded) {
+    throw new SystemError(
+      `Setup did not take: ${
+        missing.length
+          ? `lo0 lacks ${missing.length} alias(es), e.g. ${missing[0]}`
+          : "the LaunchDaemon is not loaded"
+      }`,
+      { hint: "Run `treehouse doctor` to see what is wrong" },
+    );
+  }
+  if (flags.port80 && !after.pfLoaded) {
+    throw new SystemError("Setup did not take: the pf LaunchDaemon is not loaded", {
+      hint: "Run `treehouse doctor` to see what is wrong",
+    });
+  }
+  say(
+    ctx,
+    `Done: ${ips.length} lo0 aliases, restored at every boot${flags.port80 ? "; port 80 redirected" : ""}`,
+  );
+}

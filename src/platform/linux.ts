@@ -1,0 +1,38 @@
+/** Linux: nothing to set up for IPs; what `treehouse setup` explains instead. */
+import { onPath } from "./platform.ts";
+
+/** The advice `treehouse setup` prints on Linux, with what it found on this machine. */
+export function linuxSetupAdvice(options: {
+  pool: string;
+  path: string | undefined;
+  port80: boolean;
+  uninstall: boolean;
+}): string {
+  const publish = onPath("avahi-publish", options.path);
+  const lines = [
+    options.uninstall
+      ? "Linux: setup installs nothing here, so there is nothing to uninstall."
+      : "Linux: nothing to set up for IPs.",
+    `All of 127.0.0.0/8 is local on Linux, so the pool ${options.pool} works as it is: no aliases, no root.`,
+    "",
+    "Hostnames (<branch>.local) need mDNS: avahi plus nss-mdns.",
+    `  avahi-publish: ${publish ? `found (${publish})` : "not found"}`,
+    "  Debian/Ubuntu: sudo apt-get install avahi-daemon avahi-utils libnss-mdns",
+    "  Fedora:        sudo dnf install avahi avahi-tools nss-mdns",
+    "  Arch:          sudo pacman -S avahi nss-mdns",
+    '  then check that the "hosts:" line of /etc/nsswitch.conf has mdns4_minimal before dns.',
+    "",
+    "Without mDNS (or for browsers that ignore it), keep the names in /etc/hosts instead:",
+    '  sudo "$(command -v treehouse)" hosts sync      # again after new branches; hosts clean to undo',
+    "",
+    "Check everything with: treehouse doctor",
+  ];
+  if (options.port80) {
+    lines.push(
+      "",
+      "--port80 is macOS only (pf). On Linux, let servers bind port 80 themselves:",
+      "  sudo sysctl -w net.ipv4.ip_unprivileged_port_start=80",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

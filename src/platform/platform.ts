@@ -1,0 +1,93 @@
+/**
+ * The platform treehouse runs on, chosen by `Deno.build.os` and overridable with
+ * `TREEHOUSE_PLATFORM=macos|linux` (tests drive the macOS code on Linux through fake programs), and
+ * the one synchronous program runner the operations commands use.
+ */
+import { MissingToolError, UsageError } from "../errors.ts";
+import type { Env } from "../registry/path.ts";
+
+/** Platforms with their own setup. */
+export type PlatformName = "macos" | "linux";
+
+/** What differs between platforms for setup and doctor. */
+export interface Platform {
+  readonly name: PlatformName;
+  /** Pool IPs other than 127.0.0.1 need an `lo0` alias (macOS) or are local already (Linux). */
+  readonly needsAliases: boolean;
+  /** Programs that announce a name over mDNS, in order of preference. */
+  readonly mdnsTools: readonly string[];
+  /** The command that installs mDNS support. */
+  readonly mdnsInstall: string;
+}
+
+/** macOS: aliases needed; `dns-sd` ships with the system. */
+export const MACOS: Platform = {
+  name: "macos",
+  needsAliases: true,
+  mdnsTools: ["dns-sd"],
+  mdnsInstall: "(dns-sd ships with macOS: check that /usr/bin is on PATH)",
+};
+
+/** Linux: all of 127/8 is local; mDNS through avahi and nss-mdns. */
+export const LINUX: Platform = {
+  name: "linux",
+  needsAliases: false,
+  mdnsTools: ["avahi-publish", "avahi-resolve"],
+  mdnsInstall: "sudo apt-get install avahi-daemon avahi-utils libnss-mdns   # or dnf/pacman: avahi nss-mdns",
+};
+
+/** The platform: `TREEHOUSE_PLATFORM` if set, else from `Deno.build.os`. */
+export function currentPlatform(env: Env, os: string = Deno.build.os): Platform {
+  const forced = env("TREEHOUSE_PLATFORM");
+  if (forced === "macos") return MACOS;
+  if (forced === "linux") return LINUX;
+  if (forced) {
+    throw new UsageError(`Invalid TREEHOUSE_PLATFORM: "${forced}"`, {
+      hint: "Use macos or linux, or unset it",
+    });
+  }
+  return os === "darwin" ? MACOS : LINUX;
+}
+
+/** The outcome of a program run. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program and waits; a program that is not installed becomes a {@link MissingToolError}. */
+export function runProgram(argv: readonly string[]): RunResult {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  try {
+    const out = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).outputSync();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new MissingToolError(`${cmd} is not installed`, {
+        hint: `Is ${cmd} installed and on your PATH?`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Describes a failed run like execa: the command, its exit code, the last lines of stderr. */
+export function describeFailure(argv: readonly string[], result: RunResult): string {
+  const tail = result.stderr.trim().split("\n").slice(-3).join(" / ");
+  return `\`${argv.join(" ")}\` exited with code ${result.code}${tail ? `: ${tail}` : ""}`;
+}
+
+/** The path of the executable `name` on `PATH`, or `undefined`. */
+export function onPath(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
