@@ -56,7 +56,7 @@ Deno.test("the alias plist runs one ifconfig alias per pool IP at load", () => {
     text,
     /<string>\/sbin\/ifconfig lo0 alias 127\.0\.0\.10 up; \/sbin\/ifconfig lo0 alias 127\.0\.0\.11 up<\/string>/,
   );
-  assert.match(text, /<key>RunAtLoad<\/key>\n  <true\/>/);
+  assert.match(text, /<key>RunAtLoad<\/key>\n {2}<true\/>/);
 });
 
 Deno.test("the pf anchor redirects port 80 of each branch IP to its port, skipping branches on 80", () => {
@@ -87,7 +87,7 @@ Deno.test("setup through sudo writes the plist, loads it, adds the aliases, and 
     const env = mac.env({ TREEHOUSE_FORCE_SUDO: "1" });
     const refused = await cli(["setup"], { db: mac.db, env });
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /will:\n  sudo write ROOT|will:\n  sudo write/);
+    assert.match(refused.stderr, /will:\n {2}sudo write /);
     assert.match(refused.stderr, /pass --yes/);
     assert.deepEqual(await mac.changes(), [], "nothing runs without consent");
 
@@ -148,7 +148,7 @@ Deno.test("setup --port80 adds the pf anchor and its daemon; --uninstall removes
     );
     assert.match(
       await Deno.readTextFile(`${mac.root}${PF_PLIST}`),
-      /<string>-E<\/string>\n    <string>-a<\/string>\n    <string>com\.apple\/treehouse<\/string>/,
+      /<string>-E<\/string>\n {4}<string>-a<\/string>\n {4}<string>com\.apple\/treehouse<\/string>/,
     );
     assert.deepEqual(await mac.files(), [ALIAS_PLIST, PF_PLIST, "/etc/pf.anchors/com.apple", ANCHOR].sort());
 
