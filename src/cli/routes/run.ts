@@ -1,2 +1,110 @@
 /** Commands of the `run` feature (issue 5), registered in `src/cli/app.ts`. */
-export const runRoutes = {};
+import { buildCommand } from "@stricli/core";
+import { appFlag, branchFlags, GLOBAL_NOTE, stringFlag } from "../flags.ts";
+import { guard } from "../guard.ts";
+
+function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
+  return {
+    brief,
+    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
+      examples.map((e) => `  ${e}`).join("\n")
+    }\n\n${GLOBAL_NOTE}`,
+  };
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0)) {
+    throw new SyntaxError(`expected seconds > 0, got "${text}"`);
+  }
+  return n;
+}
+
+function portNumber(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 65535) {
+    throw new SyntaxError(`expected a port 1-65535, got "${text}"`);
+  }
+  return n;
+}
+
+const run = buildCommand({
+  loader: async () => guard((await import("../commands/run.ts")).default),
+  parameters: {
+    flags: {
+      ...branchFlags,
+      ...appFlag,
+      port: {
+        kind: "parsed",
+        parse: portNumber,
+        brief: "Port the server listens on (default: PORT from the environment, else 4000)",
+        placeholder: "N",
+        optional: true,
+      },
+      name: stringFlag("Hostname label instead of the branch's (still made unique)", "LABEL"),
+      mdns: {
+        kind: "boolean",
+        brief: "Announce <label>.local over mDNS (dns-sd on macOS, avahi-publish on Linux)",
+        default: true,
+      },
+      envPort: {
+        kind: "boolean",
+        brief: "Set the conventional HOST and PORT variables for the command",
+        default: true,
+      },
+      restart: {
+        kind: "enum",
+        values: ["no", "on-failure"],
+        brief: "Restart a crashed command (backoff 1, 2, 4, 8, 16 s; at most 5 times)",
+        default: "no",
+      },
+      ready: stringFlag(
+        "Wait until this port (on the branch's IP) or URL answers, then print ready",
+        "PORT|URL",
+      ),
+      readyTimeout: {
+        kind: "parsed",
+        parse: positiveNumber,
+        brief: "Seconds to wait for --ready before giving up (exit 11)",
+        placeholder: "SECONDS",
+        optional: true,
+      },
+      killTimeout: {
+        kind: "parsed",
+        parse: positiveNumber,
+        brief: "Seconds between forwarding SIGTERM/SIGINT/SIGHUP and SIGKILL",
+        placeholder: "SECONDS",
+        optional: true,
+      },
+      quiet: { kind: "boolean", brief: "No banner on stderr", optional: true },
+    },
+    positional: {
+      kind: "array",
+      parameter: {
+        brief: "The dev server's command and its arguments (after --)",
+        parse: String,
+        placeholder: "CMD",
+      },
+      minimum: 1,
+    },
+  },
+  docs: docs(
+    "Run a dev server on this branch's IP and port, announce <branch>.local, and clean up when it stops",
+    [
+      "treehouse run -- mix phx.server",
+      "treehouse run -- python3 -m http.server {port} --bind {ip}",
+      "treehouse run --port 5173 -- npx vite --host {ip} --port {port} --strictPort",
+      "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
+      "treehouse run --name api --no-mdns -- deno run -A server.ts",
+    ],
+    "The command runs directly (no shell) with TREEHOUSE_IP, TREEHOUSE_HOST, TREEHOUSE_PORT, " +
+      "TREEHOUSE_URL, TREEHOUSE_BRANCH, TREEHOUSE_DB_NAME, HOST and PORT set; {ip} {port} {host} {url} " +
+      "{branch} {db} in its arguments are replaced. Signals are forwarded; the exit code is the command's " +
+      "(128+N when signal N killed it). Exit 7 when the IP:port is taken, 127/126 when the command cannot " +
+      "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
+      "liveness.",
+  ),
+});
+
+/** The `run` command. */
+export const runRoutes = { run };

@@ -1,0 +1,213 @@
+/**
+ * `treehouse run -- CMD [ARGS…]`: the supervised dev-server wrapper. Allocates the branch, checks
+ * that its IP:port is free, starts CMD with the branch's variables, announces `<label>.local` over
+ * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
+ */
+import { loadSettings } from "../../config/settings.ts";
+import { ConfigError, ConflictError, TimeoutError, UsageError } from "../../errors.ts";
+import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
+import { Announcer, chooseMdnsTool, isOnPath, missingMdnsMessage } from "../../platform/mdns.ts";
+import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
+import { Watchdog } from "../../process/watchdog.ts";
+import { getOrAllocate, recordProcess, touchAllocation } from "../../registry/allocations.ts";
+import { cleanupStale, clearProcess, relabel } from "../../registry/liveness.ts";
+import { extraEnv } from "../../run/extra-env.ts";
+import { childVariables, expandPlaceholders, type RunValues, urlFor } from "../../run/placeholders.ts";
+import { parseReady } from "../../run/ready.ts";
+import { supervise } from "../../run/supervisor.ts";
+import type { AppContext } from "../context.ts";
+import { paint, say, warn } from "../output.ts";
+import { type AppFlags, type BranchFlags, openRegistry, resolveTarget } from "../target.ts";
+
+/** Flags of `run`. */
+export interface RunFlags extends BranchFlags, AppFlags {
+  readonly port?: number;
+  readonly name?: string;
+  readonly mdns: boolean;
+  readonly envPort: boolean;
+  readonly restart: "no" | "on-failure";
+  readonly ready?: string;
+  readonly readyTimeout?: number;
+  readonly killTimeout?: number;
+  readonly quiet?: boolean;
+}
+
+/** Default seconds between a forwarded signal and SIGKILL. */
+export const DEFAULT_KILL_TIMEOUT_S = 5;
+/** Default seconds `--ready` waits. */
+export const DEFAULT_READY_TIMEOUT_S = 60;
+
+export default async function run(this: AppContext, flags: RunFlags, ...command: string[]): Promise<void> {
+  const [program, ...rest] = command;
+  if (program === undefined || program === "") {
+    throw new UsageError("No command to run", {
+      hint: "Example: treehouse run -- python3 -m http.server {port} --bind {ip}",
+    });
+  }
+  const settings = loadSettings(this.env);
+  const target = resolveTarget(this, flags);
+  const port = flags.port ?? settings.defaultPort;
+  const killTimeoutMs = (flags.killTimeout ?? DEFAULT_KILL_TIMEOUT_S) * 1000;
+  const registry = openRegistry(this);
+  try {
+    const now = Date.now();
+    cleanupStale(registry, now, settings.staleAfterMs, isProcessAlive);
+    let { allocation } = getOrAllocate(registry, {
+      ...target,
+      pool: settings.pool,
+      now,
+      reclaimAfterMs: settings.reclaimAfterMs,
+      isAlive: isProcessAlive,
+      name: flags.name,
+    });
+    if (flags.name !== undefined) allocation = relabel(registry, allocation, flags.name);
+
+    const host = `${allocation.hostname}.local`;
+    const values: RunValues = {
+      ip: allocation.ip,
+      port,
+      host,
+      url: urlFor(host, port),
+      branch: allocation.branch,
+      db: allocation.db_name,
+    };
+    const ready = flags.ready === undefined ? undefined : parseReady(flags.ready, allocation.ip);
+    ensurePortFree(allocation.ip, port, allocation.pid);
+
+    const runId = `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const env = childVariables(values, { envPort: flags.envPort, runId, extra: extraEnv(this, this.cwd) });
+    const program2 = expandPlaceholders(program, values);
+    const args = rest.map((a) => expandPlaceholders(a, values));
+    if (!flags.quiet) say(this, banner(this, values, [program2, ...args]));
+
+    const watchdog = Watchdog.start(killTimeoutMs);
+    watchdog.tag(runId);
+    let announcer: Announcer | undefined;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let childPid: number | undefined;
+    try {
+      if (flags.mdns) announcer = startAnnouncer(this, watchdog, values, allocation.hostname);
+      let heartbeatWarned = false;
+      heartbeat = setInterval(() => {
+        try {
+          touchAllocation(registry, allocation.id, Date.now());
+        } catch (error) {
+          if (!heartbeatWarned) warn(this, `Heartbeat failed (will retry): ${(error as Error).message}`);
+          heartbeatWarned = true;
+        }
+      }, settings.heartbeatMs);
+      const result = await supervise({
+        command: program2,
+        args,
+        env,
+        cwd: this.cwd,
+        tty: Deno.stdin.isTerminal(),
+        runId,
+        killTimeoutMs,
+        restart: flags.restart,
+        capture: ready !== undefined,
+        ready: ready && {
+          target: ready,
+          timeoutMs: (flags.readyTimeout ?? DEFAULT_READY_TIMEOUT_S) * 1000,
+          onReady: () => say(this, paint(this.color, "32", `treehouse: ready at ${values.url}`)),
+        },
+        watchdog,
+        onSpawn: (pid) => {
+          childPid = pid;
+          recordProcess(registry, allocation.id, {
+            pid,
+            pid_started_at: processStartTime(pid) ?? Date.now(),
+            port,
+            now: Date.now(),
+          });
+        },
+        say: (text) => say(this, text),
+      });
+      if (result.readyTimedOut) {
+        const seconds = flags.readyTimeout ?? DEFAULT_READY_TIMEOUT_S;
+        const lines = result.tail.length
+          ? `; its last output:\n${result.tail.map((l) => `  ${l}`).join("\n")}`
+          : "";
+        say(this, `treehouse: ${program2} did not answer on ${flags.ready} within ${seconds}s${lines}`);
+        throw new TimeoutError(`Not ready after ${seconds}s: ${flags.ready}`, {
+          hint: "Check the command's output above, or raise --ready-timeout",
+        });
+      }
+      this.exitCode = result.code;
+    } finally {
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      await announcer?.stop();
+      if (childPid !== undefined) {
+        try {
+          clearProcess(registry, allocation.id, childPid, Date.now());
+        } catch (error) {
+          warn(this, `Could not clear the process record: ${(error as Error).message}`);
+        }
+      }
+      await watchdog.release();
+    }
+  } finally {
+    registry.close();
+  }
+}
+
+/** Fails with the holder's pid and command when IP:port (or 0.0.0.0/:: at that port) is taken. */
+function ensurePortFree(ip: string, port: number, recordedPid: number | null): void {
+  const check = checkPortFree(ip, port);
+  if (check.free) return;
+  if (check.reason === "unavailable") {
+    throw new ConfigError(`Cannot use ${ip}:${port}: ${check.error.message}`, {
+      hint: Deno.build.os === "darwin"
+        ? `Add the loopback alias first: sudo ifconfig lo0 alias ${ip} up`
+        : "Check that the IP is a loopback address of this machine",
+      cause: check.error,
+    });
+  }
+  const holders = findPortHolders(ip, port);
+  const who = holders.length
+    ? holders.map((h) => `pid ${h.pid} (${h.command}) on ${h.address}:${port}`).join(", ")
+    : "another process (the OS does not say which)";
+  const ours = holders.some((h) => h.pid === recordedPid);
+  throw new ConflictError(`${ip}:${port} is already in use by ${who}`, {
+    hint: ours
+      ? "This branch's server is already running: stop it first, or use --port N for a second server"
+      : "Stop that process, or use --port N; a server listening on 0.0.0.0 or :: takes the port on every loopback IP",
+  });
+}
+
+function startAnnouncer(
+  ctx: AppContext,
+  watchdog: Watchdog,
+  values: RunValues,
+  label: string,
+): Announcer | undefined {
+  const tool = chooseMdnsTool(Deno.build.os, (name) => isOnPath(name, ctx.env("PATH")));
+  if (!tool) {
+    warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
+    return undefined;
+  }
+  const announcer = new Announcer(tool, { label, ip: values.ip, port: values.port }, {}, {
+    onStart: (pid) => watchdog.watch(-pid),
+    onMessage: (text) => warn(ctx, text),
+  });
+  try {
+    announcer.start();
+  } catch (error) {
+    warn(ctx, `${(error as Error).message}: ${values.host} will not be announced (the server runs anyway)`);
+    return undefined;
+  }
+  return announcer;
+}
+
+function banner(ctx: AppContext, v: RunValues, command: string[]): string {
+  const rows: [string, string][] = [
+    ["Branch", v.branch],
+    ["IP", v.ip],
+    ["Hostname", v.host],
+    ["URL", v.url],
+    ["Database", v.db],
+    ["Command", command.join(" ")],
+  ];
+  const title = paint(ctx.color, "1", `treehouse: ${v.branch} → ${v.url}`);
+  return `${title}\n${rows.map(([k, val]) => `  ${`${k}`.padEnd(9)}${val}`).join("\n")}`;
+}

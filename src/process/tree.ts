@@ -1,0 +1,114 @@
+/**
+ * Finding every process a supervised child left behind: its process group, its descendants, and (on
+ * Linux) anything carrying its `TREEHOUSE_RUN_ID` tag in `/proc/<pid>/environ`, which survives
+ * double forks and `setsid`.
+ */
+
+/** One process as the tree walk needs it. */
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/** Every process visible to us (Linux: `/proc`; elsewhere: `ps`). */
+export function listProcesses(): ProcessEntry[] {
+  if (Deno.build.os === "linux") return linuxProcesses();
+  return psProcesses();
+}
+
+function linuxProcesses(): ProcessEntry[] {
+  const result: ProcessEntry[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") continue;
+    result.push({ pid: Number(entry.name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
+  }
+  return result;
+}
+
+function psProcesses(): ProcessEntry[] {
+  try {
+    const out = new Deno.Command("ps", { args: ["-axo", "pid=,ppid=,pgid=,stat="], stdout: "piped" })
+      .outputSync();
+    return new TextDecoder().decode(out.stdout).split("\n").map((line) => line.trim().split(/\s+/))
+      .filter((f) => f.length >= 4 && !(f[3] ?? "").startsWith("Z"))
+      .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]) }));
+  } catch {
+    return [];
+  }
+}
+
+/** Pids of `root`'s descendants (not `root` itself), from a process list. Pure. */
+export function descendants(processes: readonly ProcessEntry[], root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of processes) {
+    const list = children.get(p.ppid) ?? [];
+    list.push(p.pid);
+    children.set(p.ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  const seen = new Set<number>([root]);
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** Pids whose environment holds `TREEHOUSE_RUN_ID=<tag>` (Linux only; empty elsewhere). */
+export function taggedProcesses(tag: string, processes?: readonly ProcessEntry[]): number[] {
+  if (Deno.build.os !== "linux" || tag === "") return [];
+  const needle = new TextEncoder().encode(`\0TREEHOUSE_RUN_ID=${tag}\0`);
+  const found: number[] = [];
+  for (const p of processes ?? linuxProcesses()) {
+    if (p.pid === Deno.pid) continue;
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(`/proc/${p.pid}/environ`);
+    } catch {
+      continue;
+    }
+    if (containsVar(bytes, needle)) found.push(p.pid);
+  }
+  return found;
+}
+
+/** True when the NUL-separated environment block holds the `\0NAME=value\0` needle (or starts with it). */
+function containsVar(block: Uint8Array, needle: Uint8Array): boolean {
+  const padded = new Uint8Array(block.length + 2);
+  padded.set(block, 1);
+  outer: for (let i = 0; i + needle.length <= padded.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (padded[i + j] !== needle[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Everything that belongs to a supervised run: the child, its process group when it leads one, its
+ * descendants, and the tagged processes. The caller's own pid is never included.
+ */
+export function runMembers(child: number, options: { group: boolean; tag: string }): number[] {
+  const processes = listProcesses();
+  const members = new Set<number>();
+  if (processes.some((p) => p.pid === child)) members.add(child);
+  if (options.group) { for (const p of processes) if (p.pgid === child) members.add(p.pid); }
+  for (const pid of descendants(processes, child)) members.add(pid);
+  for (const pid of taggedProcesses(options.tag, processes)) members.add(pid);
+  members.delete(Deno.pid);
+  return [...members];
+}

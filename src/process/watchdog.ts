@@ -1,0 +1,111 @@
+/**
+ * The watchdog: a tiny `sh` that outlives a SIGKILLed wrapper. It reads commands on a pipe from the
+ * wrapper (`add TARGET` where TARGET is a pid or `-pgid`, `tag ID`) and, when the pipe closes
+ * without `exit` (the wrapper died), sends SIGTERM to every target and tagged process, then SIGKILL
+ * to what is left. It ignores terminal signals and lives in its own session, so Ctrl-C and a closing
+ * terminal reach the wrapper and its child but never the watchdog.
+ */
+
+/** The watchdog script. `$1` is how long to wait between SIGTERM and SIGKILL, in tenths of a second. */
+export const WATCHDOG_SCRIPT = `
+trap '' INT HUP TERM QUIT TSTP TTIN TTOU
+targets=""
+tag=""
+while IFS= read -r line; do
+  case "$line" in
+    "add "*) targets="$targets \${line#add }" ;;
+    "tag "*) tag="\${line#tag }" ;;
+    exit) exit 0 ;;
+  esac
+done
+tagged() {
+  [ -n "$tag" ] && [ -d /proc ] || return 0
+  grep -lsxzF "TREEHOUSE_RUN_ID=$tag" /proc/[0-9]*/environ 2>/dev/null |
+    sed -e 's|^/proc/||' -e 's|/environ$||' | grep -vx "$$"
+}
+sweep() {
+  left=""
+  for t in $targets $(tagged); do
+    if kill -s "$1" -- "$t" 2>/dev/null; then left="$left $t"; fi
+  done
+  [ -n "$left" ]
+}
+sweep TERM || exit 0
+i=0
+while [ "$i" -lt "$1" ]; do
+  sleep 0.1
+  i=$((i + 1))
+  alive=""
+  for t in $targets $(tagged); do kill -0 -- "$t" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && exit 0
+done
+sweep KILL
+exit 0
+`;
+
+/** A running watchdog; `release()` on a normal exit so it leaves without killing anything. */
+export class Watchdog {
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #process: Deno.ChildProcess | undefined;
+  #encoder = new TextEncoder();
+
+  private constructor(process: Deno.ChildProcess | undefined) {
+    this.#process = process;
+    this.#writer = process?.stdin.getWriter();
+  }
+
+  /**
+   * Starts the watchdog (`/bin/sh`). Without a shell it returns an inert watchdog: supervision still
+   * works, only the SIGKILL case loses its safety net.
+   */
+  static start(graceMs: number): Watchdog {
+    try {
+      const process = new Deno.Command("/bin/sh", {
+        args: ["-c", WATCHDOG_SCRIPT, "treehouse-watchdog", String(Math.max(1, Math.round(graceMs / 100)))],
+        stdin: "piped",
+        stdout: "null",
+        stderr: "null",
+        detached: true,
+        env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
+        clearEnv: true,
+      }).spawn();
+      process.unref();
+      return new Watchdog(process);
+    } catch {
+      return new Watchdog(undefined);
+    }
+  }
+
+  /** The watchdog's pid (undefined when it could not start). */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Adds a process (`pid`) or group (`-pgid`) to end if the wrapper dies. */
+  watch(target: number): void {
+    this.#send(`add ${target}\n`);
+  }
+
+  /** Sets the run's `TREEHOUSE_RUN_ID` tag (Linux: tagged processes are ended too). */
+  tag(id: string): void {
+    this.#send(`tag ${id}\n`);
+  }
+
+  /** Tells the watchdog the wrapper cleaned up itself: it exits without killing anything. */
+  async release(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    if (!writer) return;
+    try {
+      await writer.write(this.#encoder.encode("exit\n"));
+      await writer.close();
+    } catch { /* already gone */ }
+    try {
+      await this.#process?.status;
+    } catch { /* ignore */ }
+  }
+
+  #send(line: string): void {
+    this.#writer?.write(this.#encoder.encode(line)).catch(() => {});
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The child's command line and environment for `treehouse run`. Pure: everything comes in as data.
+ */
+
+/** What a run announces to its child. */
+export interface RunValues {
+  ip: string;
+  port: number;
+  /** Full hostname, `<label>.local`. */
+  host: string;
+  url: string;
+  branch: string;
+  db: string;
+}
+
+const PLACEHOLDER = /\{(ip|port|host|url|branch|db)\}/g;
+
+/** Replaces `{ip}` `{port}` `{host}` `{url}` `{branch}` `{db}` in one argument; other braces stay. */
+export function expandPlaceholders(arg: string, v: RunValues): string {
+  return arg.replace(PLACEHOLDER, (_, key: string) => {
+    switch (key) {
+      case "ip":
+        return v.ip;
+      case "port":
+        return String(v.port);
+      case "host":
+        return v.host;
+      case "url":
+        return v.url;
+      case "branch":
+        return v.branch;
+      default:
+        return v.db;
+    }
+  });
+}
+
+/** The URL of a server on `host` at `port` (no `:80`). */
+export function urlFor(host: string, port: number): string {
+  return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+}
+
+/**
+ * The variables `run` adds to the child's environment: `TREEHOUSE_*`, the run's tag, and (unless
+ * `envPort` is false) the conventional `HOST` and `PORT`. `extra` (reservation ports…) comes first
+ * so treehouse's own names win.
+ */
+export function childVariables(
+  v: RunValues,
+  options: { envPort: boolean; runId: string; extra?: Record<string, string> },
+): Record<string, string> {
+  const vars: Record<string, string> = {
+    ...options.extra,
+    TREEHOUSE_IP: v.ip,
+    TREEHOUSE_HOST: v.host,
+    TREEHOUSE_PORT: String(v.port),
+    TREEHOUSE_URL: v.url,
+    TREEHOUSE_BRANCH: v.branch,
+    TREEHOUSE_DB_NAME: v.db,
+    TREEHOUSE_RUN_ID: options.runId,
+  };
+  if (options.envPort) {
+    vars.HOST = v.ip;
+    vars.PORT = String(v.port);
+  }
+  return vars;
+}
+
+/** Restart backoff of `--restart on-failure`: 1, 2, 4, 8, 16 s. */
+export const RESTART_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
+
+/**
+ * Whether to restart after an exit, and after how long: only with `on-failure`, only for a
+ * failure (non-zero), at most {@link RESTART_BACKOFF_MS}.length times. Pure.
+ */
+export function restartDelay(
+  policy: "no" | "on-failure",
+  exitCode: number,
+  restartsSoFar: number,
+  backoff: readonly number[] = RESTART_BACKOFF_MS,
+): number | undefined {
+  if (policy !== "on-failure" || exitCode === 0) return undefined;
+  return backoff[restartsSoFar];
+}
+
+/** Keeps the last `max` lines of a stream of text chunks (for a failed `--ready`). */
+export class LineTail {
+  #lines: string[] = [];
+  #partial = "";
+  constructor(readonly max = 20) {}
+
+  /** Adds a chunk of text. */
+  push(text: string): void {
+    const parts = (this.#partial + text).split("\n");
+    this.#partial = parts.pop() ?? "";
+    this.#lines.push(...parts);
+    if (this.#partial.length > 4000) {
+      this.#lines.push(this.#partial);
+      this.#partial = "";
+    }
+    if (this.#lines.length > this.max) this.#lines.splice(0, this.#lines.length - this.max);
+  }
+
+  /** The kept lines, the unfinished last one included. */
+  lines(): string[] {
+    const all = this.#partial ? [...this.#lines, this.#partial] : [...this.#lines];
+    return all.slice(-this.max);
+  }
+}
