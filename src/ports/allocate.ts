@@ -53,7 +53,13 @@ export function chooseGroupPorts(
     used.add(p);
   };
   for (const s of slots) if (s.existing !== undefined) take(s.tag, s.existing);
-  const offsetSlots = slots.filter((s) => s.existing === undefined && s.offset !== undefined);
+  // Two services with the same offset cannot share the base: the second is placed on its own below.
+  const seenOffsets = new Set<number>();
+  const offsetSlots = slots.filter((s) => {
+    if (s.existing !== undefined || s.offset === undefined || seenOffsets.has(s.offset)) return false;
+    seenOffsets.add(s.offset);
+    return true;
+  });
   if (offsetSlots.length > 0) {
     const maxOffset = Math.max(...offsetSlots.map((s) => s.offset as number));
     const fitRange = { first: range.first, last: range.last - maxOffset };

@@ -5,6 +5,9 @@
  */
 import { ConflictError, PoolExhaustedError } from "../errors.ts";
 import type { GroupConfig } from "../config/files.ts";
+import type { NamedPort } from "./format.ts";
+import { inferFromGit } from "./infer.ts";
+import { canonicalize } from "./paths.ts";
 import type { Registry } from "../registry/registry.ts";
 import { chooseGroupPorts, choosePort, type GroupSlot } from "./allocate.ts";
 import { cleanReservations, type Removal } from "./maintenance.ts";
@@ -266,4 +269,21 @@ export function reserveGroup(
       return { reservations, created };
     }));
   return { ...value, cleaned };
+}
+
+/**
+ * Reserves a group keyed by its directory (canonicalized), with project and task from git, and
+ * returns its ports with their variable names, in member order.
+ */
+export function reserveNamedPorts(
+  registry: Registry,
+  group: GroupConfig,
+  policy: PortPolicy,
+  now: number,
+): { ports: NamedPort[]; cleaned: number } {
+  const dir = canonicalize(group.dir);
+  const { project, task } = inferFromGit(dir);
+  const result = reserveGroup(registry, policy, { group: { ...group, dir }, project, task, now });
+  const ports = group.members.map((m, i) => ({ tag: m.tag, env: m.env, port: result.reservations[i]!.port }));
+  return { ports, cleaned: result.cleaned.length };
 }

@@ -1,8 +1,8 @@
 /** What the `port` commands share: the path flag, settings, git inference, the registry. */
 import { loadSettings, type Settings } from "../../../config/settings.ts";
 import { UsageError } from "../../../errors.ts";
-import { detectRepo } from "../../../git/repo.ts";
-import { baseName, canonicalize, normalizePath } from "../../../ports/paths.ts";
+import { canonicalize, normalizePath } from "../../../ports/paths.ts";
+export { inferFromGit } from "../../../ports/infer.ts";
 import type { PortPolicy } from "../../../ports/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
@@ -40,26 +40,6 @@ export function policyOf(s: Settings): PortPolicy {
     cleanupOnExhaustion: s.cleanupOnExhaustion,
     expireAfterMs: s.expireAfterMs,
   };
-}
-
-/** Project (repository name) and task (branch) of the repository holding `path`, if any. */
-export function inferFromGit(path: string): { project: string | null; task: string | null } {
-  let dir = path;
-  // The path may not exist yet: ask about its nearest existing ancestor.
-  for (;;) {
-    try {
-      if (Deno.statSync(dir).isDirectory) break;
-    } catch { /* keep walking up */ }
-    if (dir === "/") return { project: null, task: null };
-    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
-  }
-  try {
-    const repo = detectRepo(dir);
-    if (!repo) return { project: null, task: null };
-    return { project: baseName(repo.project_path), task: repo.branch };
-  } catch {
-    return { project: null, task: null };
-  }
 }
 
 /** Opens the registry, runs `fn`, closes it. */

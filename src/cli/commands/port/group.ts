@@ -9,12 +9,12 @@ import {
   renderPorts,
   type SHELLS,
 } from "../../../ports/format.ts";
-import { canonicalize, normalizeLexical } from "../../../ports/paths.ts";
-import { reserveGroup } from "../../../ports/reserve.ts";
+import { normalizeLexical } from "../../../ports/paths.ts";
+import { reserveNamedPorts } from "../../../ports/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say } from "../../output.ts";
-import { inferFromGit, policyOf, settingsOf, withRegistry } from "./common.ts";
+import { policyOf, settingsOf, withRegistry } from "./common.ts";
 
 /** Flags of `reserve-group` and `autoreserve`. */
 export interface GroupFlags {
@@ -24,18 +24,9 @@ export interface GroupFlags {
 
 /** Reserves `group` (keyed by its directory, canonicalized) and returns its named ports. */
 export function reserveGroupPorts(ctx: AppContext, registry: Registry, group: GroupConfig): NamedPort[] {
-  const dir = canonicalize(group.dir);
-  const { project, task } = inferFromGit(dir);
-  const result = reserveGroup(registry, policyOf(settingsOf(ctx)), {
-    group: { ...group, dir },
-    project,
-    task,
-    now: Date.now(),
-  });
-  if (result.cleaned.length > 0) {
-    say(ctx, `Port range was full: removed ${result.cleaned.length} stale reservation(s)`);
-  }
-  return group.members.map((m, i) => ({ tag: m.tag, env: m.env, port: result.reservations[i]!.port }));
+  const { ports, cleaned } = reserveNamedPorts(registry, group, policyOf(settingsOf(ctx)), Date.now());
+  if (cleaned > 0) say(ctx, `Port range was full: removed ${cleaned} stale reservation(s)`);
+  return ports;
 }
 
 function print(ctx: AppContext, ports: NamedPort[], flags: GroupFlags): void {
