@@ -1,3 +1,415 @@
+/**
+ * `treehouse doctor [--json] [--fix]`: checks the registry, the pool, mDNS, the hosts block,
+ * announcers, the port-80 redirect and PATH. Every problem comes with the command that fixes it;
+ * `--fix` applies the fixes that need no root rights. Exit code 12 when something is broken.
+ */
+import { loadSettings, type Settings } from "../../config/settings.ts";
+import { formatPool, intToIp, ipToInt } from "../../core/pool.ts";
+import { ExitCode, TreehouseError } from "../../errors.ts";
+import { type Allocation, listAllocations } from "../../registry/allocations.ts";
+import { registryPath } from "../../registry/path.ts";
+import { Registry } from "../../registry/registry.ts";
+import { SCHEMA_VERSION } from "../../registry/migrations.ts";
+import { isProcessAlive } from "../../platform/process-info.ts";
+import { currentPlatform, onPath, type Platform, runProgram } from "../../platform/platform.ts";
+import {
+  type AnnouncerProcess,
+  type Check,
+  formatChecks,
+  isAnnouncer,
+  staleAnnouncers,
+} from "../../ops/doctor.ts";
+import { readBlock } from "../../ops/hosts-block.ts";
+import { readHostsFile } from "../../ops/hosts-file.ts";
+import { hostsEntries, hostsInSync, syncHosts } from "../../ops/hosts-sync.ts";
+import { parseIfconfig, PF_ANCHOR_FILE, pfAnchor } from "../../ops/macos-plan.ts";
+import { cleanupAllocations } from "../../ops/cleanup.ts";
+import { sudoCommand } from "../../ops/self.ts";
+import { VERSION } from "../../version.ts";
 import type { AppContext } from "../context.ts";
+import { json, out, say } from "../output.ts";
+import { hostsFilePath } from "./hosts.ts";
 
-export default function (this: AppContext, _flags: unknown): void {}
+/** Flags of `doctor`. */
+export interface DoctorFlags {
+  readonly json?: boolean;
+  readonly fix?: boolean;
+  readonly hostsFile?: string;
+}
+
+interface Env {
+  ctx: AppContext;
+  fix: boolean;
+  dbPath: string;
+  settings?: Settings;
+  platform: Platform;
+  allocations?: Allocation[];
+  registry?: Registry;
+}
+
+export default function doctor(this: AppContext, flags: DoctorFlags): void {
+  const dbPath = registryPath(this.dbFlag, this.env);
+  const env: Env = { ctx: this, fix: flags.fix ?? false, dbPath, platform: currentPlatform(this.env) };
+  const checks: Check[] = [];
+  try {
+    checks.push(checkRegistry(env));
+    checks.push(checkSettings(env));
+    checks.push(checkPool(env));
+    const hosts = checkHosts(env, flags.hostsFile);
+    checks.push(checkMdns(env, hosts.status === "ok" && hosts.detail.includes("in sync")));
+    checks.push(hosts);
+    checks.push(checkAnnouncers(env));
+    checks.push(checkPort80(env));
+    checks.push(checkStale(env));
+    checks.push(checkPath(env));
+  } finally {
+    env.registry?.close();
+  }
+  const broken = checks.filter((c) => c.status === "fail" && !c.fixed);
+  if (flags.json) out(this, json({ ok: broken.length === 0, version: VERSION, checks }));
+  else {
+    out(this, formatChecks(checks));
+    say(
+      this,
+      broken.length === 0
+        ? "No problems found"
+        : `${broken.length} problem(s) found: run the fix commands above`,
+    );
+  }
+  if (broken.length > 0) this.exitCode = ExitCode.system;
+}
+
+function noRegistry(env: Env): string {
+  return env.registry ? "the settings are invalid" : "no usable registry (see above)";
+}
+
+function problem(error: unknown): { detail: string; fix?: string } {
+  if (error instanceof TreehouseError) return { detail: error.message, fix: error.hint };
+  return { detail: error instanceof Error ? error.message : String(error) };
+}
+
+function checkRegistry(env: Env): Check {
+  let exists = true;
+  try {
+    Deno.statSync(env.dbPath);
+  } catch {
+    exists = false;
+  }
+  if (!exists && !env.fix) {
+    return {
+      id: "registry",
+      status: "warn",
+      detail: `${env.dbPath} does not exist yet`,
+      fix: "treehouse doctor --fix",
+    };
+  }
+  try {
+    const registry = Registry.open(env.dbPath);
+    env.registry = registry;
+    const check = registry.read(() => registry.db.prepare("PRAGMA quick_check").get()) as Record<
+      string,
+      unknown
+    >;
+    const verdict = String(Object.values(check ?? {})[0] ?? "");
+    if (verdict !== "ok") {
+      return {
+        id: "registry",
+        status: "fail",
+        detail: `${env.dbPath} is damaged: ${verdict}`,
+        fix: `mv ${env.dbPath} ${env.dbPath}.broken   # a new registry is created on next use`,
+      };
+    }
+    registry.write(() => undefined); // takes the write lock: proves the file and its directory are writable
+    env.allocations = listAllocations(registry);
+    return {
+      id: "registry",
+      status: "ok",
+      fixed: !exists ? true : undefined,
+      detail: `${env.dbPath} (schema ${SCHEMA_VERSION}, ${env.allocations.length} allocations)${
+        exists ? "" : ": created"
+      }`,
+    };
+  } catch (error) {
+    return { id: "registry", status: "fail", ...problem(error) };
+  }
+}
+
+function checkSettings(env: Env): Check {
+  try {
+    env.settings = loadSettings(env.ctx.env);
+    return { id: "settings", status: "ok", detail: `pool ${formatPool(env.settings.pool)}` };
+  } catch (error) {
+    return { id: "settings", status: "fail", ...problem(error) };
+  }
+}
+
+function checkPool(env: Env): Check {
+  const settings = env.settings;
+  if (!settings) return { id: "pool", status: "skip", detail: "the settings are invalid" };
+  const ips: string[] = [];
+  for (let n = settings.pool.first; n <= settings.pool.last; n++) ips.push(intToIp(n));
+  const setup = sudoCommand(env.dbPath, ["setup", "--yes"]).replace(/^sudo /, "");
+  if (env.platform.needsAliases) {
+    try {
+      const lo0 = runProgram(["ifconfig", "lo0"]);
+      const present = parseIfconfig(lo0.stdout);
+      const missing = ips.filter((ip) => !present.has(ip));
+      if (missing.length > 0) {
+        return {
+          id: "pool",
+          status: "fail",
+          detail: `${missing.length} of ${ips.length} pool IPs have no lo0 alias (e.g. ${missing[0]})`,
+          fix: setup,
+        };
+      }
+      return { id: "pool", status: "ok", detail: `all ${ips.length} pool IPs have an lo0 alias` };
+    } catch (error) {
+      return { id: "pool", status: "fail", ...problem(error) };
+    }
+  }
+  const unusable = [ips[0], ips[ips.length - 1]].filter((ip): ip is string =>
+    ip !== undefined && !canBind(ip)
+  );
+  if (unusable.length > 0) {
+    return {
+      id: "pool",
+      status: "fail",
+      detail: `cannot listen on ${unusable.join(", ")}`,
+      fix: "sudo ip addr add 127.0.0.0/8 dev lo   # the loopback interface lost 127/8",
+    };
+  }
+  return { id: "pool", status: "ok", detail: `${ips.length} IPs, all local (127/8 on Linux)` };
+}
+
+function canBind(ip: string): boolean {
+  try {
+    Deno.listen({ hostname: ip, port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkHosts(env: Env, flag: string | undefined): Check {
+  const file = hostsFilePath(env.ctx, flag);
+  let text: string;
+  try {
+    text = readHostsFile(file);
+  } catch (error) {
+    return { id: "hosts", status: "fail", ...problem(error) };
+  }
+  if (readBlock(text) === undefined) {
+    return { id: "hosts", status: "ok", detail: `${file} has no treehouse block (not used)` };
+  }
+  if (!env.allocations) return { id: "hosts", status: "skip", detail: noRegistry(env) };
+  const entries = hostsEntries(env.allocations);
+  const args = ["hosts", "sync", ...(flag ? ["--file", file] : [])];
+  const fix = sudoCommand(env.dbPath, args);
+  if (hostsInSync(text, entries) === true) {
+    return { id: "hosts", status: "ok", detail: `${file} block in sync (${entries.length} entries)` };
+  }
+  if (env.fix) {
+    try {
+      syncHosts(file, entries, { sudoCommand: fix });
+      return {
+        id: "hosts",
+        status: "fail",
+        fixed: true,
+        detail: `${file} block synced (${entries.length} entries)`,
+      };
+    } catch (error) {
+      return { id: "hosts", status: "fail", ...problem(error) };
+    }
+  }
+  return { id: "hosts", status: "fail", detail: `${file} block is out of sync with the registry`, fix };
+}
+
+function checkMdns(env: Env, hostsInUse: boolean): Check {
+  const path = env.ctx.env("PATH");
+  const missing = env.platform.mdnsTools.filter((t) => onPath(t, path) === undefined);
+  const alternative = hostsInUse ? "" : "; or without mDNS: " + sudoCommand(env.dbPath, ["hosts", "sync"]);
+  if (missing.length > 0) {
+    return {
+      id: "mdns",
+      status: hostsInUse ? "warn" : "fail",
+      detail: `${missing.join(" and ")} not found: <branch>.local names are not announced${
+        hostsInUse ? " (the hosts block covers them)" : ""
+      }`,
+      fix: env.platform.mdnsInstall + alternative,
+    };
+  }
+  if (env.platform.name !== "linux" || env.ctx.env("TREEHOUSE_DOCTOR_ROUND_TRIP") === "0") {
+    return { id: "mdns", status: "ok", detail: `${env.platform.mdnsTools.join(", ")} found` };
+  }
+  return avahiRoundTrip(env, hostsInUse);
+}
+
+/** Announces a throwaway name with avahi-publish and resolves it back with avahi-resolve. */
+function avahiRoundTrip(env: Env, hostsInUse: boolean): Check {
+  const name = `treehouse-doctor-${crypto.randomUUID().slice(0, 8)}.local`;
+  const ip = env.settings ? intToIp(env.settings.pool.last) : "127.0.0.99";
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("avahi-publish", {
+      args: ["-a", "-R", name, ip],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch (error) {
+    return { id: "mdns", status: "warn", ...problem(error) };
+  }
+  let resolved = false;
+  try {
+    for (let attempt = 0; attempt < 5 && !resolved; attempt++) {
+      const r = runProgram(["avahi-resolve", "-4", "-n", name]);
+      resolved = r.code === 0 && r.stdout.includes(ip);
+    }
+  } catch {
+    /* avahi-resolve failed to start: reported below */
+  } finally {
+    try {
+      child.kill();
+    } catch { /* already gone */ }
+    child.status.catch(() => {});
+  }
+  if (resolved) return { id: "mdns", status: "ok", detail: `announced and resolved ${name} through avahi` };
+  return {
+    id: "mdns",
+    status: hostsInUse ? "warn" : "fail",
+    detail: `avahi could not announce and resolve ${name} (is avahi-daemon running?)`,
+    fix: "sudo systemctl enable --now avahi-daemon",
+  };
+}
+
+function listAnnouncerProcesses(): AnnouncerProcess[] {
+  const found: AnnouncerProcess[] = [];
+  if (Deno.build.os === "linux") {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0").filter(Boolean);
+        if (!isAnnouncer(argv)) continue;
+        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        found.push({ pid: Number(entry.name), ppid, argv });
+      } catch { /* exited meanwhile */ }
+    }
+    return found;
+  }
+  const ps = runProgram(["ps", "-axo", "pid=,ppid=,args="]);
+  for (const line of ps.stdout.split("\n")) {
+    const [pid, ppid, ...argv] = line.trim().split(/\s+/);
+    if (pid && ppid && isAnnouncer(argv)) found.push({ pid: Number(pid), ppid: Number(ppid), argv });
+  }
+  return found;
+}
+
+function checkAnnouncers(env: Env): Check {
+  if (!env.allocations || !env.settings) {
+    return { id: "announcers", status: "skip", detail: noRegistry(env) };
+  }
+  const pool = env.settings.pool;
+  const inPool = (ip: string) => {
+    const n = ipToInt(ip);
+    return n !== undefined && n >= pool.first && n <= pool.last;
+  };
+  let stale;
+  try {
+    stale = staleAnnouncers(
+      listAnnouncerProcesses(),
+      inPool,
+      env.allocations.map((a) => ({ ip: a.ip, host: `${a.hostname}.local` })),
+    );
+  } catch (error) {
+    return { id: "announcers", status: "warn", ...problem(error) };
+  }
+  if (stale.length === 0) {
+    return { id: "announcers", status: "ok", detail: "no stale or orphaned announcers" };
+  }
+  const pids = stale.map((s) => s.pid);
+  const detail = stale.map((s) => `pid ${s.pid} ${s.reason}`).join("; ");
+  if (env.fix) {
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGTERM");
+      } catch { /* gone already */ }
+    }
+    return { id: "announcers", status: "fail", fixed: true, detail: `stopped: ${detail}` };
+  }
+  return { id: "announcers", status: "fail", detail, fix: `kill ${pids.join(" ")}` };
+}
+
+function checkPort80(env: Env): Check {
+  if (env.platform.name !== "macos") {
+    return { id: "port80", status: "skip", detail: "the pf redirect is macOS only" };
+  }
+  const root = (env.ctx.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
+  let anchor: string;
+  try {
+    anchor = Deno.readTextFileSync(root + PF_ANCHOR_FILE);
+  } catch {
+    return { id: "port80", status: "ok", detail: "not set up (optional: treehouse setup --port80)" };
+  }
+  if (!env.allocations || !env.settings) {
+    return { id: "port80", status: "skip", detail: noRegistry(env) };
+  }
+  const port = env.settings.defaultPort;
+  const wanted = pfAnchor(env.allocations.map((a) => ({ ip: a.ip, port: a.port ?? port })));
+  if (anchor === wanted) return { id: "port80", status: "ok", detail: "pf redirect matches every branch" };
+  return {
+    id: "port80",
+    status: "fail",
+    detail: "the pf redirect does not match the current branches and ports",
+    fix: sudoCommand(env.dbPath, ["setup", "--port80", "--yes"]).replace(/^sudo /, ""),
+  };
+}
+
+function checkStale(env: Env): Check {
+  if (!env.registry || !env.settings) {
+    return { id: "cleanup", status: "skip", detail: noRegistry(env) };
+  }
+  try {
+    const found = cleanupAllocations(env.registry, {
+      dryRun: !env.fix,
+      now: Date.now(),
+      staleAfterMs: env.settings.staleAfterMs,
+      isAlive: isProcessAlive,
+    });
+    if (found.length === 0) return { id: "cleanup", status: "ok", detail: "no dead allocations" };
+    const names = found.slice(0, 3).map((a) => `${a.branch} (${a.reason})`).join(", ");
+    const detail = `${found.length} dead allocation(s): ${names}${found.length > 3 ? ", …" : ""}`;
+    if (env.fix) return { id: "cleanup", status: "warn", fixed: true, detail: `removed ${detail}` };
+    return { id: "cleanup", status: "warn", detail, fix: "treehouse cleanup --all-projects" };
+  } catch (error) {
+    return { id: "cleanup", status: "warn", ...problem(error) };
+  }
+}
+
+function checkPath(env: Env): Check {
+  const found = onPath("treehouse", env.ctx.env("PATH"));
+  if (found === undefined) {
+    return {
+      id: "path",
+      status: "warn",
+      detail: `treehouse ${VERSION} is not on PATH`,
+      fix:
+        "curl -fsSL https://github.com/OWNER/treehouse/releases/latest/download/install.sh | sh   # see README",
+    };
+  }
+  try {
+    const r = runProgram([found, "--version"]);
+    const version = r.stdout.trim().split(/\s+/).pop() ?? "";
+    if (r.code === 0 && version === VERSION) {
+      return { id: "path", status: "ok", detail: `${found} is treehouse ${VERSION}` };
+    }
+    return {
+      id: "path",
+      status: "warn",
+      detail: `${found} is treehouse ${version || "(unknown)"}, this is ${VERSION}`,
+      fix: `reinstall or remove ${found}`,
+    };
+  } catch (error) {
+    return { id: "path", status: "warn", ...problem(error) };
+  }
+}
