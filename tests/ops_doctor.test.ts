@@ -39,7 +39,7 @@ Deno.test("formatChecks prints the fix under each problem only", () => {
   ]);
   assert.equal(
     text,
-    "ok     registry  fine\nFAIL   hosts     out of sync\n                   fix: sudo treehouse hosts sync\n",
+    "ok     registry  fine\nFAIL   hosts     out of sync\n                 fix: sudo treehouse hosts sync\n",
   );
 });
 
