@@ -22,6 +22,7 @@ async function fakeMac() {
     TREEHOUSE_PLATFORM: "macos",
     TREEHOUSE_ROOT: root,
     TREEHOUSE_POOL: POOL,
+    TREEHOUSE_SUDO: "0",
     FAKE_LOG: log,
     FAKE_STATE: state,
     ...extra,
@@ -84,7 +85,7 @@ Deno.test("planSetup is empty when everything is in place", () => {
 Deno.test("setup through sudo writes the plist, loads it, adds the aliases, and a re-run does nothing", async () => {
   const mac = await fakeMac();
   try {
-    const env = mac.env({ TREEHOUSE_FORCE_SUDO: "1" });
+    const env = mac.env({ TREEHOUSE_SUDO: "1" });
     const refused = await cli(["setup"], { db: mac.db, env });
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /will:\n {2}sudo write /);

@@ -31,9 +31,14 @@ export function poolIps(pool: Pool): string[] {
   return ips;
 }
 
-/** Whether privileged steps go through sudo: when not root (or forced, for tests running as root). */
+/**
+ * Whether privileged steps go through sudo: when not root. `TREEHOUSE_SUDO=1|0` forces it either way
+ * (tests: exercising the sudo path as root, or writing under a temp root as a normal user).
+ */
 function needsSudo(ctx: AppContext): boolean {
-  return Deno.uid() !== 0 || ctx.env("TREEHOUSE_FORCE_SUDO") === "1";
+  const forced = ctx.env("TREEHOUSE_SUDO");
+  if (forced === "1" || forced === "0") return forced === "1";
+  return Deno.uid() !== 0;
 }
 
 export default function setup(this: AppContext, flags: SetupFlags): void {
