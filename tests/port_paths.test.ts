@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { canonicalize, isInside, normalizeLexical, normalizePath, relation } from "../src/ports/paths.ts";
-import { chooseGroupPorts, choosePort } from "../src/ports/allocate.ts";
+import { chooseGroupPorts, choosePort, scanRange } from "../src/ports/allocate.ts";
 import { compactSpans, inSpans, parseSpan, parseSpanList } from "../src/ports/spans.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -136,4 +136,23 @@ Deno.test("compactSpans() merges overlapping and adjacent ranges without changin
     first: 6000,
     last: 6001,
   }]);
+});
+
+Deno.test("scanRange() finds the same port as a plain scan when it jumps over reserved blocks", () => {
+  const range = { first: 100, last: 139 };
+  fc.assert(fc.property(
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+    fc.option(fc.integer({ min: 95, max: 145 }), { nil: undefined }),
+    (reserved, busy, preferred) => {
+      const isReserved = (p: number) => reserved[p - 100] ?? false;
+      const isBusy = (p: number) => busy[p - 100] ?? false;
+      const next = (from: number, last: number) => {
+        for (let p = from; p <= last; p++) if (!isReserved(p)) return p;
+        return undefined;
+      };
+      const plain = choosePort(range, (p) => p !== preferred && !isReserved(p) && !isBusy(p), preferred);
+      assert.equal(scanRange(range, next, (p) => !isBusy(p), preferred), plain);
+    },
+  ));
 });

@@ -58,14 +58,21 @@ export function userConfigPath(env: Env): string | undefined {
 export function findProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
   const found: { path: string; kind: "project" | "local" }[] = [];
   let dir = start.replace(/\/+$/, "") || "/";
-  for (;;) {
-    const base = dir === "/" ? "" : dir;
-    for (const [name, kind] of [[LOCAL_FILE, "local"], [PROJECT_FILE, "project"]] as const) {
-      if (isFile(`${base}/${name}`)) found.push({ path: `${base}/${name}`, kind });
+  // Nearly every stat fails; a failed stat throws, and capturing stacks is most of its cost (hot path).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (;;) {
+      const base = dir === "/" ? "" : dir;
+      for (const [name, kind] of [[LOCAL_FILE, "local"], [PROJECT_FILE, "project"]] as const) {
+        if (isFile(`${base}/${name}`)) found.push({ path: `${base}/${name}`, kind });
+      }
+      if (dir === "/") return found;
+      const i = dir.lastIndexOf("/");
+      dir = i <= 0 ? "/" : dir.slice(0, i);
     }
-    if (dir === "/") return found;
-    const i = dir.lastIndexOf("/");
-    dir = i <= 0 ? "/" : dir.slice(0, i);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

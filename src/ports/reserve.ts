@@ -9,7 +9,7 @@ import type { NamedPort } from "./format.ts";
 import { inferFromGit } from "./infer.ts";
 import { canonicalize } from "./paths.ts";
 import type { Registry } from "../registry/registry.ts";
-import { chooseGroupPorts, choosePort, type GroupSlot } from "./allocate.ts";
+import { chooseGroupPorts, type GroupSlot, scanRange } from "./allocate.ts";
 import { cleanReservations, type Removal } from "./maintenance.ts";
 import { makeProbe, type OccupancyChecks } from "./occupancy.ts";
 import { compactSpans, formatSpans, inSpans, type PortSpan, spanSize } from "./spans.ts";
@@ -18,6 +18,7 @@ import {
   findReservation,
   insertReservation,
   listExclusions,
+  nextUnreserved,
   type Reservation,
   updateReservation,
 } from "./store.ts";
@@ -196,9 +197,12 @@ export function reserve(registry: Registry, policy: PortPolicy, req: ReserveRequ
         updateReservation(registry, updated);
         return { reservation: updated, created: false, notes };
       }
-      const port = req.preferred !== undefined && isFree(req.preferred, true)
-        ? req.preferred
-        : choosePort(policy.portRange, (p) => isFree(p, false), req.preferred);
+      const port = req.preferred !== undefined && isFree(req.preferred, true) ? req.preferred : scanRange(
+        policy.portRange,
+        (p, last) => nextUnreserved(registry, p, last),
+        (p) => isFree(p, false),
+        req.preferred,
+      );
       if (port === undefined) throw new Exhausted();
       if (req.preferred !== undefined && port !== req.preferred) notes.push(`took ${port} instead`);
       const reservation: Reservation = {

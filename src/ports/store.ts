@@ -3,6 +3,7 @@
  * run these inside `registry.write` / `registry.read`; the rules (which port) live elsewhere.
  */
 import { RegistryError } from "../errors.ts";
+import type { StatementSync } from "node:sqlite";
 import type { Registry } from "../registry/registry.ts";
 import type { PortSpan } from "./spans.ts";
 
@@ -20,6 +21,17 @@ export interface Reservation {
 
 /** Columns in the order {@link toReservation} expects. */
 export const COLUMNS = "path, tag, port, project, task, created_at, last_used_at, expires_at";
+
+const statements = new WeakMap<object, Map<string, StatementSync>>();
+
+/** A prepared statement, cached per connection (preparing costs more than running a lookup). */
+function stmt(registry: Registry, sql: string): StatementSync {
+  let cache = statements.get(registry.db);
+  if (!cache) statements.set(registry.db, cache = new Map());
+  let s = cache.get(sql);
+  if (!s) cache.set(sql, s = registry.db.prepare(sql));
+  return s;
+}
 
 /** Validates a row read back from disk, so a hand-edited registry fails clearly. */
 export function toReservation(row: unknown, file: string): Reservation {
@@ -53,14 +65,16 @@ export function findReservation(
   path: string,
   tag: string | null,
 ): Reservation | undefined {
-  const row = registry.db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE path = ? AND tag = ?`)
-    .get(path, tag ?? "");
+  const row = stmt(registry, `SELECT ${COLUMNS} FROM reservations WHERE path = ? AND tag = ?`).get(
+    path,
+    tag ?? "",
+  );
   return row ? toReservation(row, registry.path) : undefined;
 }
 
 /** The reservation holding `port`, or undefined. */
 export function findByPort(registry: Registry, port: number): Reservation | undefined {
-  const row = registry.db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE port = ?`).get(port);
+  const row = stmt(registry, `SELECT ${COLUMNS} FROM reservations WHERE port = ?`).get(port);
   return row ? toReservation(row, registry.path) : undefined;
 }
 
@@ -121,7 +135,19 @@ export function deleteReservation(registry: Registry, path: string, tag: string 
 
 /** Whether a port is held by any reservation. */
 export function isReserved(registry: Registry, port: number): boolean {
-  return registry.db.prepare("SELECT 1 AS x FROM reservations WHERE port = ?").get(port) !== undefined;
+  return stmt(registry, "SELECT 1 AS x FROM reservations WHERE port = ?").get(port) !== undefined;
+}
+
+/** The first port in `[from, last]` no reservation holds, or undefined: one walk along the port index. */
+export function nextUnreserved(registry: Registry, from: number, last: number): number | undefined {
+  if (from > last) return undefined;
+  if (!isReserved(registry, from)) return from;
+  const row = stmt(
+    registry,
+    `SELECT r.port + 1 AS p FROM reservations r WHERE r.port >= ? AND r.port < ?
+       AND NOT EXISTS (SELECT 1 FROM reservations s WHERE s.port = r.port + 1) ORDER BY r.port LIMIT 1`,
+  ).get(from, last);
+  return row ? Number(row.p) : undefined;
 }
 
 /** Every stored exclusion, ordered. */
