@@ -394,7 +394,7 @@ function checkPath(env: Env): Check {
       status: "warn",
       detail: `treehouse ${VERSION} is not on PATH`,
       fix:
-        "curl -fsSL https://github.com/OWNER/treehouse/releases/latest/download/install.sh | sh   # see README",
+        "install it (README, Install: Homebrew, install.sh or a binary), or in a checkout: deno install -g -A -n treehouse main.ts",
     };
   }
   try {
