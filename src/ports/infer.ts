@@ -13,11 +13,25 @@ export function inferFromGit(path: string): { project: string | null; task: stri
     if (dir === "/") return { project: null, task: null };
     dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
   }
+  if (!hasGitAbove(dir)) return { project: null, task: null }; // outside any repository: start no git
   try {
     const repo = detectRepo(dir);
     if (!repo) return { project: null, task: null };
     return { project: baseName(repo.project_path), task: repo.branch };
   } catch {
     return { project: null, task: null };
+  }
+}
+
+/** True when `dir` or an ancestor holds a `.git` entry (or git's own variables say where it is). */
+function hasGitAbove(dir: string): boolean {
+  if (Deno.env.get("GIT_DIR") !== undefined) return true;
+  for (let d = dir;;) {
+    try {
+      Deno.lstatSync(`${d === "/" ? "" : d}/.git`);
+      return true;
+    } catch { /* keep walking up */ }
+    if (d === "/") return false;
+    d = d.slice(0, d.lastIndexOf("/")) || "/";
   }
 }
