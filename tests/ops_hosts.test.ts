@@ -184,3 +184,55 @@ Deno.test({
     }
   },
 });
+
+function canBindMount(): boolean {
+  if (Deno.uid() !== 0) return false;
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/a`, "");
+    Deno.writeTextFileSync(`${dir}/b`, "");
+    const ok =
+      new Deno.Command("mount", { args: ["--bind", `${dir}/a`, `${dir}/b`], stderr: "null" }).outputSync()
+        .success;
+    if (ok) new Deno.Command("umount", { args: [`${dir}/b`] }).outputSync();
+    return ok;
+  } catch {
+    return false;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+const bindMount = canBindMount();
+
+Deno.test({
+  name: bindMount
+    ? "a bind-mounted hosts file (as in containers) is rewritten in place"
+    : "a bind-mounted hosts file ... (skipped: needs root allowed to mount --bind)",
+  ignore: !bindMount,
+  fn: async () => {
+    const tmp = await tempDir();
+    const file = `${tmp.path}/hosts`;
+    let mounted = false;
+    try {
+      const db = `${tmp.path}/registry.db`;
+      await registryWithBranches(tmp.path, db, ["main"]);
+      await Deno.writeTextFile(`${tmp.path}/source`, ORIGINAL);
+      await Deno.writeTextFile(file, "");
+      mounted =
+        (await new Deno.Command("mount", { args: ["--bind", `${tmp.path}/source`, file] }).output()).success;
+      assert.ok(mounted);
+      const synced = await cli(["hosts", "sync", "--file", file], { db });
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.ok(
+        (await Deno.readTextFile(`${tmp.path}/source`)).includes("main.local"),
+        "the mounted file changed",
+      );
+      assert.equal((await cli(["hosts", "clean", "--file", file], { db })).code, 0);
+      assert.equal(await Deno.readTextFile(`${tmp.path}/source`), ORIGINAL);
+    } finally {
+      if (mounted) await new Deno.Command("umount", { args: [file] }).output();
+      await tmp.cleanup();
+    }
+  },
+});

@@ -54,7 +54,7 @@ export function writeHostsFile(path: string, content: string, options: WriteOpti
     try {
       Deno.renameSync(temp, path);
     } catch (error) {
-      if (!(error instanceof Deno.errors.Busy) && !isCrossDevice(error)) throw error;
+      if (!cannotRenameOver(error)) throw error;
       Deno.writeTextFileSync(path, content); // a bind mount (Docker's /etc/hosts): rewrite in place
       Deno.removeSync(temp);
     }
@@ -86,8 +86,11 @@ function writeWithMode(file: string, data: Uint8Array, mode: number, info: Deno.
   }
 }
 
-function isCrossDevice(error: unknown): boolean {
-  return error instanceof Error && /EXDEV|cross-device/i.test(error.message);
+/** EBUSY (a bind-mounted file) or EXDEV: the file can be rewritten but not renamed over. */
+function cannotRenameOver(error: unknown): boolean {
+  return error instanceof Deno.errors.Busy ||
+    (error instanceof Error &&
+      /os error (16|18)\b|EBUSY|EXDEV|resource busy|cross-device/i.test(error.message));
 }
 
 function denied(path: string, error: unknown, sudoCommand: string | undefined): Error {
