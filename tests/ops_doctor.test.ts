@@ -118,9 +118,12 @@ Deno.test("doctor on macOS (fakes) finds missing lo0 aliases and a stale port-80
     assert.equal(r.code, 12, r.stderr);
     assert.match(
       r.stdout,
-      /FAIL +pool +2 of 3 pool IPs have no lo0 alias \(e\.g\. 127\.0\.0\.11\)\n +fix: .*setup --yes/,
+      /FAIL +pool +2 of 3 pool IPs have no lo0 alias \(e\.g\. 127\.0\.0\.11\)\n +fix: treehouse setup /,
     );
-    assert.match(r.stdout, /FAIL +port80 +the pf redirect does not match.*\n +fix: .*setup --port80 --yes/);
+    assert.match(
+      r.stdout,
+      /FAIL +port80 +the pf redirect does not match.*\n +fix: treehouse setup --port80 /,
+    );
   } finally {
     await tmp.cleanup();
   }

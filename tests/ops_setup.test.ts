@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { aliasPlist, pfAnchor, planSetup } from "../src/ops/macos-plan.ts";
+import { aliasPlist, pfAnchor, planSetup, planUninstall } from "../src/ops/macos-plan.ts";
 import { cli, makeRepo, ROOT, tempDir } from "./helpers.ts";
 
 const FAKEBIN = `${ROOT}/tests/fixtures/ops/fakebin`;
@@ -194,4 +194,20 @@ Deno.test("setup on Linux explains that IPs need nothing and how to get mDNS or 
   assert.match(r.stdout, /127\.0\.0\.0\/8 is local/);
   assert.match(r.stdout, /libnss-mdns/);
   assert.match(r.stdout, /hosts sync/);
+});
+
+Deno.test("a changed pool removes the aliases only the previous plist added, and uninstall removes both", () => {
+  const old = ["127.0.0.10", "127.0.0.11", "127.0.0.12"];
+  const state = { aliasPlist: aliasPlist(old), aliasLoaded: true, aliases: new Set(old), pfLoaded: false };
+  const steps = planSetup(state, { ips: ["127.0.0.10", "127.0.0.11"] });
+  assert.deepEqual(steps.filter((s) => s.kind === "run").map((s) => s.kind === "run" && s.argv.join(" ")), [
+    "launchctl bootout system/dev.treehouse.lo0-aliases",
+    `launchctl bootstrap system ${ALIAS_PLIST}`,
+    "ifconfig lo0 -alias 127.0.0.12",
+  ]);
+  const un = planUninstall(state, ["127.0.0.10"]);
+  assert.deepEqual(
+    un.filter((s) => s.kind === "run" && s.argv[0] === "ifconfig").map((s) => s.kind === "run" && s.argv[3]),
+    old,
+  );
 });

@@ -129,6 +129,13 @@ export function planSetup(state: MacState, wanted: Wanted): Step[] {
   for (const ip of wanted.ips) {
     if (!state.aliases.has(ip)) steps.push({ kind: "run", argv: ["ifconfig", "lo0", "alias", ip, "up"] });
   }
+  // The pool shrank or moved: the aliases only the previous plist added go.
+  const keep = new Set(wanted.ips);
+  for (const ip of plistIps(state.aliasPlist)) {
+    if (!keep.has(ip) && ip !== "127.0.0.1" && state.aliases.has(ip)) {
+      steps.push({ kind: "run", argv: ["ifconfig", "lo0", "-alias", ip] });
+    }
+  }
   if (wanted.redirects) {
     const anchor = pfAnchor(wanted.redirects);
     if (state.anchor !== anchor) {
@@ -155,12 +162,17 @@ export function planUninstall(state: MacState, poolIps: readonly string[], root 
     steps.push({ kind: "run", argv: ["launchctl", "bootout", `system/${ALIAS_LABEL}`], mayFail: true });
   }
   if (state.aliasPlist !== undefined) steps.push({ kind: "remove", path: root + ALIAS_PLIST });
-  for (const ip of poolIps) {
+  for (const ip of new Set([...poolIps, ...plistIps(state.aliasPlist)])) {
     if (ip !== "127.0.0.1" && state.aliases.has(ip)) {
       steps.push({ kind: "run", argv: ["ifconfig", "lo0", "-alias", ip] });
     }
   }
   return steps;
+}
+
+/** The IPs an installed alias plist adds (so a changed pool still removes what setup added). */
+export function plistIps(plist: string | undefined): string[] {
+  return [...(plist ?? "").matchAll(/ifconfig lo0 alias (\d+\.\d+\.\d+\.\d+) up/g)].map((m) => m[1]!);
 }
 
 /** Reads the IPv4 addresses out of `ifconfig lo0` output. */
