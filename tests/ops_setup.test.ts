@@ -95,6 +95,7 @@ Deno.test("setup through sudo writes the plist, loads it, adds the aliases, and 
     const r = await cli(["setup", "--yes"], { db: mac.db, env });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await mac.changes(), [
+      "sudo -v",
       "sudo mkdir -p ROOT/Library/LaunchDaemons",
       `sudo install -m 0644 STAGED ROOT${ALIAS_PLIST}`,
       `sudo launchctl bootstrap system ROOT${ALIAS_PLIST}`,

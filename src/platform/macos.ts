@@ -4,7 +4,7 @@
  * under a root directory that tests point at a temp dir; programs are found on PATH, so tests put
  * fake `ifconfig`, `launchctl`, `pfctl` and `sudo` first.
  */
-import { SystemError } from "../errors.ts";
+import { PermissionError, SystemError } from "../errors.ts";
 import {
   ALIAS_LABEL,
   ALIAS_PLIST,
@@ -46,6 +46,21 @@ export function readMacState(root: string): MacState {
  * file and put in place with `sudo install -m 0644`). Stops at the first failure.
  */
 export function runSteps(steps: readonly Step[], sudo: boolean, log: (line: string) => void): void {
+  if (sudo) {
+    // Ask for the password once, on the terminal, before the first step (later steps reuse it).
+    const auth = new Deno.Command("sudo", {
+      args: ["-v"],
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    })
+      .outputSync();
+    if (!auth.success) {
+      throw new PermissionError("sudo refused: nothing was changed", {
+        hint: "Run `treehouse setup` again as a user allowed to use sudo",
+      });
+    }
+  }
   for (const step of steps) {
     let argv: string[];
     let staged: string | undefined;
