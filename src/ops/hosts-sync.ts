@@ -5,7 +5,14 @@
 import type { Allocation } from "../registry/allocations.ts";
 import { UsageError } from "../errors.ts";
 import { applyBlock, HostsBlockError, type HostsEntry, readBlock, removeBlock } from "./hosts-block.ts";
-import { readHostsFile, writeHostsFile } from "./hosts-file.ts";
+import { DEFAULT_HOSTS_FILE, readHostsFile, writeHostsFile } from "./hosts-file.ts";
+import { type Env, expandHome } from "../registry/path.ts";
+
+/** The hosts file: the flag, then `TREEHOUSE_HOSTS_FILE`, then /etc/hosts; relative to `cwd`. */
+export function resolveHostsFile(env: Env, cwd: string, flag?: string): string {
+  const path = expandHome(flag ?? env("TREEHOUSE_HOSTS_FILE") ?? DEFAULT_HOSTS_FILE, env);
+  return path.startsWith("/") ? path : `${cwd}/${path}`;
+}
 
 /** The hosts lines for allocations: `<ip> <hostname>.local`. */
 export function hostsEntries(allocations: readonly Allocation[]): HostsEntry[] {

@@ -2,11 +2,10 @@
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 import { openRegistry } from "../target.ts";
-import { expandHome, registryPath } from "../../registry/path.ts";
+import { registryPath } from "../../registry/path.ts";
 import { listAllocations } from "../../registry/allocations.ts";
 import { buildBlock } from "../../ops/hosts-block.ts";
-import { DEFAULT_HOSTS_FILE } from "../../ops/hosts-file.ts";
-import { cleanHosts, hostsEntries, syncHosts } from "../../ops/hosts-sync.ts";
+import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
 import { sudoCommand } from "../../ops/self.ts";
 
 interface HostsFlags {
@@ -16,8 +15,7 @@ interface HostsFlags {
 
 /** The hosts file: `--file`, then `TREEHOUSE_HOSTS_FILE`, then /etc/hosts. */
 export function hostsFilePath(ctx: AppContext, flag: string | undefined): string {
-  const path = expandHome(flag ?? ctx.env("TREEHOUSE_HOSTS_FILE") ?? DEFAULT_HOSTS_FILE, ctx.env);
-  return path.startsWith("/") ? path : `${ctx.cwd}/${path}`;
+  return resolveHostsFile(ctx.env, ctx.cwd, flag);
 }
 
 function entries(ctx: AppContext) {
