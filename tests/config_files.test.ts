@@ -158,3 +158,10 @@ Deno.test("the IP pool of a project's treehouse.toml applies to treehouse ip, an
     await tmp.cleanup();
   }
 });
+
+Deno.test("a [group] in the user's configuration file is an error naming the file and line", () => {
+  assert.throws(
+    () => parseConfigText('heartbeat = "1m"\n[group.web]\noffset = 0\n', "/h/config.toml", "user"),
+    (e) => e instanceof ConfigError && /^\/h\/config\.toml:2: group: only project files/.test(e.message),
+  );
+});

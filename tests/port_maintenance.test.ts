@@ -268,3 +268,26 @@ Deno.test("extraEnv() reserves the group for treehouse run and is empty without 
     await tmp.cleanup();
   }
 });
+
+Deno.test("a --ttl reservation is renewed by use and expired once its time to live ran out", async () => {
+  const tmp = await tempDir();
+  try {
+    const t = tmp.path;
+    const first = JSON.parse((await port(t, ["reserve", "--tag", "tmp", "--ttl", "2h", "--json"])).stdout);
+    assert.equal(first.expires_at - first.last_used_at, 2 * 3_600_000);
+    const again = JSON.parse((await port(t, ["reserve", "--tag", "tmp", "--json"])).stdout);
+    assert.equal(again.expires_at - again.last_used_at, 2 * 3_600_000, "use renews the same time to live");
+    const sqlite = new DatabaseSync(`${t}/registry.db`);
+    try {
+      sqlite.prepare("UPDATE reservations SET expires_at = ? WHERE tag = 'tmp'").run(Date.now() - 60_000);
+    } finally {
+      sqlite.close();
+    }
+    const expired = await port(t, ["expire", "--days", "365", "--json"]);
+    const doc = JSON.parse(expired.stdout);
+    assert.equal(doc.count, 1);
+    assert.match(doc.removed[0].reason, /time to live ran out/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -144,6 +144,11 @@ export function parseConfigText(text: string, path: string, kind: ConfigFile["ki
     }
   };
   walk(doc, "");
+  if (kind === "user" && file.group) {
+    throw new ConfigError(`${path}:${lineOf(text, "group")}: group: only project files declare a group`, {
+      hint: `Move the [group] table into the project's ${PROJECT_FILE} (its directory keys the reservations)`,
+    });
+  }
   return file;
 }
 
@@ -228,6 +233,7 @@ export function lineOf(text: string, key: string): number {
   const lines = text.split("\n");
   let table: string[] = [];
   let headerLine: number | undefined;
+  let childLine: number | undefined;
   const clean = (s: string) => s.trim().replace(/^["']|["']$/g, "");
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).replace(/#.*$/, "").trim();
@@ -238,6 +244,8 @@ export function lineOf(text: string, key: string): number {
       if (headerLine === undefined && key.startsWith(`${table.join(".")}.`) && table.length > 0) {
         headerLine = i + 1;
       }
+      // `[group.web]` defines `group` too, when no `[group]` header does.
+      if (childLine === undefined && table.join(".").startsWith(`${key}.`)) childLine = i + 1;
       continue;
     }
     const assign = /^([^=]+?)\s*=/.exec(line);
@@ -248,6 +256,7 @@ export function lineOf(text: string, key: string): number {
     // An inline table (`web = { offset = 0 }`) holds deeper keys on the same line.
     if (key.startsWith(`${joined}.`) && line.includes("{")) return i + 1;
   }
+  if (childLine !== undefined) return childLine;
   if (parts.length > 1) {
     const parent = lineOf(text, parts.slice(0, -1).join("."));
     if (parent > 1) return parent;

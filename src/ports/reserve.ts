@@ -179,6 +179,10 @@ export function reserve(registry: Registry, policy: PortPolicy, req: ReserveRequ
           }
         }
         if (req.ttlMs !== undefined) updated.expires_at = req.now + req.ttlMs;
+        // Using a reservation renews its time to live by the same length it was given.
+        else if (existing.expires_at !== null) {
+          updated.expires_at = req.now + Math.max(existing.expires_at - existing.last_used_at, 0);
+        }
         if (req.preferred !== undefined && req.preferred !== existing.port) {
           if (!req.force) {
             notes.push(
