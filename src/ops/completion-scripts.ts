@@ -21,7 +21,11 @@ _treehouse() {
   local -a candidates
   candidates=("\${(@f)$(treehouse completions propose -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
   candidates=(\${candidates:#})
-  compadd -- "\${candidates[@]}"
+  if (( \${#candidates} )); then
+    compadd -- "\${candidates[@]}"
+  else
+    _files
+  fi
 }
 if (( $+functions[compdef] )); then
   compdef _treehouse treehouse
