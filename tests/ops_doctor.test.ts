@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { formatChecks, staleAnnouncers } from "../src/ops/doctor.ts";
 import { cli, makeRepo, ROOT, tempDir } from "./helpers.ts";
 
-const QUIET = { TREEHOUSE_DOCTOR_ROUND_TRIP: "0" };
+/**
+ * No avahi round trip, and a pool of its own: `doctor --fix` stops announcers of pool IPs its registry
+ * does not hold, which must never hit the announcers of other tests running in parallel.
+ */
+const QUIET = { TREEHOUSE_DOCTOR_ROUND_TRIP: "0", TREEHOUSE_POOL: "127.0.4.10-127.0.4.30" };
 
 interface Report {
   ok: boolean;
@@ -49,11 +53,11 @@ Deno.test("doctor reports an out-of-sync hosts block with the sudo command, exit
     const db = `${tmp.path}/registry.db`;
     const repo = await makeRepo(tmp.path);
     for (const b of ["main", "old"]) {
-      assert.equal((await cli(["ip", "--branch", b, "--project", repo], { db })).code, 0);
+      assert.equal((await cli(["ip", "--branch", b, "--project", repo], { db, env: QUIET })).code, 0);
     }
     const hosts = `${tmp.path}/hosts`;
     await Deno.writeTextFile(hosts, "127.0.0.1 localhost\n");
-    assert.equal((await cli(["hosts", "sync", "--file", hosts], { db })).code, 0);
+    assert.equal((await cli(["hosts", "sync", "--file", hosts], { db, env: QUIET })).code, 0);
 
     const healthy = await cli(["doctor", "--json", "--hosts-file", hosts], { db, env: QUIET });
     const report: Report = JSON.parse(healthy.stdout);
@@ -61,7 +65,7 @@ Deno.test("doctor reports an out-of-sync hosts block with the sudo command, exit
     assert.equal(check(report, "registry").status, "ok");
     assert.match(check(report, "registry").detail, /2 allocations/);
 
-    assert.equal((await cli(["release", "old", "--project", repo], { db })).code, 0);
+    assert.equal((await cli(["release", "old", "--project", repo], { db, env: QUIET })).code, 0);
     const broken = await cli(["doctor", "--hosts-file", hosts], { db, env: QUIET });
     assert.equal(broken.code, 12, broken.stderr);
     assert.match(broken.stdout, /FAIL +hosts +.*hosts block is out of sync/);
@@ -136,7 +140,7 @@ Deno.test("doctor finds an announcer of an address nobody holds and --fix stops 
     mode: 0o755,
   });
   // An unusual pool so announcers of other tests running in parallel are out of range.
-  const env = { ...QUIET, TREEHOUSE_POOL: "127.0.3.10-127.0.3.20" };
+  const env = { ...QUIET, TREEHOUSE_POOL: "127.0.3.10-127.0.3.20" }; // its own pool: see QUIET
   const child = new Deno.Command(fake, { args: ["-a", "-R", "gone.local", "127.0.3.15"] }).spawn();
   try {
     const db = `${tmp.path}/registry.db`;
