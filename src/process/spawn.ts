@@ -17,7 +17,11 @@ export interface SpawnOptions {
   /** Start from an empty environment (only `env`). */
   clearEnv?: boolean;
   cwd?: string;
-  /** New session and process group (`setsid`): the child can be signalled as a group. */
+  /**
+   * New session and process group: the child can be signalled as a group. Uses `setsid(1)` where it
+   * exists (a cheap spawn, where `detached` has to fork the whole wrapper: ~10 ms more on Linux), else
+   * Deno's `detached`. The child's pid is the same either way.
+   */
   detached?: boolean;
   stdin?: "inherit" | "piped" | "null";
   stdout?: "inherit" | "piped" | "null";
@@ -40,13 +44,25 @@ export interface Spawned {
  */
 export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   let child: Deno.ChildProcess;
+  let program = command;
+  let args = options.args ? [...options.args] : [];
+  let detached = options.detached;
+  const setsid = detached ? setsidPath() : undefined;
+  if (setsid) {
+    // setsid(1) execs the command itself: check first, so a missing command is our clear error.
+    const problem = checkExecutable(command, options.env?.PATH ?? Deno.env.get("PATH"), options.cwd);
+    if (problem) throw startError(command, problem, options.tool ?? false);
+    program = setsid;
+    args = [command, ...args];
+    detached = false;
+  }
   try {
-    child = new Deno.Command(command, {
-      args: options.args ? [...options.args] : [],
+    child = new Deno.Command(program, {
+      args,
       env: options.env,
       clearEnv: options.clearEnv,
       cwd: options.cwd,
-      detached: options.detached,
+      detached,
       stdin: options.stdin ?? "inherit",
       stdout: options.stdout ?? "inherit",
       stderr: options.stderr ?? "inherit",
@@ -56,6 +72,63 @@ export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   }
   const exited = child.status.then((s) => ({ code: s.code, signal: s.signal }));
   return { pid: child.pid, process: child, exited };
+}
+
+let setsidCache: string | null | undefined;
+
+/** `setsid(1)` of util-linux (Linux), or undefined. Looked up once, without starting a process. */
+export function setsidPath(): string | undefined {
+  if (setsidCache === undefined) {
+    setsidCache = null;
+    if (Deno.build.os === "linux") {
+      for (const candidate of ["/usr/bin/setsid", "/bin/setsid"]) {
+        if (isExecutableFile(candidate)) {
+          setsidCache = candidate;
+          break;
+        }
+      }
+    }
+  }
+  return setsidCache ?? undefined;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `command` cannot be executed, as the error spawning it would raise (NotFound, PermissionDenied),
+ * or undefined when it can. Searches `path` like execvp for names without a slash.
+ */
+export function checkExecutable(command: string, path: string | undefined, cwd?: string): Error | undefined {
+  if (command.includes("/")) {
+    const full = command.startsWith("/") || !cwd ? command : `${cwd}/${command}`;
+    try {
+      Deno.statSync(full);
+    } catch {
+      return new Deno.errors.NotFound(`No such file: ${command}`);
+    }
+    return isExecutableFile(full)
+      ? undefined
+      : new Deno.errors.PermissionDenied(`Not executable: ${command}`);
+  }
+  let found = false;
+  for (const dir of (path ?? "/usr/bin:/bin").split(":")) {
+    const full = `${dir === "" ? "." : dir}/${command}`;
+    if (isExecutableFile(full)) return undefined;
+    try {
+      Deno.statSync(full);
+      found = true;
+    } catch { /* not in this directory */ }
+  }
+  return found
+    ? new Deno.errors.PermissionDenied(`Not executable: ${command}`)
+    : new Deno.errors.NotFound(`Not found on PATH: ${command}`);
 }
 
 /** Maps a spawn failure to a one-line error with the conventional shell exit code. */

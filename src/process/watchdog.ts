@@ -5,6 +5,7 @@
  * to what is left. It ignores terminal signals and lives in its own session, so Ctrl-C and a closing
  * terminal reach the wrapper and its child but never the watchdog.
  */
+import { setsidPath } from "./spawn.ts";
 
 /** The watchdog script. `$1` is how long to wait between SIGTERM and SIGKILL, in tenths of a second. */
 export const WATCHDOG_SCRIPT = `
@@ -60,12 +61,19 @@ export class Watchdog {
    */
   static start(graceMs: number): Watchdog {
     try {
-      const process = new Deno.Command("/bin/sh", {
-        args: ["-c", WATCHDOG_SCRIPT, "treehouse-watchdog", String(Math.max(1, Math.round(graceMs / 100)))],
+      const args = [
+        "-c",
+        WATCHDOG_SCRIPT,
+        "treehouse-watchdog",
+        String(Math.max(1, Math.round(graceMs / 100))),
+      ];
+      const setsid = setsidPath();
+      const process = new Deno.Command(setsid ?? "/bin/sh", {
+        args: setsid ? ["/bin/sh", ...args] : args,
         stdin: "piped",
         stdout: "null",
         stderr: "null",
-        detached: true,
+        detached: setsid === undefined,
         env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
         clearEnv: true,
       }).spawn();

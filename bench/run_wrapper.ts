@@ -1,0 +1,172 @@
+/**
+ * `treehouse run` benchmarks, each against a floor measured in the same run:
+ * - time from start until the wrapped server answers HTTP vs the bare server (goal ≤ 1.2× + 50 ms);
+ * - the wrapper's own resident memory while its child runs vs a bare idle Deno process (goal ≤ 1.2×).
+ *
+ * Run alone: `deno run -A bench/run_wrapper.ts`.
+ */
+import { type BenchResult, MAIN, median, ms } from "./lib.ts";
+
+const DENO = Deno.execPath();
+const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
+const SERVER_ARGS = ["run", "--quiet", "--allow-net", "--allow-env", SERVER];
+
+function freePort(): number {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    try {
+      Deno.listen({ hostname: "0.0.0.0", port }).close();
+      return port;
+    } catch { /* taken */ }
+  }
+}
+
+/** Polls the URL every 5 ms until it answers; returns the time since `start`. */
+async function untilAnswers(url: string, start: number, child: Deno.ChildProcess): Promise<number> {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      return performance.now() - start;
+    } catch {
+      if (exited) throw new Error(`the server exited before answering ${url}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* gone */ }
+  await child.status;
+}
+
+function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+}
+
+/** Both benchmarks of `treehouse run`. */
+export async function benchRun(rounds = 10): Promise<BenchResult[]> {
+  const tmp = await Deno.makeTempDir({ prefix: "treehouse-bench-run-" });
+  const env = { TREEHOUSE_DB: `${tmp}/registry.db`, NO_COLOR: "1" };
+  try {
+    const ipOut = await new Deno.Command(DENO, {
+      args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "bench", "--project", tmp],
+      env,
+      stdout: "piped",
+    }).output();
+    const ip = new TextDecoder().decode(ipOut.stdout).trim();
+    const port = freePort();
+    const url = `http://${ip}:${port}/json`;
+    const wrapped = async () => {
+      const start = performance.now();
+      const child = new Deno.Command(DENO, {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          "run",
+          "--quiet",
+          "--branch",
+          "bench",
+          "--project",
+          tmp,
+          "--port",
+          String(port),
+          "--",
+          DENO,
+          ...SERVER_ARGS,
+        ],
+        env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        const elapsed = await untilAnswers(url, start, child);
+        return { elapsed, rss: Deno.build.os === "linux" ? rssKiB(child.pid) : NaN };
+      } finally {
+        await stop(child);
+      }
+    };
+    const bare = async () => {
+      const start = performance.now();
+      const child = new Deno.Command(DENO, {
+        args: SERVER_ARGS,
+        env: { HOST: ip, PORT: String(port) },
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        return await untilAnswers(url, start, child);
+      } finally {
+        await stop(child);
+      }
+    };
+    await wrapped(); // warm the module cache
+    await bare();
+    const a: number[] = [];
+    const b: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const w = await wrapped();
+      a.push(w.elapsed);
+      rss.push(w.rss);
+      b.push(await bare());
+    }
+    const t = median(a);
+    const f = median(b);
+    const budget = 1.2 * f + 50;
+    const results: BenchResult[] = [{
+      name: "`treehouse run -- <server>` until it answers HTTP vs the bare server",
+      ratio: t / f,
+      goal: "≤ 1.2× + 50 ms",
+      detail: `${ms(t)} vs ${ms(f)} (median of ${rounds}); budget ${ms(budget)}: ${
+        t <= budget ? "met" : "NOT met"
+      }`,
+    }];
+
+    if (Deno.build.os === "linux") {
+      // The wrapper's RSS was sampled the moment its server answered; a bare idle Deno process the same way.
+      const idle = [];
+      for (let i = 0; i < 5; i++) {
+        const child = new Deno.Command(DENO, {
+          args: ["eval", "setInterval(() => {}, 1000); console.log('up')"],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const reader = child.stdout.getReader();
+        await reader.read();
+        idle.push(rssKiB(child.pid));
+        reader.releaseLock();
+        await stop(child);
+      }
+      const w = median(rss.filter(Number.isFinite));
+      const floor = median(idle);
+      results.push({
+        name: "`treehouse run` wrapper's resident memory while its child runs vs a bare idle Deno process",
+        ratio: w / floor,
+        goal: "≤ 1.2×",
+        detail: `${(w / 1024).toFixed(1)} MiB vs ${(floor / 1024).toFixed(1)} MiB (median)`,
+      });
+    }
+    return results;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  for (const r of await benchRun()) {
+    Deno.stdout.writeSync(
+      new TextEncoder().encode(`${r.ratio.toFixed(2)}×  (goal ${r.goal})  ${r.name}: ${r.detail}\n`),
+    );
+  }
+}
