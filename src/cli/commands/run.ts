@@ -86,7 +86,6 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     let childPid: number | undefined;
     try {
-      if (flags.mdns) announcer = startAnnouncer(this, watchdog, values, allocation.hostname);
       let heartbeatWarned = false;
       heartbeat = setInterval(() => {
         try {
@@ -113,6 +112,10 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         },
         watchdog,
         onSpawn: (pid) => {
+          // The announcer starts after the server, off the path to its first answer.
+          if (flags.mdns && childPid === undefined) {
+            announcer = startAnnouncer(this, watchdog, values, allocation.hostname);
+          }
           childPid = pid;
           recordProcess(registry, allocation.id, {
             pid,
