@@ -82,7 +82,7 @@ Deno.test("doctor reports an out-of-sync hosts block with the sudo command, exit
   }
 });
 
-Deno.test("doctor names a damaged registry with the command that fixes it and leaves it untouched", async () => {
+Deno.test("doctor names a damaged registry and a bad setting with the commands that fix them, touching nothing", async () => {
   const tmp = await tempDir();
   try {
     const db = `${tmp.path}/registry.db`;
@@ -92,7 +92,18 @@ Deno.test("doctor names a damaged registry with the command that fixes it and le
     const registry = check(JSON.parse(r.stdout), "registry");
     assert.equal(registry.status, "fail");
     assert.match(registry.detail, /registry\.db/);
-    assert.ok(registry.fix, "a fix is named");
+    assert.equal(
+      registry.fix,
+      `mv ${db} ${db}.broken   # a new registry is created on next use; the old one is kept`,
+    );
+    const settings = await cli(["doctor", "--json"], {
+      db,
+      env: { ...QUIET, TREEHOUSE_STALE_AFTER: "soon" },
+    });
+    assert.match(
+      check(JSON.parse(settings.stdout), "settings").fix!,
+      /^unset TREEHOUSE_STALE_AFTER {3}# or fix it: /,
+    );
     assert.equal(await Deno.readTextFile(db), "not a database at all");
   } finally {
     await tmp.cleanup();

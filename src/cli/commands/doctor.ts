@@ -130,8 +130,26 @@ function checkRegistry(env: Env): Check {
       }`,
     };
   } catch (error) {
-    return { id: "registry", status: "fail", ...problem(error) };
+    return {
+      id: "registry",
+      status: "fail",
+      detail: problem(error).detail,
+      fix: registryFix(error, env.dbPath),
+    };
   }
+}
+
+/** A command for a registry problem: the one its hint names, or moving the file away. */
+function registryFix(error: unknown, path: string): string {
+  const hint = error instanceof TreehouseError ? error.hint ?? "" : "";
+  const named = /\(((?:chmod|mv) [^)]*)\)/.exec(hint);
+  if (named) return named[1]!;
+  const message = error instanceof Error ? error.message : "";
+  if (/newer treehouse/.test(message)) {
+    return "upgrade treehouse (README: Install), or: export TREEHOUSE_DB=<another file>";
+  }
+  if (/directory/.test(message)) return `export TREEHOUSE_DB=${path.replace(/\/+$/, "")}/registry.db`;
+  return `mv ${path} ${path}.broken   # a new registry is created on next use; the old one is kept`;
 }
 
 function checkSettings(env: Env): Check {
@@ -139,7 +157,14 @@ function checkSettings(env: Env): Check {
     env.settings = loadSettings(env.ctx.env);
     return { id: "settings", status: "ok", detail: `pool ${formatPool(env.settings.pool)}` };
   } catch (error) {
-    return { id: "settings", status: "fail", ...problem(error) };
+    const variable = /in (TREEHOUSE_\w+|PORT)\b/.exec(problem(error).detail)?.[1];
+    const hint = problem(error).fix;
+    return {
+      id: "settings",
+      status: "fail",
+      detail: problem(error).detail,
+      fix: variable ? `unset ${variable}${hint ? `   # or fix it: ${hint}` : ""}` : hint,
+    };
   }
 }
 
