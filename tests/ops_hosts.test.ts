@@ -236,3 +236,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test("hosts never creates a registry: under sudo it names the user's registry to pass with --db", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/missing.db`;
+    const file = `${tmp.path}/hosts`;
+    await Deno.writeTextFile(file, ORIGINAL);
+    const r = await cli(["hosts", "sync", "--file", file], { db, env: { SUDO_USER: "alice" } });
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stderr, /No registry at .*missing\.db \(running as root through sudo\)/);
+    assert.match(r.stderr, /--db ~alice\/\.local\/share\/treehouse\/registry\.db/);
+    await assert.rejects(Deno.stat(db));
+    assert.equal(await Deno.readTextFile(file), ORIGINAL);
+  } finally {
+    await tmp.cleanup();
+  }
+});

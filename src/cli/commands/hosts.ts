@@ -1,8 +1,9 @@
 /** `treehouse hosts sync|clean|print`: the /etc/hosts fallback for machines without mDNS. */
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
-import { openRegistry } from "../target.ts";
 import { registryPath } from "../../registry/path.ts";
+import { Registry } from "../../registry/registry.ts";
+import { RegistryError } from "../../errors.ts";
 import { listAllocations } from "../../registry/allocations.ts";
 import { buildBlock } from "../../ops/hosts-block.ts";
 import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
@@ -18,8 +19,25 @@ export function hostsFilePath(ctx: AppContext, flag: string | undefined): string
   return resolveHostsFile(ctx.env, ctx.cwd, flag);
 }
 
+/**
+ * The allocations' hosts lines. The registry is never created here: under sudo, HOME is root's, and
+ * a registry created there would be empty (and root's), so a missing one is an error naming --db.
+ */
 function entries(ctx: AppContext) {
-  const registry = openRegistry(ctx);
+  const path = registryPath(ctx.dbFlag, ctx.env);
+  let registry: Registry;
+  try {
+    registry = Registry.open(path, { create: false });
+  } catch (error) {
+    const user = ctx.env("SUDO_USER");
+    if (error instanceof RegistryError && user && error.message.startsWith("No registry")) {
+      throw new RegistryError(`No registry at ${path} (running as root through sudo)`, {
+        hint:
+          `Name ${user}'s registry: sudo "$(command -v treehouse)" --db ~${user}/.local/share/treehouse/registry.db hosts ...`,
+      });
+    }
+    throw error;
+  }
   try {
     return hostsEntries(listAllocations(registry));
   } finally {
