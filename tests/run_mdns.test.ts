@@ -63,23 +63,26 @@ async function startAnnounced(
 }
 
 for (const ending of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
-  Deno.test(`run announces with avahi-publish -a -R <label>.local <ip> and the announcer is gone after ${ending}`, async () => {
+  Deno.test(`run announces with avahi-publish (address and service) and the announcers are gone after ${ending}`, async () => {
     const tmp = await tempDir();
     let started: Awaited<ReturnType<typeof startAnnounced>> | undefined;
-    let announcer: number | undefined;
+    let announcers: number[] = [];
     try {
       started = await startAnnounced(tmp.path, ["avahi-publish"], (bin) => `${bin}:${SYSTEM_PATH}`);
-      const [entry] = fakeMdnsLog(started.log);
-      assert.ok(entry);
-      announcer = Number(entry[1]);
-      assert.deepEqual(entry.slice(2), ["-a", "-R", "feature-mdns.local", started.ip]);
+      await waitUntil(() => fakeMdnsLog(started!.log).length === 2, 10_000, "both announcers");
+      const entries = fakeMdnsLog(started.log).sort((x, y) => (x[2] ?? "").localeCompare(y[2] ?? ""));
+      announcers = entries.map((e) => Number(e[1]));
+      assert.deepEqual(entries.map((e) => e.slice(2)), [
+        ["-a", "-R", "feature-mdns.local", started.ip],
+        ["-s", "-H", "feature-mdns.local", "feature-mdns", "_http._tcp", String(started.port)],
+      ]);
       Deno.kill(started.run.pid, ending);
       await started.run.status;
-      await waitGone([announcer, started.child], 6000);
-      assert.equal(fakeMdnsLog(started.log).length, 1, "started once");
+      await waitGone([...announcers, started.child], 6000);
+      assert.equal(fakeMdnsLog(started.log).length, 2, "each started once");
     } finally {
       await started?.run.ensureDead();
-      killAll([announcer, started?.child]);
+      killAll([...announcers, started?.child]);
       await tmp.cleanup();
     }
   });
@@ -223,7 +226,7 @@ function avahiRunning(): boolean {
 const avahi = avahiRunning();
 
 Deno.test({
-  name: `run announces its hostname for real and avahi-resolve finds it${
+  name: `run announces its hostname and service for real and avahi-resolve and avahi-browse find them${
     avahi ? "" : " (skipped: avahi-daemon not running or avahi-utils missing)"
   }`,
   ignore: !avahi,
@@ -269,6 +272,20 @@ Deno.test({
         `avahi-resolve -n ${label}.local`,
       );
       assert.match(answer, new RegExp(`${label}\\.local\\s+${String(row?.ip).replaceAll(".", "\\.")}`));
+      let services = "";
+      await waitUntil(
+        async () => {
+          const out = await new Deno.Command("avahi-browse", {
+            args: ["-prt", "_http._tcp"],
+            stdout: "piped",
+            stderr: "null",
+          }).output();
+          services = new TextDecoder().decode(out.stdout);
+          return services.includes(`;${label}.local;${row?.ip};${port};`);
+        },
+        10_000,
+        "avahi-browse to list the _http._tcp service",
+      );
       Deno.kill(run.pid, "SIGTERM");
       await run.status;
       await waitGone([child]);

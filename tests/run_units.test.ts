@@ -68,7 +68,7 @@ Deno.test("LineTail keeps the last lines, the unfinished one included", () => {
 
 Deno.test("announceArgs() builds the dns-sd and avahi-publish command lines", () => {
   const a = { label: "feature-x", ip: "127.0.0.12", port: 4000 };
-  assert.deepEqual(announceArgs("dns-sd", a), [
+  assert.deepEqual(announceArgs("dns-sd", a), [[
     "-P",
     "feature-x",
     "_http._tcp",
@@ -76,8 +76,11 @@ Deno.test("announceArgs() builds the dns-sd and avahi-publish command lines", ()
     "4000",
     "feature-x.local",
     "127.0.0.12",
+  ]]);
+  assert.deepEqual(announceArgs("avahi-publish", a), [
+    ["-a", "-R", "feature-x.local", "127.0.0.12"],
+    ["-s", "-H", "feature-x.local", "feature-x", "_http._tcp", "4000"],
   ]);
-  assert.deepEqual(announceArgs("avahi-publish", a), ["-a", "-R", "feature-x.local", "127.0.0.12"]);
   assert.deepEqual([0, 1, 4, 5, 9].map(announcerBackoffMs), [1000, 2000, 16000, 30000, 30000]);
 });
 

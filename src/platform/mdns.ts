@@ -16,12 +16,14 @@ export interface Announcement {
   port: number;
 }
 
-/** The announcer's command line for `tool`. Pure. */
-export function announceArgs(tool: MdnsTool, a: Announcement): string[] {
-  if (tool === "dns-sd") {
-    return ["-P", a.label, "_http._tcp", "local", String(a.port), `${a.label}.local`, a.ip];
-  }
-  return ["-a", "-R", `${a.label}.local`, a.ip];
+/**
+ * The announcer command lines for `tool`, one process each. Pure. dns-sd's `-P` publishes the address
+ * and an `_http._tcp` service in one; avahi needs the address (`-a -R`) and the service (`-s -H`) apart.
+ */
+export function announceArgs(tool: MdnsTool, a: Announcement): string[][] {
+  const host = `${a.label}.local`;
+  if (tool === "dns-sd") return [["-P", a.label, "_http._tcp", "local", String(a.port), host, a.ip]];
+  return [["-a", "-R", host, a.ip], ["-s", "-H", host, a.label, "_http._tcp", String(a.port)]];
 }
 
 /**
@@ -69,7 +71,7 @@ export interface AnnouncerEvents {
   onMessage(text: string): void;
 }
 
-/** Keeps one announcer process running until {@link Announcer.stop}. */
+/** Keeps one announcer process (one of {@link announceArgs}' command lines) running until {@link Announcer.stop}. */
 export class Announcer {
   #child: Spawned | undefined;
   #stopped = false;
@@ -80,9 +82,9 @@ export class Announcer {
   readonly #env: Record<string, string>;
   readonly #events: AnnouncerEvents;
 
-  constructor(tool: MdnsTool, a: Announcement, env: Record<string, string>, events: AnnouncerEvents) {
+  constructor(tool: MdnsTool, args: string[], env: Record<string, string>, events: AnnouncerEvents) {
     this.tool = tool;
-    this.args = announceArgs(tool, a);
+    this.args = args;
     this.#env = env;
     this.#events = events;
   }

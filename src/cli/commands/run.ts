@@ -6,7 +6,13 @@
 import { loadSettings } from "../../config/settings.ts";
 import { ConfigError, ConflictError, TimeoutError, UsageError } from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
-import { Announcer, chooseMdnsTool, isOnPath, missingMdnsMessage } from "../../platform/mdns.ts";
+import {
+  announceArgs,
+  Announcer,
+  chooseMdnsTool,
+  isOnPath,
+  missingMdnsMessage,
+} from "../../platform/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
 import { Watchdog } from "../../process/watchdog.ts";
 import { getOrAllocate, recordProcess, touchAllocation } from "../../registry/allocations.ts";
@@ -82,7 +88,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
 
     const watchdog = Watchdog.start(killTimeoutMs);
     watchdog.tag(runId);
-    let announcer: Announcer | undefined;
+    let announcers: Announcer[] = [];
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     let childPid: number | undefined;
     try {
@@ -114,7 +120,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         onSpawn: (pid) => {
           // The announcer starts after the server, off the path to its first answer.
           if (flags.mdns && childPid === undefined) {
-            announcer = startAnnouncer(this, watchdog, values, allocation.hostname);
+            announcers = startAnnouncers(this, watchdog, values, allocation.hostname);
           }
           childPid = pid;
           recordProcess(registry, allocation.id, {
@@ -139,7 +145,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       this.exitCode = result.code;
     } finally {
       if (heartbeat !== undefined) clearInterval(heartbeat);
-      await announcer?.stop();
+      await Promise.all(announcers.map((a) => a.stop()));
       if (childPid !== undefined) {
         try {
           clearProcess(registry, allocation.id, childPid, Date.now());
@@ -178,28 +184,28 @@ function ensurePortFree(ip: string, port: number, recordedPid: number | null): v
   });
 }
 
-function startAnnouncer(
-  ctx: AppContext,
-  watchdog: Watchdog,
-  values: RunValues,
-  label: string,
-): Announcer | undefined {
+/** Starts the announcer processes (address, and service where separate); warns once when there is none. */
+function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues, label: string): Announcer[] {
   const tool = chooseMdnsTool(Deno.build.os, (name) => isOnPath(name, ctx.env("PATH")));
   if (!tool) {
     warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
-    return undefined;
+    return [];
   }
-  const announcer = new Announcer(tool, { label, ip: values.ip, port: values.port }, {}, {
-    onStart: (pid) => watchdog.watch(-pid),
-    onMessage: (text) => warn(ctx, text),
-  });
-  try {
-    announcer.start();
-  } catch (error) {
-    warn(ctx, `${(error as Error).message}: ${values.host} will not be announced (the server runs anyway)`);
-    return undefined;
+  const started: Announcer[] = [];
+  for (const args of announceArgs(tool, { label, ip: values.ip, port: values.port })) {
+    const announcer = new Announcer(tool, args, {}, {
+      onStart: (pid) => watchdog.watch(-pid),
+      onMessage: (text) => warn(ctx, text),
+    });
+    try {
+      announcer.start();
+      started.push(announcer);
+    } catch (error) {
+      warn(ctx, `${(error as Error).message}: ${values.host} will not be announced (the server runs anyway)`);
+      break;
+    }
   }
-  return announcer;
+  return started;
 }
 
 function banner(ctx: AppContext, v: RunValues, command: string[]): string {
