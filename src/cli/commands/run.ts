@@ -82,9 +82,9 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
 
     const runId = `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const env = childVariables(values, { envPort: flags.envPort, runId, extra: extraEnv(this, this.cwd) });
-    const program2 = expandPlaceholders(program, values);
+    const executable = expandPlaceholders(program, values);
     const args = rest.map((a) => expandPlaceholders(a, values));
-    if (!flags.quiet) say(this, banner(this, values, [program2, ...args]));
+    if (!flags.quiet) say(this, banner(this, values, [executable, ...args]));
 
     const watchdog = Watchdog.start(killTimeoutMs);
     watchdog.tag(runId);
@@ -102,7 +102,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         }
       }, settings.heartbeatMs);
       const result = await supervise({
-        command: program2,
+        command: executable,
         args,
         env,
         cwd: this.cwd,
@@ -123,12 +123,17 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
             announcers = startAnnouncers(this, watchdog, values, allocation.hostname);
           }
           childPid = pid;
-          recordProcess(registry, allocation.id, {
-            pid,
-            pid_started_at: processStartTime(pid) ?? Date.now(),
-            port,
-            now: Date.now(),
-          });
+          try {
+            recordProcess(registry, allocation.id, {
+              pid,
+              pid_started_at: processStartTime(pid) ?? Date.now(),
+              port,
+              now: Date.now(),
+            });
+          } catch (error) {
+            // The server matters more than the record: keep it running, say what is missing.
+            warn(this, `Could not record the process (list will show STOPPED): ${(error as Error).message}`);
+          }
         },
         say: (text) => say(this, text),
       });
@@ -137,7 +142,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         const lines = result.tail.length
           ? `; its last output:\n${result.tail.map((l) => `  ${l}`).join("\n")}`
           : "";
-        say(this, `treehouse: ${program2} did not answer on ${flags.ready} within ${seconds}s${lines}`);
+        say(this, `treehouse: ${executable} did not answer on ${flags.ready} within ${seconds}s${lines}`);
         throw new TimeoutError(`Not ready after ${seconds}s: ${flags.ready}`, {
           hint: "Check the command's output above, or raise --ready-timeout",
         });
