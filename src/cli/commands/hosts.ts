@@ -2,8 +2,7 @@
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 import { registryPath } from "../../registry/path.ts";
-import { Registry } from "../../registry/registry.ts";
-import { RegistryError } from "../../errors.ts";
+import { openExistingRegistry } from "../../ops/registry-access.ts";
 import { listAllocations } from "../../registry/allocations.ts";
 import { buildBlock } from "../../ops/hosts-block.ts";
 import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
@@ -19,25 +18,9 @@ export function hostsFilePath(ctx: AppContext, flag: string | undefined): string
   return resolveHostsFile(ctx.env, ctx.cwd, flag);
 }
 
-/**
- * The allocations' hosts lines. The registry is never created here: under sudo, HOME is root's, and
- * a registry created there would be empty (and root's), so a missing one is an error naming --db.
- */
-function entries(ctx: AppContext) {
-  const path = registryPath(ctx.dbFlag, ctx.env);
-  let registry: Registry;
-  try {
-    registry = Registry.open(path, { create: false });
-  } catch (error) {
-    const user = ctx.env("SUDO_USER");
-    if (error instanceof RegistryError && user && error.message.startsWith("No registry")) {
-      throw new RegistryError(`No registry at ${path} (running as root through sudo)`, {
-        hint:
-          `Name ${user}'s registry: sudo "$(command -v treehouse)" --db ~${user}/.local/share/treehouse/registry.db hosts ...`,
-      });
-    }
-    throw error;
-  }
+/** The allocations' hosts lines (the registry is never created here: see openExistingRegistry). */
+function entries(ctx: AppContext, command: string) {
+  const registry = openExistingRegistry(ctx.dbFlag, ctx.env, command);
   try {
     return hostsEntries(listAllocations(registry));
   } finally {
@@ -53,14 +36,15 @@ function retry(ctx: AppContext, action: string, file: string, flag: string | und
 /** `hosts sync`: exactly the current allocations in the block. */
 export function sync(this: AppContext, flags: HostsFlags): void {
   const file = hostsFilePath(this, flags.file);
-  const change = syncHosts(file, entries(this), {
+  const wanted = entries(this, "hosts sync");
+  const change = syncHosts(file, wanted, {
     dryRun: flags.dryRun,
     sudoCommand: retry(this, "sync", file, flags.file),
   });
   if (!change.changed) say(this, `${file} is already in sync (${change.entries} entries)`);
   else if (flags.dryRun) {
     say(this, `Would write ${change.entries} entries to ${file} (dry run: nothing changed):`);
-    out(this, `${buildBlock(entries(this))}\n`);
+    out(this, `${buildBlock(wanted)}\n`);
   } else say(this, `Updated ${file}: ${change.entries} entries (previous file: ${file}.treehouse.bak)`);
 }
 
@@ -79,5 +63,5 @@ export function clean(this: AppContext, flags: HostsFlags): void {
 
 /** `hosts print`: the block sync would write. */
 export function print(this: AppContext): void {
-  out(this, `${buildBlock(entries(this))}\n`);
+  out(this, `${buildBlock(entries(this, "hosts print"))}\n`);
 }

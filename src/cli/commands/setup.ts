@@ -7,13 +7,13 @@ import { loadSettings } from "../../config/settings.ts";
 import { formatPool, intToIp, type Pool } from "../../core/pool.ts";
 import { SystemError, UsageError } from "../../errors.ts";
 import { listAllocations } from "../../registry/allocations.ts";
+import { openExistingRegistry } from "../../ops/registry-access.ts";
 import { describeStep, planSetup, planUninstall, type Redirect } from "../../ops/macos-plan.ts";
 import { readMacState, runSteps } from "../../platform/macos.ts";
 import { linuxSetupAdvice } from "../../platform/linux.ts";
 import { currentPlatform } from "../../platform/platform.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
-import { openRegistry } from "../target.ts";
 
 /** Flags of `setup`. */
 export interface SetupFlags {
@@ -67,7 +67,7 @@ export default function setup(this: AppContext, flags: SetupFlags): void {
   const state = readMacState(root);
   let redirects: Redirect[] | undefined;
   if (flags.port80) {
-    const registry = openRegistry(this);
+    const registry = openExistingRegistry(this.dbFlag, this.env, "setup --port80");
     try {
       redirects = listAllocations(registry).map((a) => ({ ip: a.ip, port: a.port ?? settings.defaultPort }));
     } finally {
