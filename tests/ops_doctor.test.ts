@@ -177,3 +177,31 @@ Deno.test("doctor finds an announcer of an address nobody holds and --fix stops 
     await tmp.cleanup();
   }
 });
+
+Deno.test("doctor on macOS (fakes) warns when the aliases exist but nothing restores them after a reboot", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    await Deno.mkdir(`${tmp.path}/state`);
+    await Deno.writeTextFile(`${tmp.path}/state/aliases`, "127.0.0.10\n127.0.0.11\n");
+    const env = {
+      ...QUIET,
+      PATH: `${ROOT}/tests/fixtures/ops/fakebin:${Deno.env.get("PATH")}`,
+      TREEHOUSE_PLATFORM: "macos",
+      TREEHOUSE_ROOT: `${tmp.path}/root`,
+      TREEHOUSE_POOL: "127.0.0.10-127.0.0.11",
+      FAKE_LOG: `${tmp.path}/log`,
+      FAKE_STATE: `${tmp.path}/state`,
+    };
+    const before = await cli(["doctor", "--json"], { db, env });
+    const pool = check(JSON.parse(before.stdout), "pool");
+    assert.equal(pool.status, "warn");
+    assert.match(pool.detail, /no LaunchDaemon restores them after a reboot/);
+    assert.equal((await cli(["setup"], { db, env: { ...env, TREEHOUSE_SUDO: "0" } })).code, 0);
+    const after = await cli(["doctor", "--json"], { db, env });
+    assert.equal(check(JSON.parse(after.stdout), "pool").status, "ok");
+    assert.equal(check(JSON.parse(after.stdout), "port80").status, "ok", "not set up: optional");
+  } finally {
+    await tmp.cleanup();
+  }
+});

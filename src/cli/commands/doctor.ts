@@ -22,7 +22,7 @@ import {
 import { readBlock } from "../../ops/hosts-block.ts";
 import { readHostsFile } from "../../ops/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../ops/hosts-sync.ts";
-import { parseIfconfig, PF_ANCHOR_FILE, pfAnchor } from "../../ops/macos-plan.ts";
+import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../ops/macos-plan.ts";
 import { cleanupAllocations } from "../../ops/cleanup.ts";
 import { sudoCommand } from "../../ops/self.ts";
 import { VERSION } from "../../version.ts";
@@ -187,7 +187,20 @@ function checkPool(env: Env): Check {
           fix: setup,
         };
       }
-      return { id: "pool", status: "ok", detail: `all ${ips.length} pool IPs have an lo0 alias` };
+      if (runProgram(["launchctl", "print", `system/${ALIAS_LABEL}`]).code !== 0) {
+        return {
+          id: "pool",
+          status: "warn",
+          detail:
+            `all ${ips.length} pool IPs have an lo0 alias, but no LaunchDaemon restores them after a reboot`,
+          fix: setup,
+        };
+      }
+      return {
+        id: "pool",
+        status: "ok",
+        detail: `all ${ips.length} pool IPs have an lo0 alias, restored at boot`,
+      };
     } catch (error) {
       return { id: "pool", status: "fail", ...problem(error) };
     }
@@ -381,7 +394,17 @@ function checkPort80(env: Env): Check {
   }
   const port = env.settings.defaultPort;
   const wanted = pfAnchor(env.allocations.map((a) => ({ ip: a.ip, port: a.port ?? port })));
-  if (anchor === wanted) return { id: "port80", status: "ok", detail: "pf redirect matches every branch" };
+  if (anchor === wanted) {
+    if (runProgram(["launchctl", "print", `system/${PF_LABEL}`]).code !== 0) {
+      return {
+        id: "port80",
+        status: "fail",
+        detail: "the pf rules are written but their LaunchDaemon is not loaded",
+        fix: "treehouse setup --port80   # asks before using sudo",
+      };
+    }
+    return { id: "port80", status: "ok", detail: "pf redirect matches every branch" };
+  }
   return {
     id: "port80",
     status: "fail",
