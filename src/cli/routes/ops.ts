@@ -23,7 +23,10 @@ const cleanup = buildCommand({
     flags: {
       ...dryRunFlag,
       ...jsonFlag,
-      olderThan: stringFlag("Only what was last seen at least this long ago (30m, 12h, 7d)", "DURATION"),
+      olderThan: stringFlag(
+        "Only allocations not seen for this long; also port reservations unused that long (7d, 12h)",
+        "DURATION",
+      ),
       allProjects: switchFlag("Every project's allocations (default inside a repository: this project's)"),
     },
   },
