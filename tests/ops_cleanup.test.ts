@@ -175,3 +175,33 @@ Deno.test("cleanup inside a repository only looks at that project unless --all-p
     await tmp.cleanup();
   }
 });
+
+Deno.test("cleanup also removes port reservations whose directory is gone, and --dry-run keeps them", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    const kept = `${tmp.path}/kept`;
+    const gone = `${tmp.path}/gone`;
+    await Deno.mkdir(kept);
+    await Deno.mkdir(gone);
+    for (const path of [kept, gone]) {
+      const r = await cli(["port", "reserve", "--path", path, "--tag", "web"], { db, cwd: tmp.path });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await Deno.remove(gone, { recursive: true });
+    const dry = await cli(["cleanup", "--dry-run", "--json"], { db, cwd: tmp.path });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(JSON.parse(dry.stdout).reservations.map((r: { path: string }) => r.path), [gone]);
+    const listed = await cli(["port", "list", "--json"], { db, cwd: tmp.path });
+    assert.equal(JSON.parse(listed.stdout).length, 2, "--dry-run changes nothing");
+
+    const real = await cli(["cleanup"], { db, cwd: tmp.path });
+    assert.equal(real.code, 0, real.stderr);
+    assert.match(real.stdout, new RegExp(`port +web +\\d+ +${gone}`));
+    assert.match(real.stderr, /Removed 0 allocations and 1 port reservation in any project/);
+    const left = JSON.parse((await cli(["port", "list", "--json"], { db, cwd: tmp.path })).stdout);
+    assert.deepEqual(left.map((r: { path: string }) => r.path), [kept]);
+  } finally {
+    await tmp.cleanup();
+  }
+});
