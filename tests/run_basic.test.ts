@@ -247,3 +247,62 @@ Deno.test("run passes its environment, HOST and PORT unless --no-env-port, and {
     await tmp.cleanup();
   }
 });
+
+Deno.test("a second run of a running branch on the same port is refused as already running", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const port = freePort();
+  const args = ["run", "--branch", "twice", "--project", tmp.path, "--port", String(port), "--no-mdns"];
+  const first = startCli([...args, "--ready", String(port), "--", ...SERVER_CMD], { db });
+  try {
+    await first.waitStderr(/ready at/);
+    const second = await cli([...args, "--", ...SERVER_CMD], { db });
+    assert.equal(second.code, 7);
+    assert.match(second.stderr, /is already in use by pid \d+/);
+    assert.match(second.stderr, /hint: This branch's server is already running/);
+    const row = await registryRow(db, "twice");
+    assert.notEqual(row?.pid, null, "the first run's record is untouched");
+    Deno.kill(first.pid, "SIGTERM");
+    await first.status;
+    await waitGone([Number(row?.pid)]);
+  } finally {
+    await first.ensureDead();
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("run --name gives an existing allocation a new hostname label, kept unique", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  try {
+    await cli(["ip", "--branch", "other", "--project", tmp.path], { db });
+    await cli(["ip", "--branch", "renamed", "--project", tmp.path], { db });
+    const base = ["run", "--branch", "renamed", "--project", tmp.path, "--no-mdns", "--quiet"];
+    const result = await cli([...base, "--name", "API", "--", ...SERVER_CMD, "--exit", "0"], { db });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((await registryRow(db, "renamed"))?.hostname, "api");
+    const clash = await cli(
+      [
+        "run",
+        "--branch",
+        "other",
+        "--project",
+        tmp.path,
+        "--no-mdns",
+        "--quiet",
+        "--name",
+        "api",
+        "--",
+        ...SERVER_CMD,
+        "--exit",
+        "0",
+      ],
+      { db },
+    );
+    assert.equal(clash.code, 0, clash.stderr);
+    assert.notEqual((await registryRow(db, "other"))?.hostname, "api");
+    assert.match(String((await registryRow(db, "other"))?.hostname), /^api-/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
