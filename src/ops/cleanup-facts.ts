@@ -3,19 +3,13 @@
  * detached HEADs of its worktrees, and linked worktrees whose directory was deleted. Two git calls
  * per project, whatever the number of allocations.
  */
+import { runProgram } from "../platform/platform.ts";
 import type { RepoFacts } from "./cleanup-policy.ts";
-
-const decoder = new TextDecoder();
 
 function git(dir: string, args: string[]): string | undefined {
   try {
-    const out = new Deno.Command("git", {
-      args: ["-C", dir, ...args],
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-    }).outputSync();
-    return out.success ? decoder.decode(out.stdout) : undefined;
+    const result = runProgram(["git", "-C", dir, ...args]);
+    return result.code === 0 ? result.stdout : undefined;
   } catch {
     return undefined; // git missing: nothing can be said about branches, so nothing is removed for them
   }
