@@ -205,3 +205,42 @@ Deno.test("doctor on macOS (fakes) warns when the aliases exist but nothing rest
     await tmp.cleanup();
   }
 });
+
+function avahiWorks(): boolean {
+  try {
+    return new Deno.Command("avahi-resolve", {
+          args: ["-4", "-n", "localhost.invalid"],
+          stdout: "null",
+          stderr: "piped",
+        })
+          .outputSync().stderr.length > 0 &&
+      new Deno.Command("avahi-publish", { args: ["--help"], stdout: "null", stderr: "null" }).outputSync()
+          .code === 0 &&
+      Deno.statSync("/run/avahi-daemon/pid").isFile;
+  } catch {
+    return false;
+  }
+}
+
+const avahi = Deno.build.os === "linux" && avahiWorks();
+Deno.test({
+  name: avahi
+    ? "doctor announces a throwaway name with avahi-publish and resolves it back"
+    : "doctor's avahi round trip ... (skipped: avahi-daemon not running or avahi-utils missing)",
+  ignore: !avahi,
+  fn: async () => {
+    const tmp = await tempDir();
+    try {
+      const env = { TREEHOUSE_POOL: "127.0.5.10-127.0.5.12" };
+      const r = await cli(["doctor", "--json"], { db: `${tmp.path}/registry.db`, env });
+      const mdns = check(JSON.parse(r.stdout), "mdns");
+      assert.equal(mdns.status, "ok", mdns.detail);
+      assert.match(mdns.detail, /announced and resolved treehouse-doctor-[0-9a-f]+\.local through avahi/);
+      const left = new Deno.Command("pgrep", { args: ["-f", "treehouse-doctor-"], stdout: "piped" })
+        .outputSync();
+      assert.equal(new TextDecoder().decode(left.stdout).trim(), "", "the announcer is gone");
+    } finally {
+      await tmp.cleanup();
+    }
+  },
+});
