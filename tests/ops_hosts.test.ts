@@ -253,3 +253,21 @@ Deno.test("hosts never creates a registry: under sudo it names the user's regist
     await tmp.cleanup();
   }
 });
+
+Deno.test("a symlinked hosts file is written at its target and stays a symlink", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    await registryWithBranches(tmp.path, db, ["main"]);
+    await Deno.mkdir(`${tmp.path}/static`);
+    await Deno.writeTextFile(`${tmp.path}/static/hosts`, ORIGINAL);
+    await Deno.symlink(`${tmp.path}/static/hosts`, `${tmp.path}/hosts`);
+    assert.equal((await cli(["hosts", "sync", "--file", `${tmp.path}/hosts`], { db })).code, 0);
+    assert.ok((await Deno.lstat(`${tmp.path}/hosts`)).isSymlink);
+    assert.ok((await Deno.readTextFile(`${tmp.path}/static/hosts`)).includes("main.local"));
+    assert.equal((await cli(["hosts", "clean", "--file", `${tmp.path}/hosts`], { db })).code, 0);
+    assert.equal(await Deno.readTextFile(`${tmp.path}/static/hosts`), ORIGINAL);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -32,7 +32,8 @@ export interface WriteOptions {
  * Replaces `path` with `content` atomically, keeping its mode and owner. Bind-mounted files (such
  * as /etc/hosts inside containers) cannot be renamed over: those are rewritten in place instead.
  */
-export function writeHostsFile(path: string, content: string, options: WriteOptions = {}): void {
+export function writeHostsFile(given: string, content: string, options: WriteOptions = {}): void {
+  const path = followSymlink(given);
   let info: Deno.FileInfo | undefined;
   try {
     info = Deno.statSync(path);
@@ -66,6 +67,15 @@ export function writeHostsFile(path: string, content: string, options: WriteOpti
       } catch { /* not created */ }
     }
     throw denied(path, error, options.sudoCommand);
+  }
+}
+
+/** A symlinked hosts file (NixOS, some dotfile setups) is written at its target, keeping the link. */
+function followSymlink(path: string): string {
+  try {
+    return Deno.lstatSync(path).isSymlink ? Deno.realPathSync(path) : path;
+  } catch {
+    return path;
   }
 }
 
