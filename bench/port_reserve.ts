@@ -1,6 +1,6 @@
 /**
  * Port reservation benchmarks: `treehouse port reserve` (a new key, the worst case: the scan must
- * pass every reserved port) and `treehouse port list --path` with 10,000 reservations in the
+ * pass every reserved port), `treehouse port list --path` and `reserve-group` (a new group) with 10,000 reservations in the
  * registry vs with 10. Goal ≤ 1.2× each. The lead wires `benchPorts` into `bench/run.ts`.
  */
 import { DatabaseSync } from "node:sqlite";
@@ -48,11 +48,20 @@ export async function benchPorts(rounds = 15): Promise<BenchResult[]> {
     const env = { NO_COLOR: "1", TREEHOUSE_PORTS_RANGE: RANGE, HOME: tmp, XDG_CONFIG_HOME: `${tmp}/xdg` };
     const run = (db: string, args: string[]) =>
       timeCommand(DENO, ["run", "-A", "--quiet", MAIN, "--db", db, "port", ...args], { cwd: tmp, env });
+    const group = "[group]\n[group.web]\noffset = 0\n[group.api]\noffset = 1\n[group.db]\noffset = 2\n";
+    for (let i = -2; i < rounds; i++) {
+      await Deno.mkdir(`${tmp}/group-${i}`);
+      await Deno.writeTextFile(`${tmp}/group-${i}/treehouse.toml`, group);
+    }
     const results: BenchResult[] = [];
     for (
       const [name, args] of [
         ["`port reserve` (new key)", (i: number) => ["reserve", "--path", `${tmp}/new-${i}`]],
         ["`port list --path`", () => ["list", "--path", "/bench/project-5/dir-5", "--json"]],
+        [
+          "`port reserve-group` (new group of 3)",
+          (i: number) => ["reserve-group", `${tmp}/group-${i}/treehouse.toml`],
+        ],
       ] as const
     ) {
       await run(small, args(-1)); // warm the module cache

@@ -156,3 +156,25 @@ Deno.test("scanRange() finds the same port as a plain scan when it jumps over re
     },
   ));
 });
+
+Deno.test("chooseGroupPorts() jumping over reserved blocks picks exactly what the plain search picks", () => {
+  const range = { first: 200, last: 239 };
+  fc.assert(fc.property(
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+    fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
+    fc.option(fc.integer({ min: 195, max: 245 }), { nil: undefined }),
+    (reserved, busy, offsets, base) => {
+      const isReserved = (p: number) => reserved[p - 200] ?? false;
+      const isFree = (p: number) => !isReserved(p) && !(busy[p - 200] ?? false);
+      const next = (from: number, last: number) => {
+        for (let p = from; p <= last; p++) if (!isReserved(p)) return p;
+        return undefined;
+      };
+      const slots = offsets.map((offset, i) => ({ tag: `s${i}`, offset }));
+      const plain = chooseGroupPorts(slots, range, isFree, base);
+      const jumping = chooseGroupPorts(slots, range, isFree, base, next);
+      assert.deepEqual(jumping && Object.fromEntries(jumping), plain && Object.fromEntries(plain));
+    },
+  ));
+});

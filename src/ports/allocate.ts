@@ -74,6 +74,7 @@ export function chooseGroupPorts(
   range: PortSpan,
   isFree: IsFree,
   base?: number,
+  next?: (from: number, last: number) => number | undefined,
 ): Map<string, number> | undefined {
   const chosen = new Map<string, number>();
   const used = new Set<number>();
@@ -91,16 +92,8 @@ export function chooseGroupPorts(
     return true;
   });
   if (offsetSlots.length > 0) {
-    const maxOffset = Math.max(...offsetSlots.map((s) => s.offset as number));
-    const fitRange = { first: range.first, last: range.last - maxOffset };
-    if (fitRange.last >= fitRange.first) {
-      for (const b of candidates(fitRange, base)) {
-        if (offsetSlots.every((s) => free(b + (s.offset as number)))) {
-          for (const s of offsetSlots) take(s.tag, b + (s.offset as number));
-          break;
-        }
-      }
-    }
+    const b = findBase(offsetSlots.map((s) => s.offset as number), range, free, base, next);
+    if (b !== undefined) { for (const s of offsetSlots) take(s.tag, b + (s.offset as number)); }
   }
   for (const s of slots) {
     if (chosen.has(s.tag)) continue;
@@ -110,4 +103,45 @@ export function chooseGroupPorts(
     take(s.tag, p);
   }
   return chosen;
+}
+
+/**
+ * The first base (from `preferred`, wrapping once) where `base + offset` is free for every offset.
+ * With `next` (first unreserved port from a port on), a reserved member port skips every base that
+ * would put that member inside the same reserved block.
+ */
+function findBase(
+  offsets: number[],
+  range: PortSpan,
+  free: IsFree,
+  preferred?: number,
+  next?: (from: number, last: number) => number | undefined,
+): number | undefined {
+  const fit = { first: range.first, last: range.last - Math.max(...offsets) };
+  // An explicit base outside the range is honoured when it fits.
+  if (preferred !== undefined && (preferred < fit.first || preferred > fit.last)) {
+    if (offsets.every((off) => free(preferred + off))) return preferred;
+  }
+  if (fit.last < fit.first) return undefined;
+  const segments = preferred !== undefined && preferred >= fit.first && preferred <= fit.last
+    ? [{ first: preferred, last: fit.last }, { first: fit.first, last: preferred - 1 }]
+    : [fit];
+  for (const seg of segments) {
+    let b = seg.first;
+    while (b <= seg.last) {
+      let skipTo = b + 1;
+      let fits = true;
+      for (const off of offsets) {
+        const p = b + off;
+        if (free(p)) continue;
+        fits = false;
+        const n = next?.(p, range.last);
+        skipTo = Math.max(skipTo, n === undefined ? (next ? Infinity : b + 1) : n - off);
+        break;
+      }
+      if (fits) return b;
+      b = skipTo;
+    }
+  }
+  return undefined;
 }

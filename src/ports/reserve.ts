@@ -249,19 +249,14 @@ export function reserveGroup(
         if (r) existing.set(m.tag, r);
         return { tag: m.tag, existing: r?.port, offset: m.offset, port: m.port };
       });
-      // One read of the range's reserved ports: the base search may test thousands of candidates.
-      const range = policy.portRange;
-      const reserved = new Set(
-        registry.db.prepare("SELECT port FROM reservations WHERE port BETWEEN ? AND ?").all(
-          range.first,
-          range.last,
-        )
-          .map((r) => Number(r.port)),
+      const isFree = (p: number) => !findByPort(registry, p) && !inSpans(p, excluded) && !probe(p).occupied;
+      const ports = chooseGroupPorts(
+        slots,
+        policy.portRange,
+        isFree,
+        req.group.base,
+        (p, last) => nextUnreserved(registry, p, last),
       );
-      const isReservedPort = (p: number) =>
-        p >= range.first && p <= range.last ? reserved.has(p) : findByPort(registry, p) !== undefined;
-      const isFree = (p: number) => !isReservedPort(p) && !inSpans(p, excluded) && !probe(p).occupied;
-      const ports = chooseGroupPorts(slots, policy.portRange, isFree, req.group.base);
       if (!ports) throw new Exhausted();
       const created: string[] = [];
       const reservations = req.group.members.map((m) => {
