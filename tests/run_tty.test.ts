@@ -224,3 +224,67 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `run on a terminal forwards SIGTERM once to the command and its descendants${
+    hasTmux ? "" : " (skipped: tmux not installed)"
+  }`,
+  ignore: !hasTmux || Deno.build.os !== "linux",
+  fn: async () => {
+    const tmp = await tempDir();
+    const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const pidfile = `${tmp.path}/pid`;
+    const grandfile = `${tmp.path}/grandchild`;
+    const seen = `${tmp.path}/signals`;
+    const env = childEnv({ db: `${tmp.path}/r.db` });
+    const command = [
+      "exec",
+      "env",
+      "-i",
+      ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
+      shellQuote(Deno.execPath()),
+      "run -A --quiet",
+      shellQuote(MAIN),
+      `run --branch tty-term --project ${shellQuote(tmp.path)} --port ${freePort()} --no-mdns --`,
+      shellQuote(Deno.execPath()),
+      "run -A --quiet",
+      shellQuote(SERVER),
+      `--pidfile ${shellQuote(pidfile)} --grandchild ${shellQuote(grandfile)} --on-signal ${
+        shellQuote(seen)
+      }`,
+    ].join(" ");
+    let child: number | undefined;
+    let grandchild: number | undefined;
+    try {
+      await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
+      await tmux(
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        "bash --norc --noprofile -i",
+      );
+      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
+      await tmux(socket, "send-keys", "-t", "t", "Enter");
+      child = await readPid(pidfile);
+      grandchild = await readPid(grandfile);
+      const wrapper = parentOf(child);
+      Deno.kill(wrapper, "SIGTERM");
+      await waitGone([wrapper, child, grandchild], 8000);
+      assert.equal(Deno.readTextFileSync(seen), "SIGTERM\n", "the command got SIGTERM exactly once");
+    } catch (error) {
+      throw new Error(
+        `${(error as Error).message}\nterminal:\n${await tmux(socket, "capture-pane", "-p", "-t", "t")}`,
+      );
+    } finally {
+      await tmux(socket, "kill-server");
+      killAll([child, grandchild]);
+      await tmp.cleanup();
+    }
+  },
+});
