@@ -1,8 +1,7 @@
-/** What the `port` commands share: the path flag, settings, git inference, the registry. */
+/** What the `port` commands share: the path and tag flags, settings, the registry. */
 import { loadSettings, type Settings } from "../../../config/settings.ts";
 import { UsageError } from "../../../errors.ts";
-import { canonicalize, normalizePath } from "../../../ports/paths.ts";
-export { inferFromGit } from "../../../ports/infer.ts";
+import { normalizePath } from "../../../ports/paths.ts";
 import type { PortPolicy } from "../../../ports/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
@@ -50,9 +49,4 @@ export function withRegistry<T>(ctx: AppContext, fn: (registry: Registry) => T):
   } finally {
     registry.close();
   }
-}
-
-/** Canonical form of a path already absolute (for `--from`/`--to` and listing filters). */
-export function canonical(ctx: AppContext, path: string): string {
-  return canonicalize(normalizePath(path, ctx.cwd, ctx.env("HOME")));
 }

@@ -3,7 +3,8 @@ import { parseDuration } from "../../../core/duration.ts";
 import { reserve } from "../../../ports/reserve.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say } from "../../output.ts";
-import { inferFromGit, keyPath, policyOf, settingsOf, tagOf, withRegistry } from "./common.ts";
+import { inferFromGit } from "../../../ports/infer.ts";
+import { keyPath, policyOf, settingsOf, tagOf, withRegistry } from "./common.ts";
 
 /** Flags of `port reserve`. */
 export interface ReserveFlags {
