@@ -271,3 +271,28 @@ Deno.test("a symlinked hosts file is written at its target and stays a symlink",
     await tmp.cleanup();
   }
 });
+
+Deno.test("hosts sync waits for the hosts directory lock, then reads the registry as it is then", async () => {
+  const tmp = await tempDir();
+  const dir = `${tmp.path}/etc`;
+  await Deno.mkdir(dir);
+  const lock = await Deno.open(dir, { read: true });
+  try {
+    const db = `${tmp.path}/registry.db`;
+    const repo = await registryWithBranches(tmp.path, db, ["main", "old"]);
+    const file = `${dir}/hosts`;
+    await Deno.writeTextFile(file, ORIGINAL);
+    await lock.lock(true);
+    const waiting = cli(["hosts", "sync", "--file", file], { db });
+    assert.equal((await cli(["release", "old", "--project", repo], { db })).code, 0);
+    assert.equal(await Deno.readTextFile(file), ORIGINAL, "nothing written while the lock is held");
+    await lock.unlock();
+    const r = await waiting;
+    assert.equal(r.code, 0, r.stderr);
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.includes("main.local") && !text.includes("old.local"), text);
+  } finally {
+    lock.close();
+    await tmp.cleanup();
+  }
+});

@@ -70,6 +70,29 @@ export function writeHostsFile(given: string, content: string, options: WriteOpt
   }
 }
 
+/**
+ * Runs `fn` holding an exclusive lock on the hosts file's directory (flock on the directory itself:
+ * no lock file is left in /etc). Concurrent treehouse writers then take turns, so the last one to
+ * write also read the registry last. Where the directory cannot be opened, `fn` runs unlocked.
+ */
+export function withHostsLock<T>(path: string, fn: () => T): T {
+  const target = followSymlink(path);
+  const dir = target.includes("/") ? target.slice(0, target.lastIndexOf("/")) || "/" : ".";
+  let lock: Deno.FsFile | undefined;
+  try {
+    lock = Deno.openSync(dir, { read: true });
+    lock.lockSync(true);
+  } catch {
+    lock?.close();
+    lock = undefined;
+  }
+  try {
+    return fn();
+  } finally {
+    lock?.close(); // closing releases the lock
+  }
+}
+
 /** A symlinked hosts file (NixOS, some dotfile setups) is written at its target, keeping the link. */
 function followSymlink(path: string): string {
   try {

@@ -4,7 +4,8 @@ import { out, say } from "../output.ts";
 import { registryPath } from "../../registry/path.ts";
 import { openExistingRegistry } from "../../ops/registry-access.ts";
 import { listAllocations } from "../../registry/allocations.ts";
-import { buildBlock } from "../../ops/hosts-block.ts";
+import { buildBlock, type HostsEntry } from "../../ops/hosts-block.ts";
+import { withHostsLock } from "../../ops/hosts-file.ts";
 import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
 import { sudoCommand } from "../../ops/self.ts";
 
@@ -36,10 +37,13 @@ function retry(ctx: AppContext, action: string, file: string, flag: string | und
 /** `hosts sync`: exactly the current allocations in the block. */
 export function sync(this: AppContext, flags: HostsFlags): void {
   const file = hostsFilePath(this, flags.file);
-  const wanted = entries(this, "hosts sync");
-  const change = syncHosts(file, wanted, {
-    dryRun: flags.dryRun,
-    sudoCommand: retry(this, "sync", file, flags.file),
+  let wanted: HostsEntry[] = [];
+  const change = withHostsLock(file, () => {
+    wanted = entries(this, "hosts sync");
+    return syncHosts(file, wanted, {
+      dryRun: flags.dryRun,
+      sudoCommand: retry(this, "sync", file, flags.file),
+    });
   });
   if (!change.changed) say(this, `${file} is already in sync (${change.entries} entries)`);
   else if (flags.dryRun) {
@@ -51,10 +55,10 @@ export function sync(this: AppContext, flags: HostsFlags): void {
 /** `hosts clean`: the block removed, the file as it was. */
 export function clean(this: AppContext, flags: HostsFlags): void {
   const file = hostsFilePath(this, flags.file);
-  const change = cleanHosts(file, {
-    dryRun: flags.dryRun,
-    sudoCommand: retry(this, "clean", file, flags.file),
-  });
+  const change = withHostsLock(
+    file,
+    () => cleanHosts(file, { dryRun: flags.dryRun, sudoCommand: retry(this, "clean", file, flags.file) }),
+  );
   if (!change.changed) say(this, `${file} has no treehouse block`);
   else if (flags.dryRun) {
     say(this, `Would remove the treehouse block from ${file} (dry run: nothing changed)`);
