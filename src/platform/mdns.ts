@@ -54,7 +54,8 @@ export function missingMdnsMessage(os: string, host: string, ip: string): string
   const fix = os === "darwin"
     ? "dns-sd ships with macOS; check that /usr/bin is on PATH"
     : "install it: sudo apt-get install avahi-daemon avahi-utils libnss-mdns (or your distribution's avahi)";
-  return `No mDNS announcer found, so ${host} will not resolve: ${fix}; or add "${ip} ${host}" to /etc/hosts. ` +
+  return `No mDNS announcer found, so ${host} will not resolve: ${fix}; or put the names in /etc/hosts ` +
+    `with \`sudo treehouse hosts sync\` ("${ip} ${host}"). ` +
     `The server runs anyway (use --no-mdns to silence this)`;
 }
 
