@@ -20,7 +20,7 @@ import {
   staleAnnouncers,
 } from "../../ops/doctor.ts";
 import { readBlock } from "../../ops/hosts-block.ts";
-import { readHostsFile } from "../../ops/hosts-file.ts";
+import { readHostsFile, withHostsLock } from "../../ops/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../ops/hosts-sync.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../ops/macos-plan.ts";
 import { cleanupAllocations } from "../../ops/cleanup.ts";
@@ -248,7 +248,7 @@ function checkHosts(env: Env, flag: string | undefined): Check {
   }
   if (env.fix) {
     try {
-      syncHosts(file, entries, { sudoCommand: fix });
+      withHostsLock(file, () => syncHosts(file, entries, { sudoCommand: fix }));
       return {
         id: "hosts",
         status: "fail",
