@@ -53,13 +53,13 @@ Deno.test("completions propose offers commands, subcommands and flags for a part
   assert.deepEqual(hidden.stdout.trim().split("\n").sort(), ["bash", "fish", "zsh"]);
 });
 
-Deno.test("the bash completion script loads and completes through treehouse on PATH", async () => {
+Deno.test("the bash completion script loads with eval and completes through treehouse on PATH", async () => {
   const { tmp, bin, file } = await setup("bash");
   try {
     const r = await runShell(
       "bash",
       bin,
-      `source ${file} && complete -p treehouse && COMP_WORDS=(treehouse hosts s) && COMP_CWORD=2 && ` +
+      `eval "$(cat ${file})" && complete -p treehouse && COMP_WORDS=(treehouse hosts s) && COMP_CWORD=2 && ` +
         `_treehouse_complete && printf '<%s>\\n' "\${COMPREPLY[@]}"`,
     );
     assert.equal(r.code, 0, r.err);

@@ -6,11 +6,14 @@
 /** Shells with a completion script. */
 export type Shell = "bash" | "zsh" | "fish";
 
-const BASH = `# treehouse completion for bash: source <(treehouse completions bash)
+const BASH = `# treehouse completion for bash: eval "$(treehouse completions bash)" in ~/.bashrc
 _treehouse_complete() {
-  local IFS=$'\\n'
-  local words=("\${COMP_WORDS[@]:1:COMP_CWORD}")
-  COMPREPLY=($(treehouse completions propose -- "\${words[@]}" 2>/dev/null))
+  local line words=("\${COMP_WORDS[@]:1:COMP_CWORD}")
+  COMPREPLY=()
+  # read, not mapfile: macOS ships bash 3.2
+  while IFS= read -r line; do
+    COMPREPLY+=("$line")
+  done < <(treehouse completions propose -- "\${words[@]}" 2>/dev/null)
 }
 complete -o default -F _treehouse_complete treehouse
 `;

@@ -152,7 +152,7 @@ const propose = buildCommand({
 
 const completions = buildRouteMap({
   routes: {
-    bash: shellCommand("bash", "source <(treehouse completions bash)   # in ~/.bashrc"),
+    bash: shellCommand("bash", 'eval "$(treehouse completions bash)"   # in ~/.bashrc'),
     zsh: shellCommand("zsh", "source <(treehouse completions zsh)    # in ~/.zshrc, after compinit"),
     fish: shellCommand("fish", "treehouse completions fish > ~/.config/fish/completions/treehouse.fish"),
     propose,
