@@ -74,10 +74,11 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
 
   const signalChild = (signal: Deno.Signal) => {
     if (!child) return;
-    if (group) sendSignal(child.pid, signal, true);
-    else {for (const pid of runMembers(child.pid, { group: false, tag: o.runId })) {
-        sendSignal(pid, signal, false);
-      }}
+    if (group) {
+      sendSignal(child.pid, signal, true);
+      return;
+    }
+    for (const pid of runMembers(child.pid, { group: false, tag: o.runId })) sendSignal(pid, signal, false);
   };
   const stop = (signal: Deno.Signal, forward: boolean) => {
     stopping ??= signal;
@@ -97,7 +98,6 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   });
 
   let readyTask: Promise<void> | undefined;
-  let finished = false;
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
   let last: ExitInfo | undefined;
@@ -164,7 +164,6 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       if (stopping) break;
     }
   } finally {
-    finished = true;
     finish();
     if (killTimer !== undefined) clearTimeout(killTimer);
     if (child) {
@@ -173,7 +172,6 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
     }
     for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   }
-  void finished;
   await readyTask;
   let code = last ? exitCodeOf(last) : 1;
   if (!last && stopping) code = 128 + (signalNumber(stopping) ?? 0);
@@ -199,18 +197,25 @@ async function endLeftovers(pid: number, group: boolean, tag: string, graceMs: n
   for (const m of members) sendSignal(m, "SIGKILL", false);
 }
 
-/** Copies a child's output to ours, keeping its last lines. */
+/** Copies a child's output to ours, keeping its last lines. If ours is closed, keeps draining. */
 async function pump(
   stream: ReadableStream<Uint8Array>,
   target: { write(p: Uint8Array): Promise<number> },
   tail: LineTail,
 ): Promise<void> {
   const decoder = new TextDecoder();
+  let writable = true;
   try {
     for await (const chunk of stream) {
       tail.push(decoder.decode(chunk, { stream: true }));
       let rest = chunk;
-      while (rest.length > 0) rest = rest.subarray(await target.write(rest));
+      while (writable && rest.length > 0) {
+        try {
+          rest = rest.subarray(await target.write(rest));
+        } catch {
+          writable = false; // our output is gone: drop the child's, never block it on a full pipe
+        }
+      }
     }
-  } catch { /* our output closed: keep the child running, drop its output */ }
+  } catch { /* the child's side closed */ }
 }
