@@ -299,7 +299,7 @@ function avahiRoundTrip(env: Env, hostsInUse: boolean): Check {
   }
   let resolved = false;
   try {
-    for (let attempt = 0; attempt < 5 && !resolved; attempt++) {
+    for (let attempt = 0; attempt < 3 && !resolved; attempt++) { // avahi-resolve waits ~5 s per miss
       const r = runProgram(["avahi-resolve", "-4", "-n", name]);
       resolved = r.code === 0 && r.stdout.includes(ip);
     }
