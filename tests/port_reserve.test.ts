@@ -247,3 +247,44 @@ Deno.test("release removes one reservation (exit 3 when there is none) or a whol
     await tmp.cleanup();
   }
 });
+
+Deno.test("every port command documents itself with examples", async () => {
+  const tmp = await tempDir();
+  try {
+    const help = await cli(["port", "--help"], { db: `${tmp.path}/r.db` });
+    assert.equal(help.code, 0, help.stderr);
+    const commands = [
+      "reserve",
+      "release",
+      "list",
+      "list-projects",
+      "info",
+      "scan",
+      "reserve-group",
+      "autoreserve",
+      "prune",
+      "expire",
+      "autoclean",
+      "exclude",
+      "compact-exclusions",
+      "migrate",
+      "assert-reservation",
+      "assert-port",
+      "assert-data-dir",
+      "show-data-dir",
+      "show-path",
+      "validate",
+      "init",
+    ];
+    for (const c of commands) assert.match(help.stdout, new RegExp(`^  ${c} `, "m"), c);
+    const results = await Promise.all(
+      ["reserve", "port-info", "migrate"].map((c) => cli(["port", c, "--help"], { db: `${tmp.path}/r.db` })),
+    );
+    for (const r of [...results, await cli(["config", "--help"], { db: `${tmp.path}/r.db` })]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Examples:\n {2}treehouse /);
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});
