@@ -68,6 +68,8 @@ export function announcerBackoffMs(restarts: number): number {
 export interface AnnouncerEvents {
   /** A new announcer process started (the caller hands its group to the watchdog). */
   onStart(pid: number): void;
+  /** An announcer process ended (the caller takes it off the watchdog's list). */
+  onExit?(pid: number): void;
   /** A message for the user (announcer died, restarting). */
   onMessage(text: string): void;
 }
@@ -107,6 +109,7 @@ export class Announcer {
     const lastLine = lastLineOf(child.process.stderr);
     const started = Date.now();
     child.exited.then(async (info) => {
+      this.#events.onExit?.(child.pid);
       if (this.#stopped || this.#child !== child) return;
       this.#child = undefined;
       // A run of a minute or more earns a fresh backoff.

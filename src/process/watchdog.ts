@@ -1,6 +1,6 @@
 /**
  * The watchdog: a tiny `sh` that outlives a SIGKILLed wrapper. It reads commands on a pipe from the
- * wrapper (`add TARGET` where TARGET is a pid or `-pgid`, `tag ID`) and, when the pipe closes
+ * wrapper (`add TARGET` / `del TARGET` where TARGET is a pid or `-pgid`, `tag ID`) and, when the pipe closes
  * without `exit` (the wrapper died), sends SIGTERM to every target and tagged process, then SIGKILL
  * to what is left. It ignores terminal signals and lives in its own session, so Ctrl-C and a closing
  * terminal reach the wrapper and its child but never the watchdog.
@@ -15,6 +15,10 @@ tag=""
 while IFS= read -r line; do
   case "$line" in
     "add "*) targets="$targets \${line#add }" ;;
+    "del "*)
+      kept=""
+      for t in $targets; do [ "$t" = "\${line#del }" ] || kept="$kept $t"; done
+      targets="$kept" ;;
     "tag "*) tag="\${line#tag }" ;;
     exit) exit 0 ;;
   esac
@@ -92,6 +96,11 @@ export class Watchdog {
   /** Adds a process (`pid`) or group (`-pgid`) to end if the wrapper dies. */
   watch(target: number): void {
     this.#send(`add ${target}\n`);
+  }
+
+  /** Forgets a target that has ended (its pid could be reused by an unrelated process later). */
+  unwatch(target: number): void {
+    this.#send(`del ${target}\n`);
   }
 
   /** Sets the run's `TREEHOUSE_RUN_ID` tag (Linux: tagged processes are ended too). */

@@ -136,6 +136,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       await Promise.all(pumps);
       const pid = child.pid;
       await endLeftovers(pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
+      o.watchdog.unwatch(group ? -pid : pid);
       child = undefined;
       if (killTimer !== undefined) clearTimeout(killTimer);
       killTimer = undefined;

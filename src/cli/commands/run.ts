@@ -200,6 +200,7 @@ function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues,
   for (const args of announceArgs(tool, { label, ip: values.ip, port: values.port })) {
     const announcer = new Announcer(tool, args, {}, {
       onStart: (pid) => watchdog.watch(-pid),
+      onExit: (pid) => watchdog.unwatch(-pid),
       onMessage: (text) => warn(ctx, text),
     });
     try {
