@@ -15,7 +15,7 @@ export interface PortHolder {
 /** The outcome of {@link checkPortFree}. */
 export type PortCheck =
   | { free: true }
-  | { free: false; reason: "in-use" | "unavailable"; error: Error };
+  | { free: false; reason: "in-use" | "denied" | "unavailable"; error: Error };
 
 /** Tries to bind IP:port and closes at once. */
 export function checkPortFree(ip: string, port: number): PortCheck {
@@ -25,6 +25,7 @@ export function checkPortFree(ip: string, port: number): PortCheck {
     return { free: true };
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) return { free: false, reason: "in-use", error };
+    if (error instanceof Deno.errors.PermissionDenied) return { free: false, reason: "denied", error };
     return { free: false, reason: "unavailable", error: error as Error };
   }
 }

@@ -4,7 +4,7 @@
  * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
  */
 import { loadSettings } from "../../config/settings.ts";
-import { ConfigError, ConflictError, TimeoutError, UsageError } from "../../errors.ts";
+import { ConfigError, ConflictError, PermissionError, TimeoutError, UsageError } from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
 import {
   announceArgs,
@@ -169,10 +169,18 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
 function ensurePortFree(ip: string, port: number, recordedPid: number | null): void {
   const check = checkPortFree(ip, port);
   if (check.free) return;
+  if (check.reason === "denied") {
+    throw new PermissionError(`Cannot listen on ${ip}:${port}: permission denied`, {
+      hint: port < 1024
+        ? "Ports below 1024 need root: use --port 4000 (or another port above 1023)"
+        : "Check what forbids listening on this address",
+      cause: check.error,
+    });
+  }
   if (check.reason === "unavailable") {
     throw new ConfigError(`Cannot use ${ip}:${port}: ${check.error.message}`, {
       hint: Deno.build.os === "darwin"
-        ? `Add the loopback alias first: sudo ifconfig lo0 alias ${ip} up`
+        ? `Add the loopback aliases once with \`sudo treehouse setup\` (or: sudo ifconfig lo0 alias ${ip} up)`
         : "Check that the IP is a loopback address of this machine",
       cause: check.error,
     });
