@@ -288,3 +288,23 @@ Deno.test("every port command documents itself with examples", async () => {
     await tmp.cleanup();
   }
 });
+
+Deno.test("treehouse run passes the project group's ports to its child", async () => {
+  const tmp = await tempDir();
+  try {
+    const repo = await makeRepo(tmp.path, "site");
+    await Deno.writeTextFile(
+      `${repo}/treehouse.toml`,
+      '[group]\nbase = 26000\n[group.web]\noffset = 0\n[group.db]\noffset = 1\nenv = "PGPORT"\n',
+    );
+    const r = await cli(["run", "--", "sh", "-c", 'echo "$TREEHOUSE_PORT_WEB $PGPORT"'], {
+      cwd: repo,
+      db: `${tmp.path}/registry.db`,
+      env: { HOME: tmp.path, XDG_CONFIG_HOME: `${tmp.path}/xdg`, ...NO_PROBE },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "26000 26001\n");
+  } finally {
+    await tmp.cleanup();
+  }
+});
