@@ -13,6 +13,8 @@ import {
   waitUntil,
 } from "./fixtures/harness.ts";
 import { processStartTime } from "../src/platform/process-info.ts";
+import { heartbeat } from "../src/registry/liveness.ts";
+import { Registry } from "../src/registry/registry.ts";
 
 Deno.test("run refreshes last_seen_at on every heartbeat while the command runs", async () => {
   const tmp = await tempDir();
@@ -149,6 +151,29 @@ Deno.test("run cleans up stale allocations on start: dead pid or reused pid, hea
     );
     assert.equal(short.code, 0);
     assert.equal((await registryRow(db, "dead-recent"))?.pid, null, "older than 30s: cleaned");
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("heartbeat() skips a beat instead of waiting when another process holds the write lock", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  try {
+    await cli(["ip", "--branch", "locked", "--project", tmp.path], { db });
+    const row = await registryRow(db, "locked");
+    const registry = Registry.open(db);
+    const other = new DatabaseSync(db);
+    try {
+      assert.equal(heartbeat(registry, Number(row?.id), Date.now()), "ok");
+      other.exec("BEGIN IMMEDIATE");
+      assert.equal(heartbeat(registry, Number(row?.id), Date.now()), "busy");
+      other.exec("ROLLBACK");
+      assert.equal(heartbeat(registry, 999_999, Date.now()), "gone");
+    } finally {
+      other.close();
+      registry.close();
+    }
   } finally {
     await tmp.cleanup();
   }

@@ -5,7 +5,7 @@
 import { chooseHostname } from "../core/hostname.ts";
 import { isStale } from "../core/policy.ts";
 import { type AliveCheck, type Allocation, listAllocations, toAllocation } from "./allocations.ts";
-import type { Registry } from "./registry.ts";
+import { BUSY_TIMEOUT_MS, isBusy, type Registry, registryError } from "./registry.ts";
 
 /**
  * Clears the recorded process of allocation `id` if it is still `pid` (another run may have taken
@@ -73,4 +73,31 @@ export function relabel(registry: Registry, a: Allocation, name: string): Alloca
     registry.db.prepare("UPDATE allocations SET hostname = ? WHERE id = ?").run(hostname, a.id);
     return { ...a, hostname };
   });
+}
+
+/** How long a heartbeat waits for another writer before skipping this beat. */
+export const HEARTBEAT_BUSY_MS = 250;
+
+/**
+ * One heartbeat: refreshes `last_seen_at` in a single autocommit UPDATE that waits at most
+ * {@link HEARTBEAT_BUSY_MS} for the write lock, so a busy registry never stalls the wrapper (which
+ * must stay free to forward signals). Returns `"ok"`, `"busy"` (skipped; the next beat retries) or
+ * `"gone"` (the allocation was released meanwhile).
+ */
+export function heartbeat(registry: Registry, id: number, now: number): "ok" | "busy" | "gone" {
+  const db = registry.db;
+  try {
+    db.exec(`PRAGMA busy_timeout = ${HEARTBEAT_BUSY_MS}`);
+    const changes = Number(
+      db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(now, id).changes,
+    );
+    return changes > 0 ? "ok" : "gone";
+  } catch (error) {
+    if (isBusy(error)) return "busy";
+    throw registryError(error, registry.path);
+  } finally {
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    } catch { /* the connection is closing */ }
+  }
 }

@@ -15,8 +15,8 @@ import {
 } from "../../platform/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
 import { Watchdog } from "../../process/watchdog.ts";
-import { getOrAllocate, recordProcess, touchAllocation } from "../../registry/allocations.ts";
-import { cleanupStale, clearProcess, relabel } from "../../registry/liveness.ts";
+import { getOrAllocate, recordProcess } from "../../registry/allocations.ts";
+import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
 import { extraEnv } from "../../run/extra-env.ts";
 import { childVariables, expandPlaceholders, type RunValues, urlFor } from "../../run/placeholders.ts";
 import { parseReady } from "../../run/ready.ts";
@@ -89,13 +89,13 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     const watchdog = Watchdog.start(killTimeoutMs);
     watchdog.tag(runId);
     let announcers: Announcer[] = [];
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let beat: ReturnType<typeof setInterval> | undefined;
     let childPid: number | undefined;
     try {
       let heartbeatWarned = false;
-      heartbeat = setInterval(() => {
+      beat = setInterval(() => {
         try {
-          touchAllocation(registry, allocation.id, Date.now());
+          heartbeat(registry, allocation.id, Date.now());
         } catch (error) {
           if (!heartbeatWarned) warn(this, `Heartbeat failed (will retry): ${(error as Error).message}`);
           heartbeatWarned = true;
@@ -149,7 +149,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       }
       this.exitCode = result.code;
     } finally {
-      if (heartbeat !== undefined) clearInterval(heartbeat);
+      if (beat !== undefined) clearInterval(beat);
       await Promise.all(announcers.map((a) => a.stop()));
       if (childPid !== undefined) {
         try {
