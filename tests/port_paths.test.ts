@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { canonicalize, isInside, normalizeLexical, normalizePath, relation } from "../src/ports/paths.ts";
 import { chooseGroupPorts, choosePort, scanRange } from "../src/ports/allocate.ts";
 import { compactSpans, inSpans, parseSpan, parseSpanList } from "../src/ports/spans.ts";
+import { parseLsof } from "../src/ports/owner.ts";
 import { tempDir } from "./helpers.ts";
 
 const segment = fc.oneof(
@@ -177,4 +178,16 @@ Deno.test("chooseGroupPorts() jumping over reserved blocks picks exactly what th
       assert.deepEqual(jumping && Object.fromEntries(jumping), plain && Object.fromEntries(plain));
     },
   ));
+});
+
+Deno.test("parseLsof() names each process holding a port once per protocol and family", () => {
+  const text =
+    "p101\ncnode\ntIPv4\nPTCP\nn127.0.0.1:5000\ntIPv6\nPTCP\nn[::1]:5000\ntIPv6\nPTCP\nn[::]:5000\n" +
+    "p202\ncdnsmasq\ntIPv4\nPUDP\nn*:5000\n";
+  assert.deepEqual(parseLsof(text), [
+    { pid: 101, command: "node", protocol: "tcp/ipv4" },
+    { pid: 101, command: "node", protocol: "tcp/ipv6" },
+    { pid: 202, command: "dnsmasq", protocol: "udp/ipv4" },
+  ]);
+  assert.deepEqual(parseLsof(""), []);
 });
