@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { parseConfigText } from "../src/config/files.ts";
 import { loadSettings } from "../src/config/settings.ts";
 import { ConfigError, UsageError } from "../src/errors.ts";
@@ -164,4 +165,48 @@ Deno.test("a [group] in the user's configuration file is an error naming the fil
     () => parseConfigText('heartbeat = "1m"\n[group.web]\noffset = 0\n', "/h/config.toml", "user"),
     (e) => e instanceof ConfigError && /^\/h\/config\.toml:2: group: only project files/.test(e.message),
   );
+});
+
+Deno.test("the line named for an unknown key is the line that holds it, wherever it is", () => {
+  const lines = [
+    'pool = "127.0.0.10-127.0.0.20"',
+    'heartbeat = "30s"',
+    "[ports]",
+    'range = "5000-5100"',
+    "exclude = [5001]",
+    "[ports.occupancy]",
+    "udp = false",
+    "[cleanup]",
+    "on_exhaustion = true",
+  ];
+  const tables = [
+    undefined,
+    undefined,
+    "ports",
+    "ports",
+    "ports",
+    "ports.occupancy",
+    "ports.occupancy",
+    "cleanup",
+    "cleanup",
+  ];
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: lines.length }),
+    fc.stringMatching(/^[a-z][a-z_]{2,10}$/).filter((k) =>
+      !["pool", "heartbeat", "ports", "range", "exclude", "cleanup", "udp", "occupancy", "group"].includes(k)
+    ),
+    (at, key) => {
+      const text = [...lines.slice(0, at), `${key} = 1`, ...lines.slice(at)].join("\n");
+      const table = at === 0 ? undefined : tables[at - 1];
+      if (
+        table === undefined &&
+        ["group", "reclaim_after", "stale_after", "default_port", "hostname_template"].includes(key)
+      ) return;
+      if (table === "ports.occupancy" && ["tcp", "ipv4", "ipv6"].includes(key)) return;
+      if (table === "cleanup" && key === "expire_after") return;
+      const e = configError(text);
+      const full = table ? `${table}.${key}` : key;
+      assert.equal(e.message, `/p/treehouse.toml:${at + 1}: ${full}: unknown key`);
+    },
+  ));
 });
