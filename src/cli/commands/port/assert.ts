@@ -2,7 +2,7 @@
  * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 1),
  * `show-data-dir`, `show-path`, `validate FILE`, `init`.
  */
-import { readConfigFile } from "../../../config/files.ts";
+import { readConfigFile, userConfigPath } from "../../../config/files.ts";
 import { NotFoundError } from "../../../errors.ts";
 import { normalizeLexical } from "../../../ports/paths.ts";
 import { holderName } from "../../../ports/reserve.ts";
@@ -108,11 +108,11 @@ export function showPath(this: AppContext, flags: { readonly path?: string }): v
 /** `validate FILE`: checks a configuration file (exit 8 with file, line and key when invalid). */
 export function validate(this: AppContext, _flags: Record<string, never>, file: string): void {
   const path = normalizeLexical(file, this.cwd, this.env("HOME"));
-  const kind = path.endsWith("/treehouse.local.toml")
+  const kind = path === userConfigPath(this.env)
+    ? "user"
+    : path.endsWith("/treehouse.local.toml")
     ? "local"
-    : path.endsWith("/treehouse.toml")
-    ? "project"
-    : "user";
+    : "project";
   const config = readConfigFile(path, kind);
   if (!config) throw new NotFoundError(`No such file: ${path}`);
   const keys = Object.keys(config.values).length + (config.group ? 1 : 0);
