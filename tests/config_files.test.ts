@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseConfigText } from "../src/config/files.ts";
+import { renderHostname } from "../src/config/hostname-template.ts";
 import { loadSettings } from "../src/config/settings.ts";
 import { ConfigError, UsageError } from "../src/errors.ts";
 import { cli, makeRepo, tempDir } from "./helpers.ts";
@@ -209,4 +210,9 @@ Deno.test("the line named for an unknown key is the line that holds it, wherever
       assert.equal(e.message, `/p/treehouse.toml:${at + 1}: ${full}: unknown key`);
     },
   ));
+});
+
+Deno.test("renderHostname() fills {branch} with the label and {project} with the project's name", () => {
+  assert.equal(renderHostname("{branch}.local", "feature-x", "/src/My App"), "feature-x.local");
+  assert.equal(renderHostname("{branch}.{project}.test", "main", "/src/My_App"), "main.myapp.test");
 });
