@@ -3,6 +3,7 @@
  * every loopback IP at that port, so both are checked. The holder comes from `/proc/net/tcp*` on
  * Linux and `lsof` elsewhere, when the OS tells.
  */
+import { probeOutput } from "../process/spawn.ts";
 
 /** A process listening on a port. */
 export interface PortHolder {
@@ -116,25 +117,18 @@ function commandLine(pid: number): string {
 }
 
 function lsofHolders(ip: string, port: number): PortHolder[] {
-  try {
-    const out = new Deno.Command("lsof", {
-      args: ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpcn"],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    const holders: PortHolder[] = [];
-    let pid = 0;
-    let command = "?";
-    for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-      if (line.startsWith("p")) pid = Number(line.slice(1));
-      else if (line.startsWith("c")) command = line.slice(1);
-      else if (line.startsWith("n")) {
-        const address = line.slice(1).replace(/:\d+$/, "").replace(/^\[|\]$/g, "").replace("*", "0.0.0.0");
-        if (collides(address, ip)) holders.push({ pid, command, address });
-      }
+  const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpcn"]);
+  if (!out) return [];
+  const holders: PortHolder[] = [];
+  let pid = 0;
+  let command = "?";
+  for (const line of out.stdout.split("\n")) {
+    if (line.startsWith("p")) pid = Number(line.slice(1));
+    else if (line.startsWith("c")) command = line.slice(1);
+    else if (line.startsWith("n")) {
+      const address = line.slice(1).replace(/:\d+$/, "").replace(/^\[|\]$/g, "").replace("*", "0.0.0.0");
+      if (collides(address, ip)) holders.push({ pid, command, address });
     }
-    return holders;
-  } catch {
-    return [];
   }
+  return holders;
 }

@@ -204,3 +204,20 @@ export function exitCodeOf(info: ExitInfo): number {
   }
   return info.code;
 }
+
+/**
+ * Runs a short helper program to completion (`ps`, `lsof`) and returns its exit code and stdout, or
+ * undefined when it cannot be started. For probes whose absence is not an error.
+ */
+export function probeOutput(
+  command: string,
+  args: readonly string[],
+): { code: number; stdout: string } | undefined {
+  try {
+    const out = new Deno.Command(command, { args: [...args], stdin: "null", stdout: "piped", stderr: "null" })
+      .outputSync();
+    return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+  } catch {
+    return undefined;
+  }
+}

@@ -3,6 +3,7 @@
  * Linux) anything carrying its `TREEHOUSE_RUN_ID` tag in `/proc/<pid>/environ`, which survives
  * double forks and `setsid`.
  */
+import { probeOutput } from "./spawn.ts";
 
 /** One process as the tree walk needs it. */
 export interface ProcessEntry {
@@ -35,15 +36,11 @@ function linuxProcesses(): ProcessEntry[] {
 }
 
 function psProcesses(): ProcessEntry[] {
-  try {
-    const out = new Deno.Command("ps", { args: ["-axo", "pid=,ppid=,pgid=,stat="], stdout: "piped" })
-      .outputSync();
-    return new TextDecoder().decode(out.stdout).split("\n").map((line) => line.trim().split(/\s+/))
-      .filter((f) => f.length >= 4 && !(f[3] ?? "").startsWith("Z"))
-      .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]) }));
-  } catch {
-    return [];
-  }
+  const out = probeOutput("ps", ["-axo", "pid=,ppid=,pgid=,stat="]);
+  if (!out) return [];
+  return out.stdout.split("\n").map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 4 && !(f[3] ?? "").startsWith("Z"))
+    .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]) }));
 }
 
 /** Pids of `root`'s descendants (not `root` itself), from a process list. Pure. */
