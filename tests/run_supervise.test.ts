@@ -162,7 +162,7 @@ Deno.test("a SIGKILLed wrapper's watchdog ends the command and its grandchildren
     grandchild = await readPid(grandfile);
     Deno.kill(run.pid, "SIGKILL");
     assert.equal(await run.status, 137);
-    await waitGone([child, grandchild], 5000);
+    await waitGone([child, grandchild], 10_000);
   } finally {
     await run.ensureDead();
     killAll([child, grandchild]);
@@ -263,7 +263,7 @@ Deno.test("run --ready times out with exit 11, the command's last lines, and the
     "--ready",
     String(port),
     "--ready-timeout",
-    "1",
+    "3",
     "--",
     ...SERVER_CMD,
     "--no-listen",
@@ -276,9 +276,9 @@ Deno.test("run --ready times out with exit 11, the command's last lines, and the
     child = await readPid(pidfile);
     assert.match(
       run.stderr(),
-      /did not answer on \d+ within 1s; its last output:\n {2}starting up\n {2}still starting|did not answer on \d+ within 1s; its last output:\n {2}still starting\n {2}starting up/,
+      /did not answer on \d+ within 3s; its last output:\n {2}starting up\n {2}still starting|did not answer on \d+ within 3s; its last output:\n {2}still starting\n {2}starting up/,
     );
-    assert.match(run.stderr(), /treehouse: Not ready after 1s/);
+    assert.match(run.stderr(), /treehouse: Not ready after 3s/);
     assert.match(run.stdout(), /starting up/, "the command's output still reaches stdout");
     await waitGone([child]);
     assert.ok(isGone(child));

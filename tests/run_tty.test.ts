@@ -212,7 +212,7 @@ Deno.test({
       grandchild = await readPid(grandfile);
       const wrapper = parentOf(child);
       Deno.kill(wrapper, "SIGKILL");
-      await waitGone([wrapper, child, grandchild], 5000);
+      await waitGone([wrapper, child, grandchild], 10_000);
     } catch (error) {
       throw new Error(
         `${(error as Error).message}\nterminal:\n${await tmux(socket, "capture-pane", "-p", "-t", "t")}`,
@@ -275,7 +275,7 @@ Deno.test({
       grandchild = await readPid(grandfile);
       const wrapper = parentOf(child);
       Deno.kill(wrapper, "SIGTERM");
-      await waitGone([wrapper, child, grandchild], 8000);
+      await waitGone([wrapper, child, grandchild], 10_000);
       assert.equal(Deno.readTextFileSync(seen), "SIGTERM\n", "the command got SIGTERM exactly once");
     } catch (error) {
       throw new Error(

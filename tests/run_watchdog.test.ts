@@ -29,7 +29,7 @@ Deno.test("the watchdog ends the watched group when its owner is SIGKILLed, and 
     owner.child.kill("SIGKILL");
     await owner.child.status;
     await owner.child.stdout.cancel();
-    await waitGone([owner.watched, owner.watchdog], 5000);
+    await waitGone([owner.watched, owner.watchdog], 10_000);
     assert.ok(!isGone(owner.unwatched), "an unwatched process is left alone");
   } finally {
     killAll([owner.watched, owner.unwatched, owner.watchdog]);
@@ -42,7 +42,7 @@ Deno.test("a released watchdog exits without ending anything", async () => {
   try {
     assert.equal((await owner.child.status).code, 0);
     await owner.child.stdout.cancel();
-    await waitGone([owner.watchdog], 5000);
+    await waitGone([owner.watchdog], 10_000);
     assert.ok(!isGone(owner.watched), "the watched process is left alone after release");
   } finally {
     killAll([owner.watched, owner.unwatched, owner.watchdog]);
