@@ -56,13 +56,21 @@ Deno.test("project and task come from git and are sticky unless --force", async 
     assert.equal(changed.code, 7);
     assert.match(changed.stderr, /project "shop", not "other"/);
     assert.match(changed.stderr, /--force/);
+    const task = await port(tmp.path, ["reserve", "--task", "t2"], { cwd: repo, env });
+    assert.equal(task.code, 7);
+    assert.match(task.stderr, /--allow-task-change/);
+    const allowed = await port(tmp.path, ["reserve", "--task", "t2", "--allow-task-change", "--json"], {
+      cwd: repo,
+      env,
+    });
+    assert.equal(JSON.parse(allowed.stdout).task, "t2");
     const forced = await port(tmp.path, ["reserve", "--project", "other", "--force"], { cwd: repo, env });
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(forced.stdout, "22000\n");
     const projects = await port(tmp.path, ["list-projects", "--json"], { env });
     assert.deepEqual(JSON.parse(projects.stdout), [{ project: "other", reservations: 1 }]);
     const byProject = await port(tmp.path, ["list", "--project", "other"], { env });
-    assert.match(byProject.stdout, /22000 +- +other +feature\/cart/);
+    assert.match(byProject.stdout, /22000 +- +other +t2/);
   } finally {
     await tmp.cleanup();
   }

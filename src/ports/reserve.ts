@@ -44,6 +44,9 @@ export interface ReserveRequest {
   explicitProject: boolean;
   explicitTask: boolean;
   force: boolean;
+  /** Let an explicit `--project` / `--task` replace the stored one (`--force` implies both). */
+  allowProjectChange?: boolean;
+  allowTaskChange?: boolean;
   ttlMs?: number;
   allowExcluded: boolean;
   allowOccupied: boolean;
@@ -167,15 +170,20 @@ export function reserve(registry: Registry, policy: PortPolicy, req: ReserveRequ
           const wanted = req[field];
           const explicit = field === "project" ? req.explicitProject : req.explicitTask;
           if (wanted === null || wanted === existing[field]) continue;
-          if (existing[field] === null || req.force) updated[field] = wanted;
+          // A missing value is filled in; an inferred one never replaces a stored one.
+          if (existing[field] === null) updated[field] = wanted;
           else if (explicit) {
-            throw new ConflictError(
-              `${holderName(existing)} is reserved with ${field} "${existing[field]}", not "${wanted}"`,
-              {
-                hint:
-                  `Pass --force to change the ${field} (it is sticky so a typo cannot rename a reservation)`,
-              },
-            );
+            const allowed = req.force || (field === "project" ? req.allowProjectChange : req.allowTaskChange);
+            if (!allowed) {
+              throw new ConflictError(
+                `${holderName(existing)} is reserved with ${field} "${existing[field]}", not "${wanted}"`,
+                {
+                  hint: `Pass --allow-${field}-change (or --force) to change it: it is sticky so a typo ` +
+                    "cannot rename a reservation",
+                },
+              );
+            }
+            updated[field] = wanted;
           }
         }
         if (req.ttlMs !== undefined) updated.expires_at = req.now + req.ttlMs;

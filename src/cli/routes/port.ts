@@ -82,6 +82,8 @@ const reserve = buildCommand({
       task: stringFlag("Task name (default: the branch or worktree); sticky", "NAME"),
       force: switchFlag("Change a sticky project/task, or move an existing reservation to --port"),
       ttl: stringFlag("Expire the reservation after this long unused (e.g. 12h, 7d)", "DURATION"),
+      allowProjectChange: switchFlag("Let --project replace the stored project"),
+      allowTaskChange: switchFlag("Let --task replace the stored task"),
       allowExcluded: switchFlag("Let --port take an excluded port"),
       allowOccupied: switchFlag("Let --port take a port some program is using now"),
       ...jsonFlag,

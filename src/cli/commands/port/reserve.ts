@@ -14,6 +14,8 @@ export interface ReserveFlags {
   readonly project?: string;
   readonly task?: string;
   readonly force?: boolean;
+  readonly allowProjectChange?: boolean;
+  readonly allowTaskChange?: boolean;
   readonly ttl?: string;
   readonly allowExcluded?: boolean;
   readonly allowOccupied?: boolean;
@@ -36,6 +38,8 @@ export default function reservePort(this: AppContext, flags: ReserveFlags): void
       explicitProject: flags.project !== undefined,
       explicitTask: flags.task !== undefined,
       force: flags.force ?? false,
+      allowProjectChange: flags.allowProjectChange ?? false,
+      allowTaskChange: flags.allowTaskChange ?? false,
       ttlMs,
       allowExcluded: flags.allowExcluded ?? false,
       allowOccupied: flags.allowOccupied ?? false,
