@@ -65,14 +65,14 @@ const run = buildCommand({
       readyTimeout: {
         kind: "parsed",
         parse: positiveNumber,
-        brief: "Seconds to wait for --ready before giving up (exit 11)",
+        brief: "Seconds to wait for --ready before giving up with exit 11 (default 60)",
         placeholder: "SECONDS",
         optional: true,
       },
       killTimeout: {
         kind: "parsed",
         parse: positiveNumber,
-        brief: "Seconds between forwarding SIGTERM/SIGINT/SIGHUP and SIGKILL",
+        brief: "Seconds between a forwarded SIGTERM/SIGINT/SIGHUP and SIGKILL (default 5)",
         placeholder: "SECONDS",
         optional: true,
       },
