@@ -170,7 +170,7 @@ Deno.test("run reports a missing command with exit 127 and leaves the allocation
   }
 });
 
-Deno.test("run refuses an IP:port already in use and names the holder, also for 0.0.0.0 listeners", async () => {
+Deno.test("run refuses an IP:port already in use and names the holder, also for 0.0.0.0 and :: listeners", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;
   const port = freePort();
@@ -197,6 +197,23 @@ Deno.test("run refuses an IP:port already in use and names the holder, also for 
       assert.match(result.stderr, /0\.0\.0\.0 or :: takes the port on every loopback IP/);
     } finally {
       wildcard.close();
+    }
+    let v6: Deno.Listener | undefined;
+    try {
+      v6 = Deno.listen({ hostname: "::", port });
+    } catch {
+      Deno.stderr.writeSync(
+        new TextEncoder().encode("  (IPv6 is off here: the :: listener case is not checked)\n"),
+      );
+    }
+    if (v6) {
+      try {
+        const result = await cli([...base, "--", ...SERVER_CMD], { db });
+        assert.equal(result.code, 7);
+        assert.match(result.stderr, new RegExp(`pid ${Deno.pid} \\(.*\\) on :::${port}`));
+      } finally {
+        v6.close();
+      }
     }
     const row = await registryRow(db, "busy");
     assert.equal(row?.pid, null);
