@@ -4,12 +4,14 @@
  */
 import type { BenchResult } from "./lib.ts";
 import { benchConcurrent, benchIp } from "./foundation.ts";
+import { benchPorts } from "./port_reserve.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ["ip", async () => [await benchIp()]],
   ["concurrent", async () => [await benchConcurrent()]],
+  ["ports", () => benchPorts()],
 ];
 
 for (const [name, suite] of suites) {

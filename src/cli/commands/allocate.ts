@@ -13,7 +13,7 @@ export function allocateFor(
   ctx: AppContext,
   flags: BranchFlags & AppFlags & { name?: string },
 ): AllocateResult {
-  const settings = loadSettings(ctx.env);
+  const settings = loadSettings(ctx.env, ctx.cwd);
   const target = resolveTarget(ctx, flags);
   const registry = openRegistry(ctx);
   try {
@@ -46,7 +46,7 @@ export function allocateFor(
 
 export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
   const { allocation, created } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env).defaultPort);
+  const view = viewOf(allocation, loadSettings(this.env, this.cwd).defaultPort);
   if (flags.json) out(this, json({ ...view, created }));
   else out(this, renderInfo(view));
 }

@@ -18,7 +18,7 @@ export interface CleanupFlags {
 }
 
 export default function cleanup(this: AppContext, flags: CleanupFlags): void {
-  const settings = loadSettings(this.env);
+  const settings = loadSettings(this.env, this.cwd);
   const olderThanMs = flags.olderThan === undefined
     ? undefined
     : parseDuration(flags.olderThan, "--older-than");

@@ -154,7 +154,7 @@ function registryFix(error: unknown, path: string): string {
 
 function checkSettings(env: Env): Check {
   try {
-    env.settings = loadSettings(env.ctx.env);
+    env.settings = loadSettings(env.ctx.env, env.ctx.cwd);
     return { id: "settings", status: "ok", detail: `pool ${formatPool(env.settings.pool)}` };
   } catch (error) {
     const variable = /in (TREEHOUSE_\w+|PORT)\b/.exec(problem(error).detail)?.[1];

@@ -30,7 +30,7 @@ export default function list(this: AppContext, flags: ListFlags): void {
   } finally {
     registry.close();
   }
-  const defaultPort = loadSettings(this.env).defaultPort;
+  const defaultPort = loadSettings(this.env, this.cwd).defaultPort;
   const views = rows.map((r) => viewOf(r, defaultPort));
   if (flags.json) {
     out(this, json(views));

@@ -43,7 +43,7 @@ function needsSudo(ctx: AppContext): boolean {
 
 export default function setup(this: AppContext, flags: SetupFlags): void {
   const platform = currentPlatform(this.env);
-  const settings = loadSettings(this.env);
+  const settings = loadSettings(this.env, this.cwd);
   if (platform.name === "linux") {
     out(
       this,
