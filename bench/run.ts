@@ -5,12 +5,14 @@
 import type { BenchResult } from "./lib.ts";
 import { benchConcurrent, benchIp } from "./foundation.ts";
 import { benchPorts } from "./port_reserve.ts";
+import { benchRun } from "./run_wrapper.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ["ip", async () => [await benchIp()]],
   ["concurrent", async () => [await benchConcurrent()]],
+  ["run", () => benchRun()],
   ["ports", () => benchPorts()],
 ];
 

@@ -251,3 +251,19 @@ Deno.test("every command has --help with an example, and --version prints the ve
   const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
   assert.equal(denoJson.version, VERSION, "deno.json and src/version.ts agree");
 });
+
+Deno.test("without git on PATH a named branch still works and an unnamed one says git is missing", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/r.db`;
+    const env = { PATH: `${tmp.path}/empty-bin` };
+    const named = await cli(["ip", "--branch", "main", "--project", tmp.path], { cwd: tmp.path, db, env });
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stdout, "127.0.0.10\n");
+    const unnamed = await cli(["ip"], { cwd: tmp.path, db, env });
+    assert.equal(unnamed.code, 10);
+    assert.match(unnamed.stderr, /git is not installed/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

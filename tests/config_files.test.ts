@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseConfigText } from "../src/config/files.ts";
+import { loadTomlParser, parseConfigText } from "../src/config/files.ts";
 import { renderHostname } from "../src/config/hostname-template.ts";
 import { loadSettings } from "../src/config/settings.ts";
 import { ConfigError, UsageError } from "../src/errors.ts";
 import { cli, makeRepo, tempDir } from "./helpers.ts";
+
+await loadTomlParser();
 
 function configError(text: string): ConfigError {
   try {

@@ -5,7 +5,10 @@ import { insertReservation, listReservations, type Reservation } from "../src/po
 import { DatabaseSync } from "node:sqlite";
 import type { AppContext } from "../src/cli/context.ts";
 import { extraEnv } from "../src/run/extra-env.ts";
+import { loadTomlParser } from "../src/config/files.ts";
 import { cli, type CliOptions, tempDir } from "./helpers.ts";
+
+await loadTomlParser();
 
 const DAY = 86_400_000;
 

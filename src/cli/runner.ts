@@ -2,11 +2,13 @@
  * Runs the CLI for a list of arguments and returns the exit code. Global flags (`--db`, `--verbose`)
  * are taken out before stricli sees the rest; errors become one line plus a hint on stderr.
  */
-import { run } from "@stricli/core";
 import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts";
 import { denoEnv } from "../registry/path.ts";
-import { buildApp } from "./app.ts";
+import { loadTomlParser, prepareConfig } from "../config/files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
+
+/** Commands people put in prompts and scripts: start-up matters most for them. */
+const HOT_COMMANDS = new Set(["ip", "env", "info", "list", "allocate"]);
 
 /** Global flags found before `--`. */
 export interface GlobalFlags {
@@ -44,6 +46,25 @@ export function extractGlobalFlags(args: readonly string[]): GlobalFlags {
   return { db, verbose, rest };
 }
 
+const IP_FLAGS = new Set(["branch", "project", "app"]);
+
+/**
+ * The flags of a plain `treehouse ip [--branch X] [--project X] [--app X]` call, or `undefined` for
+ * anything else (help, unknown flags, other commands), which goes through the full parser.
+ */
+export function fastIpFlags(args: readonly string[]): Record<string, string> | undefined {
+  if (args[0] !== "ip") return undefined;
+  const flags: Record<string, string> = {};
+  for (let i = 1; i < args.length; i++) {
+    const match = /^--([a-z]+)(?:=(.*))?$/s.exec(args[i] as string);
+    if (!match || !IP_FLAGS.has(match[1] as string) || match[1]! in flags) return undefined;
+    const value = match[2] ?? args[++i];
+    if (value === undefined || (match[2] === undefined && value.startsWith("-"))) return undefined;
+    flags[match[1] as string] = value;
+  }
+  return flags;
+}
+
 /** Runs treehouse with `args`; returns the process exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
   const stderr = fileWriter(Deno.stderr);
@@ -64,8 +85,19 @@ export async function runCli(args: readonly string[]): Promise<number> {
     color: !noColor && Deno.stderr.isTerminal(),
     colorStdout: !noColor && Deno.stdout.isTerminal(),
   };
+  // The TOML parser is loaded only when needed: hot commands check for config files first.
+  if (HOT_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);
+  else await loadTomlParser();
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
-  await run(buildApp(), globals.rest, context);
+  const fast = fastIpFlags(globals.rest);
+  if (fast) {
+    // `$(treehouse ip)` sits in prompts and direnv: skip building the command tree for it.
+    const { guard } = await import("./guard.ts");
+    await guard((await import("./commands/ip.ts")).default).call(context, fast);
+  } else {
+    const [{ run }, { buildApp }] = await Promise.all([import("@stricli/core"), import("./app.ts")]);
+    await run(buildApp(), globals.rest, context);
+  }
   if (context.failure !== undefined) return reportFailure(context, context.failure);
   if (context.exitCode !== undefined) return context.exitCode;
   const code = Number(stricliProcess.exitCode ?? 0);

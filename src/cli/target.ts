@@ -1,5 +1,5 @@
 /** Works out which (project, branch) a command acts on, and opens the registry. */
-import { NotARepositoryError, UsageError } from "../errors.ts";
+import { MissingToolError, NotARepositoryError, UsageError } from "../errors.ts";
 import { detectRepo, resolve } from "../git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
 import { Registry } from "../registry/registry.ts";
@@ -41,7 +41,13 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
   if (wanted !== undefined && wanted.trim() === "") {
     throw new UsageError("Branch name is empty", { hint: "Pass --branch NAME with a non-empty name" });
   }
-  const repo = detectRepo(dir);
+  let repo;
+  try {
+    repo = detectRepo(dir);
+  } catch (error) {
+    // Without git, a named branch still works: the directory itself is the project.
+    if (!(error instanceof MissingToolError) || wanted === undefined) throw error;
+  }
   const branch = wanted ?? repo?.branch;
   if (branch === undefined) {
     throw new NotARepositoryError(`Not a git repository: ${dir}`, {

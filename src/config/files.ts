@@ -3,7 +3,6 @@
  * TOML and checking every key, with errors that name the file, the line, the key and the allowed
  * values.
  */
-import { parse as parseToml } from "smol-toml";
 import { ConfigError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
 import { allKeys, InvalidValue, keyByPath, type KeyName, TABLES, typeName } from "./schema.ts";
@@ -96,6 +95,29 @@ export function readConfigFile(path: string, kind: ConfigFile["kind"]): ConfigFi
     });
   }
   return parseConfigText(text, path, kind);
+}
+
+let tomlParse: ((text: string) => unknown) | undefined;
+
+/**
+ * Loads the TOML parser. It is imported lazily, only when a configuration file exists, so
+ * `treehouse ip` without config files does not pay for it; the entry point calls
+ * {@link prepareConfig} before any command runs.
+ */
+export async function loadTomlParser(): Promise<void> {
+  tomlParse ??= (await import("smol-toml")).parse;
+}
+
+/** Loads the TOML parser when any configuration file applies to `cwd`. */
+export async function prepareConfig(env: Env, cwd: string): Promise<void> {
+  if (tomlParse) return;
+  const user = userConfigPath(env);
+  if (findProjectFiles(cwd).length > 0 || (user !== undefined && isFile(user))) await loadTomlParser();
+}
+
+function parseToml(text: string): unknown {
+  if (!tomlParse) throw new Error("internal: the TOML parser was not loaded (call prepareConfig first)");
+  return tomlParse(text);
 }
 
 /** Parses and checks TOML text as a configuration file (pure apart from the file name in errors). */
