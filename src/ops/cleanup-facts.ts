@@ -3,7 +3,7 @@
  * detached HEADs of its worktrees, and linked worktrees whose directory was deleted. Two git calls
  * per project, whatever the number of allocations.
  */
-import { runProgram } from "../platform/platform.ts";
+import { runProgram } from "../process/spawn.ts";
 import type { RepoFacts } from "./cleanup-policy.ts";
 
 function git(dir: string, args: string[]): string | undefined {

@@ -15,7 +15,7 @@ import {
   PF_PLIST,
   type Step,
 } from "../ops/macos-plan.ts";
-import { describeFailure, runProgram } from "./platform.ts";
+import { describeFailure, runProgram } from "../process/spawn.ts";
 
 function readOptional(path: string): string | undefined {
   try {

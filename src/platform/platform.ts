@@ -3,7 +3,7 @@
  * `TREEHOUSE_PLATFORM=macos|linux` (tests drive the macOS code on Linux through fake programs), and
  * the one synchronous program runner the operations commands use.
  */
-import { MissingToolError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
 
 /** Platforms with their own setup. */
@@ -47,37 +47,6 @@ export function currentPlatform(env: Env, os: string = Deno.build.os): Platform 
     });
   }
   return os === "darwin" ? MACOS : LINUX;
-}
-
-/** The outcome of a program run. */
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program and waits; a program that is not installed becomes a {@link MissingToolError}. */
-export function runProgram(argv: readonly string[]): RunResult {
-  const [cmd, ...args] = argv as [string, ...string[]];
-  try {
-    const out = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).outputSync();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new MissingToolError(`${cmd} is not installed`, {
-        hint: `Is ${cmd} installed and on your PATH?`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-/** Describes a failed run like execa: the command, its exit code, the last lines of stderr. */
-export function describeFailure(argv: readonly string[], result: RunResult): string {
-  const tail = result.stderr.trim().split("\n").slice(-3).join(" / ");
-  return `\`${argv.join(" ")}\` exited with code ${result.code}${tail ? `: ${tail}` : ""}`;
 }
 
 /** The path of the executable `name` on `PATH`, or `undefined`. */

@@ -4,6 +4,7 @@
  * Linux and `lsof` elsewhere, when the OS tells.
  */
 import { probeOutput } from "../process/spawn.ts";
+import { socketOwners } from "./sockets.ts";
 
 /** A process listening on a port. */
 export interface PortHolder {
@@ -80,40 +81,7 @@ function linuxHolders(ip: string, port: number): PortHolder[] {
       }
     } catch { /* no IPv6, or not readable */ }
   }
-  if (sockets.size === 0) return [];
-  const holders: PortHolder[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let fds: Deno.DirEntry[];
-    try {
-      fds = [...Deno.readDirSync(`/proc/${entry.name}/fd`)];
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = Deno.readLinkSync(`/proc/${entry.name}/fd/${fd.name}`);
-      } catch {
-        continue;
-      }
-      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-      const address = inode === undefined ? undefined : sockets.get(inode);
-      if (address !== undefined) {
-        holders.push({ pid: Number(entry.name), command: commandLine(Number(entry.name)), address });
-        break;
-      }
-    }
-  }
-  return holders;
-}
-
-function commandLine(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
-  } catch {
-    return "?";
-  }
+  return socketOwners(sockets).map((o) => ({ pid: o.pid, command: o.command, address: o.socket }));
 }
 
 function lsofHolders(ip: string, port: number): PortHolder[] {

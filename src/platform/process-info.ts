@@ -3,6 +3,8 @@
  * a reboot, so treehouse records the process start time too and compares both.
  */
 
+import { probeOutput } from "../process/spawn.ts";
+
 /** Start times may differ by clock-tick rounding; within this many ms they are the same process. */
 const START_TOLERANCE_MS = 2000;
 
@@ -50,18 +52,8 @@ function linuxBootTime(): number {
 }
 
 function psStartTime(pid: number): number | undefined {
-  try {
-    const out = new Deno.Command("ps", {
-      args: ["-o", "lstart=", "-p", String(pid)],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .outputSync();
-    if (!out.success) return undefined;
-    const text = new TextDecoder().decode(out.stdout).trim();
-    const ms = Date.parse(text);
-    return Number.isNaN(ms) ? undefined : ms;
-  } catch {
-    return undefined;
-  }
+  const out = probeOutput("ps", ["-o", "lstart=", "-p", String(pid)]);
+  if (!out || out.code !== 0) return undefined;
+  const ms = Date.parse(out.stdout.trim());
+  return Number.isNaN(ms) ? undefined : ms;
 }

@@ -4,6 +4,8 @@
  * elsewhere (macOS) `lsof` answers when it is installed.
  */
 import { procRows } from "./occupancy.ts";
+import { socketOwners } from "../platform/sockets.ts";
+import { probeOutput } from "../process/spawn.ts";
 
 /** A process found holding a port. */
 export interface PortOwner {
@@ -30,64 +32,13 @@ export function portOwners(port: number): PortOwner[] {
       }
     }
   }
-  if (inodes.size === 0) return [];
-  const owners: PortOwner[] = [];
-  let procs: Iterable<Deno.DirEntry>;
-  try {
-    procs = Deno.readDirSync("/proc");
-  } catch {
-    return [];
-  }
-  for (const entry of procs) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let fds: Iterable<Deno.DirEntry>;
-    try {
-      fds = Deno.readDirSync(`/proc/${entry.name}/fd`);
-    } catch {
-      continue; // another user's process, or gone
-    }
-    try {
-      for (const fd of fds) {
-        let link: string;
-        try {
-          link = Deno.readLinkSync(`/proc/${entry.name}/fd/${fd.name}`);
-        } catch {
-          continue;
-        }
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        const proto = m ? inodes.get(m[1] as string) : undefined;
-        if (proto) owners.push({ pid: Number(entry.name), command: commandOf(entry.name), protocol: proto });
-      }
-    } catch { /* the process exited while we looked */ }
-  }
-  return owners;
-}
-
-function commandOf(pid: string): string {
-  try {
-    const cmd = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
-    if (cmd) return cmd.length > 120 ? `${cmd.slice(0, 117)}...` : cmd;
-  } catch { /* fall through */ }
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-  } catch {
-    return "?";
-  }
+  return socketOwners(inodes).map((o) => ({ pid: o.pid, command: o.command, protocol: o.socket }));
 }
 
 /** Asks `lsof` for TCP listeners and UDP sockets on `port`; empty when lsof is missing or silent. */
 function lsofOwners(port: number): PortOwner[] {
-  try {
-    const out = new Deno.Command("lsof", {
-      args: ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", `-iUDP:${port}`, "-FpcPtn"],
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-    }).outputSync();
-    return parseLsof(new TextDecoder().decode(out.stdout));
-  } catch {
-    return [];
-  }
+  const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", `-iUDP:${port}`, "-FpcPtn"]);
+  return out ? parseLsof(out.stdout) : [];
 }
 
 /**

@@ -205,6 +205,37 @@ export function exitCodeOf(info: ExitInfo): number {
   return info.code;
 }
 
+/** The outcome of a program run. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program and waits; a program that is not installed becomes a {@link MissingToolError}. */
+export function runProgram(argv: readonly string[]): RunResult {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  try {
+    const out = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).outputSync();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new MissingToolError(`${cmd} is not installed`, {
+        hint: `Is ${cmd} installed and on your PATH?`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** Describes a failed run like execa: the command, its exit code, the last lines of stderr. */
+export function describeFailure(argv: readonly string[], result: RunResult): string {
+  const tail = result.stderr.trim().split("\n").slice(-3).join(" / ");
+  return `\`${argv.join(" ")}\` exited with code ${result.code}${tail ? `: ${tail}` : ""}`;
+}
+
 /**
  * Runs a short helper program to completion (`ps`, `lsof`) and returns its exit code and stdout, or
  * undefined when it cannot be started. For probes whose absence is not an error.
@@ -214,9 +245,7 @@ export function probeOutput(
   args: readonly string[],
 ): { code: number; stdout: string } | undefined {
   try {
-    const out = new Deno.Command(command, { args: [...args], stdin: "null", stdout: "piped", stderr: "null" })
-      .outputSync();
-    return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+    return runProgram([command, ...args]);
   } catch {
     return undefined;
   }
