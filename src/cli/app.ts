@@ -5,7 +5,7 @@
 import { buildApplication, buildCommand, buildRouteMap } from "@stricli/core";
 import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
-import { appFlag, branchFlags, GLOBAL_NOTE, jsonFlag, stringFlag } from "./flags.ts";
+import { appFlag, branchFlags, docs, GLOBAL_NOTE, jsonFlag, stringFlag } from "./flags.ts";
 import { guard } from "./guard.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { portRoutes } from "./routes/port.ts";
@@ -20,15 +20,6 @@ const branchArg = {
     optional: true,
   }],
 } as const;
-
-function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
-  return {
-    brief,
-    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
-      examples.map((e) => `  ${e}`).join("\n")
-    }\n\n${GLOBAL_NOTE}`,
-  };
-}
 
 const ip = buildCommand({
   loader: async () => guard((await import("./commands/ip.ts")).default),

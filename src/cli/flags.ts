@@ -33,3 +33,25 @@ export const jsonFlag = { json: switchFlag("Print JSON for scripts") } as const;
 /** Documentation footer every command ends with: the global flags. */
 export const GLOBAL_NOTE =
   "Global flags (before --): --db PATH (registry file; also TREEHOUSE_DB), --verbose (show error causes).";
+
+/** Help text for a command: its brief, more detail, examples (required) and the global flags. */
+export function docs(
+  brief: string,
+  examples: string[],
+  more = "",
+): { brief: string; fullDescription: string } {
+  return {
+    brief,
+    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
+      examples.map((e) => `  ${e}`).join("\n")
+    }\n\n${GLOBAL_NOTE}`,
+  };
+}
+
+/** Parses a port number argument (1–65535); stricli reports a failure as a usage error. */
+export function portNumber(text: string): number {
+  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 65535) {
+    throw new SyntaxError(`"${text}" is not a port number (1-65535)`);
+  }
+  return Number(text);
+}

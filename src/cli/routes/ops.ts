@@ -3,17 +3,8 @@
  * only; each command's code is loaded when it runs.
  */
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import { GLOBAL_NOTE, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
-
-function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
-  return {
-    brief,
-    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
-      examples.map((e) => `  ${e}`).join("\n")
-    }\n\n${GLOBAL_NOTE}`,
-  };
-}
 
 const dryRunFlag = { dryRun: switchFlag("Show what would change and change nothing") } as const;
 

@@ -4,25 +4,8 @@
  */
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { AppContext } from "../context.ts";
-import { GLOBAL_NOTE, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { docs, jsonFlag, portNumber, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
-
-function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
-  return {
-    brief,
-    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
-      examples.map((e) => `  ${e}`).join("\n")
-    }\n\n${GLOBAL_NOTE}`,
-  };
-}
-
-/** Parses a port number argument (1–65535); stricli reports the error as a usage error. */
-function portNumber(text: string): number {
-  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < 1 || Number(text) > 65535) {
-    throw new Error(`"${text}" is not a port number (1-65535)`);
-  }
-  return Number(text);
-}
 
 /** Parses a whole number of days (≥ 0). */
 function days(text: string): number {

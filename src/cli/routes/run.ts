@@ -1,29 +1,12 @@
 /** Commands of the `run` feature (issue 5), registered in `src/cli/app.ts`. */
 import { buildCommand } from "@stricli/core";
-import { appFlag, branchFlags, GLOBAL_NOTE, stringFlag } from "../flags.ts";
+import { appFlag, branchFlags, docs, portNumber, stringFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
-
-function docs(brief: string, examples: string[], more = ""): { brief: string; fullDescription: string } {
-  return {
-    brief,
-    fullDescription: `${brief}.${more ? `\n\n${more}` : ""}\n\nExamples:\n${
-      examples.map((e) => `  ${e}`).join("\n")
-    }\n\n${GLOBAL_NOTE}`,
-  };
-}
 
 function positiveNumber(text: string): number {
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0)) {
     throw new SyntaxError(`expected seconds > 0, got "${text}"`);
-  }
-  return n;
-}
-
-function portNumber(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 65535) {
-    throw new SyntaxError(`expected a port 1-65535, got "${text}"`);
   }
   return n;
 }
