@@ -267,3 +267,18 @@ Deno.test("without git on PATH a named branch still works and an unnamed one say
     await tmp.cleanup();
   }
 });
+
+Deno.test("hostname_template shapes host, URL, env and the hosts block", () =>
+  withRepo(async (repo, db) => {
+    const env = { TREEHOUSE_HOSTNAME_TEMPLATE: "{branch}.{project}.test" };
+    await git(repo, "checkout", "-q", "-b", "feature/x");
+    const info = JSON.parse((await cli(["allocate", "--json"], { cwd: repo, db, env })).stdout);
+    assert.equal(info.hostname, "feature-x");
+    assert.equal(info.host, "feature-x.shop.test");
+    assert.equal(info.url, "http://feature-x.shop.test:4000");
+    const vars = JSON.parse((await cli(["env", "--format", "json"], { cwd: repo, db, env })).stdout);
+    assert.equal(vars.TREEHOUSE_HOST, "feature-x.shop.test");
+    const printed = await cli(["hosts", "print"], { cwd: repo, db, env });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stdout, /127\.0\.0\.10\s+feature-x\.shop\.test/);
+  }));

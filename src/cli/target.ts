@@ -4,6 +4,7 @@ import { detectRepo, resolve } from "../git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
 import { Registry } from "../registry/registry.ts";
 import type { Allocation } from "../registry/allocations.ts";
+import { hostFor } from "../config/hostname-template.ts";
 import { isProcessAlive } from "../platform/process-info.ts";
 import type { AppContext } from "./context.ts";
 
@@ -79,9 +80,12 @@ export interface AllocationView extends Allocation {
 }
 
 /** Adds `host`, `url` and `running` to an allocation. */
-export function viewOf(allocation: Allocation, defaultPort: number): AllocationView {
-  const host = `${allocation.hostname}.local`;
-  const port = allocation.port ?? defaultPort;
+export function viewOf(
+  allocation: Allocation,
+  settings: { defaultPort: number; hostnameTemplate?: string },
+): AllocationView {
+  const host = hostFor(allocation, settings.hostnameTemplate);
+  const port = allocation.port ?? settings.defaultPort;
   return {
     ...allocation,
     host,

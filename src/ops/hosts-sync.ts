@@ -2,6 +2,7 @@
  * `hosts sync|clean` as functions other commands can call (e.g. `run --hosts`): read the file,
  * compute the new text with the pure block functions, write it only when it changes.
  */
+import { hostFor } from "../config/hostname-template.ts";
 import type { Allocation } from "../registry/allocations.ts";
 import { UsageError } from "../errors.ts";
 import { applyBlock, HostsBlockError, type HostsEntry, readBlock, removeBlock } from "./hosts-block.ts";
@@ -14,9 +15,9 @@ export function resolveHostsFile(env: Env, cwd: string, flag?: string): string {
   return path.startsWith("/") ? path : `${cwd}/${path}`;
 }
 
-/** The hosts lines for allocations: `<ip> <hostname>.local`. */
-export function hostsEntries(allocations: readonly Allocation[]): HostsEntry[] {
-  return allocations.map((a) => ({ ip: a.ip, host: `${a.hostname}.local` }));
+/** The hosts lines for allocations: `<ip> <host>`, the host from the hostname template. */
+export function hostsEntries(allocations: readonly Allocation[], template?: string): HostsEntry[] {
+  return allocations.map((a) => ({ ip: a.ip, host: hostFor(a, template) }));
 }
 
 /** What a sync or clean did (or, with `dryRun`, would do). */

@@ -46,7 +46,7 @@ export function allocateFor(
 
 export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
   const { allocation, created } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd).defaultPort);
+  const view = viewOf(allocation, loadSettings(this.env, this.cwd));
   if (flags.json) out(this, json({ ...view, created }));
   else out(this, renderInfo(view));
 }

@@ -241,7 +241,7 @@ function checkHosts(env: Env, flag: string | undefined): Check {
     return { id: "hosts", status: "ok", detail: `${file} has no treehouse block (not used)` };
   }
   if (!env.allocations) return { id: "hosts", status: "skip", detail: noRegistry(env) };
-  const entries = hostsEntries(env.allocations);
+  const entries = hostsEntries(env.allocations, env.settings?.hostnameTemplate);
   const args = ["hosts", "sync", ...(flag ? ["--file", file] : [])];
   const fix = sudoCommand(env.dbPath, args);
   if (hostsInSync(text, entries) === true) {
@@ -358,7 +358,7 @@ function checkAnnouncers(env: Env): Check {
     stale = staleAnnouncers(
       listAnnouncerProcesses(),
       inPool,
-      env.allocations.map((a) => ({ ip: a.ip, host: `${a.hostname}.local` })),
+      hostsEntries(env.allocations, env.settings?.hostnameTemplate),
     );
   } catch (error) {
     return { id: "announcers", status: "warn", ...problem(error) };

@@ -42,6 +42,6 @@ export default function env(
   flags: BranchFlags & AppFlags & { format?: (typeof ENV_FORMATS)[number] },
 ): void {
   const { allocation } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd).defaultPort);
+  const view = viewOf(allocation, loadSettings(this.env, this.cwd));
   out(this, renderEnv(envVars(view), flags.format ?? "shell"));
 }

@@ -1,4 +1,5 @@
 /** `treehouse hosts sync|clean|print`: the /etc/hosts fallback for machines without mDNS. */
+import { loadSettings } from "../../config/settings.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 import { registryPath } from "../../registry/path.ts";
@@ -23,7 +24,7 @@ export function hostsFilePath(ctx: AppContext, flag: string | undefined): string
 function entries(ctx: AppContext, command: string) {
   const registry = openExistingRegistry(ctx.dbFlag, ctx.env, command);
   try {
-    return hostsEntries(listAllocations(registry));
+    return hostsEntries(listAllocations(registry), loadSettings(ctx.env, ctx.cwd).hostnameTemplate);
   } finally {
     registry.close();
   }

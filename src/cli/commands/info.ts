@@ -37,7 +37,7 @@ export default function info(
         hint: "Create one with `treehouse ip` or `treehouse run -- <command>`",
       });
     }
-    const view = viewOf(allocation, loadSettings(this.env, this.cwd).defaultPort);
+    const view = viewOf(allocation, loadSettings(this.env, this.cwd));
     out(this, flags.json ? json(view) : renderInfo(view));
   } finally {
     registry.close();

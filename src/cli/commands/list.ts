@@ -30,8 +30,8 @@ export default function list(this: AppContext, flags: ListFlags): void {
   } finally {
     registry.close();
   }
-  const defaultPort = loadSettings(this.env, this.cwd).defaultPort;
-  const views = rows.map((r) => viewOf(r, defaultPort));
+  const settings = loadSettings(this.env, this.cwd);
+  const views = rows.map((r) => viewOf(r, settings));
   if (flags.json) {
     out(this, json(views));
     return;

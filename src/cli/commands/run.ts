@@ -3,6 +3,7 @@
  * that its IP:port is free, starts CMD with the branch's variables, announces `<label>.local` over
  * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
  */
+import { hostFor } from "../../config/hostname-template.ts";
 import { loadSettings } from "../../config/settings.ts";
 import { ConfigError, ConflictError, PermissionError, TimeoutError, UsageError } from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
@@ -68,7 +69,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     });
     if (flags.name !== undefined) allocation = relabel(registry, allocation, flags.name);
 
-    const host = `${allocation.hostname}.local`;
+    const host = hostFor(allocation, settings.hostnameTemplate);
     const values: RunValues = {
       ip: allocation.ip,
       port,
@@ -120,7 +121,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         onSpawn: (pid) => {
           // The announcer starts after the server, off the path to its first answer.
           if (flags.mdns && childPid === undefined) {
-            announcers = startAnnouncers(this, watchdog, values, allocation.hostname);
+            announcers = startAnnouncers(this, watchdog, values);
           }
           childPid = pid;
           try {
@@ -198,7 +199,15 @@ function ensurePortFree(ip: string, port: number, recordedPid: number | null): v
 }
 
 /** Starts the announcer processes (address, and service where separate); warns once when there is none. */
-function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues, label: string): Announcer[] {
+function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues): Announcer[] {
+  if (!values.host.endsWith(".local")) {
+    warn(
+      ctx,
+      `mDNS only answers .local names, so ${values.host} is not announced: run \`sudo treehouse hosts sync\``,
+    );
+    return [];
+  }
+  const label = values.host.slice(0, -".local".length);
   const tool = chooseMdnsTool(Deno.build.os, (name) => isOnPath(name, ctx.env("PATH")));
   if (!tool) {
     warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
