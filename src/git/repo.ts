@@ -26,19 +26,24 @@ const GIT_ENV = [
   "GIT_DISCOVERY_ACROSS_FILESYSTEM",
 ];
 
-/** Finds the repository of `start`, reading files when possible and asking git otherwise. */
-export function detectRepo(start: string): RepoInfo | undefined {
+/**
+ * Finds the repository of `start`, reading files when possible and asking git otherwise. With
+ * `branchKnown` (the user named the branch), a directory with no `.git` above it is taken as a
+ * plain directory without asking git whether it is a bare repository (both give the same project).
+ */
+export function detectRepo(start: string, options: { branchKnown?: boolean } = {}): RepoInfo | undefined {
   if (GIT_ENV.some((name) => Deno.env.get(name) !== undefined)) return detectRepoWithGit(start);
   const fast = detectRepoFromFiles(start);
+  if (fast === "none") return options.branchKnown ? undefined : detectRepoWithGit(start);
   if (fast === "unusual") return detectRepoWithGit(start);
   return fast;
 }
 
 /**
  * The file-reading path. Returns `"unusual"` when git must decide (bare repo, separate git dir, odd
- * HEAD, or no `.git` found at all, which may still be a bare repository).
+ * HEAD) and `"none"` when no `.git` exists above `start` (which may still be a bare repository).
  */
-export function detectRepoFromFiles(start: string): RepoInfo | "unusual" {
+export function detectRepoFromFiles(start: string): RepoInfo | "unusual" | "none" {
   let dir: string;
   try {
     dir = Deno.realPathSync(start);
@@ -56,7 +61,7 @@ export function detectRepoFromFiles(start: string): RepoInfo | "unusual" {
       const target = readGitdirFile(dotGit, dir);
       return target === undefined ? "unusual" : fromGitDir(target);
     }
-    if (dir === "/") return "unusual";
+    if (dir === "/") return "none";
     dir = parent(dir);
   }
 }

@@ -5,7 +5,7 @@
 import { chooseHostname } from "../core/hostname.ts";
 import { isStale } from "../core/policy.ts";
 import { type AliveCheck, type Allocation, listAllocations, toAllocation } from "./allocations.ts";
-import { BUSY_TIMEOUT_MS, isBusy, type Registry, registryError } from "./registry.ts";
+import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
 
 /**
  * Clears the recorded process of allocation `id` if it is still `pid` (another run may have taken
@@ -97,7 +97,7 @@ export function heartbeat(registry: Registry, id: number, now: number): "ok" | "
     throw registryError(error, registry.path);
   } finally {
     try {
-      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec(`PRAGMA busy_timeout = ${CONNECTION_BUSY_MS}`);
     } catch { /* the connection is closing */ }
   }
 }

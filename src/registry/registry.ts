@@ -6,10 +6,33 @@ import { DatabaseSync } from "node:sqlite";
 import { RegistryError } from "../errors.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 
-/** How long SQLite waits for another writer before reporting busy. */
-export const BUSY_TIMEOUT_MS = 5000;
-/** How many times a busy transaction is retried before giving up. */
-const BUSY_RETRIES = 20;
+/** How long a write waits in all for another process's write lock before reporting busy. */
+export const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * SQLite's own busy timeout on the connection. SQLite's default busy handler sleeps in growing
+ * steps (up to 100 ms) and so leaves the lock idle under contention; treehouse waits itself, in
+ * short random pauses (see {@link Registry.write}), which keeps 90 concurrent allocations near the
+ * cost of starting 90 processes.
+ */
+export const CONNECTION_BUSY_MS = 0;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for about `ms` milliseconds (registry calls are synchronous by design). */
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** Runs `fn`, retrying with short random pauses while SQLite reports the database busy. */
+function retryBusy<T>(fn: () => T, deadline = Date.now() + BUSY_TIMEOUT_MS): T {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      pause(Math.random() * Math.min(1 + attempt, 8));
+    }
+  }
+}
 const SQLITE_MAGIC = "SQLite format 3\0";
 
 /** Options for {@link Registry.open}. */
@@ -45,7 +68,7 @@ export class Registry {
     }
     let db: DatabaseSync;
     try {
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+      db = new DatabaseSync(path, { timeout: CONNECTION_BUSY_MS });
     } catch (error) {
       throw registryError(error, path);
     }
@@ -73,11 +96,11 @@ export class Registry {
    * write lock longer than the busy timeout. `fn` must not do slow I/O.
    */
   write<T>(fn: () => T): T {
-    for (let attempt = 0;; attempt++) {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
       try {
-        this.db.exec("BEGIN IMMEDIATE");
+        retryBusy(() => this.db.exec("BEGIN IMMEDIATE"), deadline);
       } catch (error) {
-        if (isBusy(error) && attempt < BUSY_RETRIES) continue;
         throw registryError(error, this.path);
       }
       try {
@@ -88,7 +111,7 @@ export class Registry {
         try {
           this.db.exec("ROLLBACK");
         } catch { /* the transaction may already be gone */ }
-        if (isBusy(error) && attempt < BUSY_RETRIES) continue;
+        if (isBusy(error) && Date.now() < deadline) continue;
         if (isSqliteError(error)) throw registryError(error, this.path);
         throw error;
       }
@@ -98,7 +121,7 @@ export class Registry {
   /** Runs a read query, mapping SQLite failures to {@link RegistryError}. */
   read<T>(fn: () => T): T {
     try {
-      return fn();
+      return retryBusy(fn);
     } catch (error) {
       if (isSqliteError(error)) throw registryError(error, this.path);
       throw error;
@@ -106,17 +129,19 @@ export class Registry {
   }
 
   private prepare(): void {
-    const version = this.userVersion();
+    const version = retryBusy(() => this.userVersion());
     if (version > SCHEMA_VERSION) {
       throw new RegistryError(
         `Registry ${this.path} was written by a newer treehouse (schema ${version}, this one knows ${SCHEMA_VERSION})`,
         { hint: "Upgrade treehouse, or point TREEHOUSE_DB at another file" },
       );
     }
-    const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
-    if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
-    this.db.exec("PRAGMA synchronous = NORMAL");
-    this.db.prepare("SELECT count(*) FROM sqlite_master").get(); // reads the schema: catches a trashed header page
+    retryBusy(() => {
+      const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
+      if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
+      this.db.exec("PRAGMA synchronous = NORMAL");
+      this.db.prepare("SELECT count(*) FROM sqlite_master").get(); // reads the schema: catches a trashed header page
+    });
     if (version < SCHEMA_VERSION) this.migrate();
   }
 

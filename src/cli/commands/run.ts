@@ -51,7 +51,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       hint: "Example: treehouse run -- python3 -m http.server {port} --bind {ip}",
     });
   }
-  const settings = loadSettings(this.env);
+  const settings = loadSettings(this.env, this.cwd);
   const target = resolveTarget(this, flags);
   const port = flags.port ?? settings.defaultPort;
   const killTimeoutMs = (flags.killTimeout ?? DEFAULT_KILL_TIMEOUT_S) * 1000;
