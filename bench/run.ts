@@ -50,4 +50,5 @@ if (Deno.args.includes("--write") && !only) {
     `<!-- bench:begin -->\n${table}\n<!-- bench:end -->`,
   );
   await Deno.writeTextFile(path, updated);
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", path.pathname] }).output();
 }

@@ -7,9 +7,6 @@ import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
 import { appFlag, branchFlags, docs, GLOBAL_NOTE, jsonFlag, stringFlag } from "./flags.ts";
 import { guard } from "./guard.ts";
-import { opsRoutes } from "./routes/ops.ts";
-import { portRoutes } from "./routes/port.ts";
-import { runRoutes } from "./routes/run.ts";
 
 const branchArg = {
   kind: "tuple",
@@ -113,10 +110,33 @@ const env = buildCommand({
   ),
 });
 
-/** Builds the application. Each feature registers its commands in `./routes/<feature>.ts`. */
-export function buildApp() {
+const foundation = { ip, allocate, info, list, release, env };
+
+/** Where each feature's commands are declared: `./routes/<feature>.ts`, loaded when needed. */
+const FEATURES = {
+  run: { commands: ["run"], load: async () => (await import("./routes/run.ts")).runRoutes },
+  port: { commands: ["port", "config"], load: async () => (await import("./routes/port.ts")).portRoutes },
+  ops: {
+    commands: ["cleanup", "doctor", "setup", "hosts", "completions"],
+    load: async () => (await import("./routes/ops.ts")).opsRoutes,
+  },
+} as const;
+
+/**
+ * Builds the application. With `first` naming a known command, only that command's feature is
+ * loaded (start-up time and the `run` wrapper's memory); otherwise, for root help, unknown commands
+ * and completions, every command is.
+ */
+export async function buildApp(first?: string) {
+  const features = Object.values(FEATURES);
+  let chosen: (typeof features)[number][] = [];
+  if (first === undefined || !(first in foundation)) {
+    const owner = features.filter((f) => (f.commands as readonly string[]).includes(first ?? ""));
+    chosen = owner.length > 0 ? owner : features;
+  }
+  const loaded = await Promise.all(chosen.map((f) => f.load()));
   const root = buildRouteMap({
-    routes: { ip, allocate, info, list, release, env, ...runRoutes, ...portRoutes, ...opsRoutes },
+    routes: Object.assign({}, foundation, ...loaded) as typeof foundation,
     docs: {
       brief: "Per-branch loopback IPs, hostnames, ports and database names for side-by-side dev servers",
       fullDescription:

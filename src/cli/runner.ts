@@ -7,8 +7,11 @@ import { denoEnv } from "../registry/path.ts";
 import { loadTomlParser, prepareConfig } from "../config/files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
 
-/** Commands people put in prompts and scripts: start-up matters most for them. */
-const HOT_COMMANDS = new Set(["ip", "env", "info", "list", "allocate"]);
+/**
+ * Commands that load the TOML parser only when a configuration file exists: those people put in
+ * prompts and scripts (start-up matters most) and `run` (its wrapper's memory stays small).
+ */
+const LAZY_CONFIG_COMMANDS = new Set(["ip", "env", "info", "list", "allocate", "run"]);
 
 /** Global flags found before `--`. */
 export interface GlobalFlags {
@@ -85,8 +88,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
     color: !noColor && Deno.stderr.isTerminal(),
     colorStdout: !noColor && Deno.stdout.isTerminal(),
   };
-  // The TOML parser is loaded only when needed: hot commands check for config files first.
-  if (HOT_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);
+  // The TOML parser is loaded only when needed: these commands check for config files first.
+  if (LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);
   else await loadTomlParser();
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
   const fast = fastIpFlags(globals.rest);
@@ -96,7 +99,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     await guard((await import("./commands/ip.ts")).default).call(context, fast);
   } else {
     const [{ run }, { buildApp }] = await Promise.all([import("@stricli/core"), import("./app.ts")]);
-    await run(buildApp(), globals.rest, context);
+    await run(await buildApp(globals.rest[0]), globals.rest, context);
   }
   if (context.failure !== undefined) return reportFailure(context, context.failure);
   if (context.exitCode !== undefined) return context.exitCode;

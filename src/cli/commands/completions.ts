@@ -37,7 +37,7 @@ export async function propose(
 ): Promise<void> {
   const inputs = withoutGlobals(words.length === 0 ? [""] : words);
   const ctx = { ...this, process: { ...this.process, stdout: { write() {} }, stderr: { write() {} } } };
-  const proposals = await proposeCompletions(buildApp(), inputs, ctx);
+  const proposals = await proposeCompletions(await buildApp(), inputs, ctx);
   const seen = new Set<string>();
   const lines = proposals.map((p) => p.completion).filter((c) =>
     !seen.has(c) && seen.add(c) && c !== "propose"
