@@ -205,3 +205,19 @@ Deno.test("cleanup also removes port reservations whose directory is gone, and -
     await tmp.cleanup();
   }
 });
+
+Deno.test("cleanup keeps the checked-out branch of a repository with no commit yet", async () => {
+  const tmp = await tempDir();
+  try {
+    const dir = `${tmp.path}/fresh`;
+    await Deno.mkdir(dir);
+    await git(dir, "init", "-q", "-b", "trunk");
+    const db = `${tmp.path}/r.db`;
+    assert.equal((await cli(["ip"], { cwd: dir, db })).code, 0);
+    const dry = await cli(["cleanup", "--dry-run", "--json"], { cwd: dir, db });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(JSON.parse(dry.stdout).allocations, []);
+  } finally {
+    await tmp.cleanup();
+  }
+});

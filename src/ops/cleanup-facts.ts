@@ -46,6 +46,9 @@ export function repoFacts(projectPath: string): RepoFacts {
     const branch = fields.get("branch");
     if (gone && branch?.startsWith("refs/heads/")) {
       removedWorktrees.set(branch.slice("refs/heads/".length), path);
+    } else if (!gone && branch?.startsWith("refs/heads/")) {
+      // Checked out counts as existing, even before its first commit (an unborn branch has no ref).
+      branches.add(branch.slice("refs/heads/".length));
     } else if (!gone && fields.has("detached")) {
       const head = fields.get("HEAD");
       if (head) detachedHeads.push(head);
