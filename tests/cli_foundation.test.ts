@@ -282,3 +282,12 @@ Deno.test("hostname_template shapes host, URL, env and the hosts block", () =>
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(printed.stdout, /127\.0\.0\.10\s+feature-x\.shop\.test/);
   }));
+
+Deno.test("`info`, `list` and `release` never create a registry", () =>
+  withRepo(async (repo, _db, tmp) => {
+    const db = `${tmp}/not-yet/registry.db`;
+    assert.equal((await cli(["info"], { cwd: repo, db })).code, 3);
+    assert.equal((await cli(["list", "--json"], { cwd: repo, db })).stdout, "[]\n");
+    assert.equal((await cli(["release"], { cwd: repo, db })).code, 3);
+    await assert.rejects(() => Deno.stat(`${tmp}/not-yet`));
+  }));

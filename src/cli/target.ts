@@ -1,5 +1,5 @@
 /** Works out which (project, branch) a command acts on, and opens the registry. */
-import { MissingToolError, NotARepositoryError, UsageError } from "../errors.ts";
+import { MissingToolError, NotARepositoryError, NotFoundError, UsageError } from "../errors.ts";
 import { detectRepo, resolve } from "../git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
 import { Registry } from "../registry/registry.ts";
@@ -70,6 +70,25 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
 /** Opens the registry chosen by `--db`, `TREEHOUSE_DB` or the XDG default. */
 export function openRegistry(ctx: AppContext): Registry {
   return Registry.open(registryPath(ctx.dbFlag, ctx.env));
+}
+
+/**
+ * Opens the registry only when its file exists: commands that only read or remove (`info`, `list`,
+ * `release`, `cleanup`) never create a registry (or its directory) as a side effect.
+ */
+export function openExistingRegistry(ctx: AppContext): Registry | undefined {
+  const path = registryPath(ctx.dbFlag, ctx.env);
+  try {
+    Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+  }
+  return Registry.open(path);
+}
+
+/** The "no allocation" error of `info` and `release` (exit 3). */
+export function notAllocated(target: Target, hint: string): NotFoundError {
+  return new NotFoundError(`No allocation for branch "${target.branch}" in ${target.project_path}`, { hint });
 }
 
 /** An allocation as shown to users and scripts: the row plus its full host name, URL and state. */

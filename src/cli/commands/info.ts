@@ -1,10 +1,16 @@
 /** `treehouse info`: show a branch's allocation without creating one. */
 import { loadSettings } from "../../config/settings.ts";
-import { NotFoundError } from "../../errors.ts";
 import { findAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
 import { formatTime, json, out } from "../output.ts";
-import { type AllocationView, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";
+import {
+  type AllocationView,
+  type BranchFlags,
+  notAllocated,
+  openExistingRegistry,
+  resolveTarget,
+  viewOf,
+} from "../target.ts";
 
 /** The human block shown by `info` and `allocate`. */
 export function renderInfo(v: AllocationView): string {
@@ -29,17 +35,15 @@ export default function info(
   branchArg?: string,
 ): void {
   const target = resolveTarget(this, flags, branchArg);
-  const registry = openRegistry(this);
+  const registry = openExistingRegistry(this);
   try {
-    const allocation = findAllocation(registry, target.project_path, target.branch);
+    const allocation = registry && findAllocation(registry, target.project_path, target.branch);
     if (!allocation) {
-      throw new NotFoundError(`No allocation for branch "${target.branch}" in ${target.project_path}`, {
-        hint: "Create one with `treehouse ip` or `treehouse run -- <command>`",
-      });
+      throw notAllocated(target, "Create one with `treehouse ip` or `treehouse run -- <command>`");
     }
     const view = viewOf(allocation, loadSettings(this.env, this.cwd));
     out(this, flags.json ? json(view) : renderInfo(view));
   } finally {
-    registry.close();
+    registry?.close();
   }
 }

@@ -6,7 +6,7 @@ import { detectRepo, resolve } from "../../git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, paint, say, table } from "../output.ts";
-import { openRegistry, viewOf } from "../target.ts";
+import { openExistingRegistry, viewOf } from "../target.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -23,12 +23,12 @@ export default function list(this: AppContext, flags: ListFlags): void {
   } else if (!flags.all) {
     project = detectRepo(this.cwd)?.project_path;
   }
-  const registry = openRegistry(this);
+  const registry = openExistingRegistry(this);
   let rows;
   try {
-    rows = listAllocations(registry, project);
+    rows = registry ? listAllocations(registry, project) : [];
   } finally {
-    registry.close();
+    registry?.close();
   }
   const settings = loadSettings(this.env, this.cwd);
   const views = rows.map((r) => viewOf(r, settings));
