@@ -189,6 +189,8 @@ Deno.test("usage mistakes exit 2 with one clear line and no stack", () =>
       const res = await cli(args, { cwd: repo, db, env });
       assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
       assert.equal(res.stdout, "");
+      assert.match(res.stderr, /^treehouse: \S/, "one clear line");
+      assert.match(res.stderr, /^hint: /m, "with a hint");
       assert.doesNotMatch(res.stderr, /\bat .*\.ts:\d+/, "no stack trace");
     }
   }));

@@ -23,6 +23,8 @@ export interface AppContext extends CommandContext {
   readonly color: boolean;
   /** Colour on stdout (TTY and no `NO_COLOR`). */
   readonly colorStdout: boolean;
+  /** Called by a command as it starts: everything on stderr before that came from the parser. */
+  readonly onStart?: () => void;
   /** Set by a command that failed; the entry point prints it and picks the exit code. */
   failure?: unknown;
   /** Set by a command that exits with a code of its own (e.g. `run` passing on its child's). */

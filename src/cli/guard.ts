@@ -10,6 +10,7 @@ type CommandFn = (this: AppContext, flags: any, ...args: any[]) => void | Promis
 /** Returns `fn` with its errors stored in `this.failure`. */
 export function guard<F extends CommandFn>(fn: F): F {
   return async function (this: AppContext, ...args: unknown[]) {
+    this.onStart?.();
     try {
       await (fn as CommandFn).apply(this, args as [unknown]);
     } catch (error) {

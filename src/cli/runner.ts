@@ -79,8 +79,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
     return ExitCode.usage;
   }
   const noColor = (denoEnv("NO_COLOR") ?? "") !== "";
+  const parserStderr = new ParserStderr(stderr);
   const context: AppContext = {
-    process: { stdout: fileWriter(Deno.stdout), stderr },
+    process: { stdout: fileWriter(Deno.stdout), stderr: parserStderr },
+    onStart: () => parserStderr.commandStarted(),
     cwd: Deno.cwd(),
     env: denoEnv,
     dbFlag: globals.db,
@@ -105,7 +107,54 @@ export async function runCli(args: readonly string[]): Promise<number> {
   if (context.exitCode !== undefined) return context.exitCode;
   const code = Number(stricliProcess.exitCode ?? 0);
   // stricli uses negative codes for its own parse errors: those are usage errors.
+  parserStderr.finish(code < 0 ? commandPath(globals.rest) : undefined);
   return code < 0 ? ExitCode.usage : code;
+}
+
+/**
+ * Holds what the argument parser writes to stderr, so its complaints read like every other
+ * treehouse error: `treehouse: <what>` and a hint pointing at the command's `--help`.
+ */
+class ParserStderr {
+  #held = "";
+  #passthrough = false;
+  constructor(private readonly inner: { write(text: string): void }) {}
+
+  write(text: string): void {
+    if (this.#passthrough) this.inner.write(text);
+    else this.#held += text;
+  }
+
+  /** A command runs: its messages go straight through. */
+  commandStarted(): void {
+    this.#passthrough = true;
+    this.finish(undefined);
+  }
+
+  /** Prints what was held; as a usage error with a hint when `usageOf` names the command. */
+  finish(usageOf: string | undefined): void {
+    const held = this.#held.trim();
+    this.#held = "";
+    if (!held) return;
+    if (usageOf === undefined) {
+      this.inner.write(`${held}\n`);
+      return;
+    }
+    const message = held.split("\n").map((line) => line.trim()).filter(Boolean).join(": ");
+    // An unknown command's help is its parent's.
+    if (/^No command registered/.test(message)) usageOf = usageOf.replace(/[^ ]+ $/, "");
+    this.inner.write(`treehouse: ${message}\nhint: See \`treehouse ${usageOf}--help\`\n`);
+  }
+}
+
+/** The command words of the arguments (`port reserve `), for a help hint. */
+function commandPath(args: readonly string[]): string {
+  const words: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith("-") || words.length === 2) break;
+    words.push(arg);
+  }
+  return words.map((w) => `${w} `).join("");
 }
 
 function reportFailure(context: AppContext, error: unknown): number {
