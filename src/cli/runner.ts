@@ -6,6 +6,7 @@ import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts"
 import { denoEnv } from "../registry/path.ts";
 import { loadTomlParser, prepareConfig } from "../config/files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
+import { parseFast } from "./fast-path.ts";
 
 /**
  * Commands that load the TOML parser only when a configuration file exists: those people put in
@@ -49,25 +50,6 @@ export function extractGlobalFlags(args: readonly string[]): GlobalFlags {
   return { db, verbose, rest };
 }
 
-const IP_FLAGS = new Set(["branch", "project", "app"]);
-
-/**
- * The flags of a plain `treehouse ip [--branch X] [--project X] [--app X]` call, or `undefined` for
- * anything else (help, unknown flags, other commands), which goes through the full parser.
- */
-export function fastIpFlags(args: readonly string[]): Record<string, string> | undefined {
-  if (args[0] !== "ip") return undefined;
-  const flags: Record<string, string> = {};
-  for (let i = 1; i < args.length; i++) {
-    const match = /^--([a-z]+)(?:=(.*))?$/s.exec(args[i] as string);
-    if (!match || !IP_FLAGS.has(match[1] as string) || match[1]! in flags) return undefined;
-    const value = match[2] ?? args[++i];
-    if (value === undefined || (match[2] === undefined && value.startsWith("-"))) return undefined;
-    flags[match[1] as string] = value;
-  }
-  return flags;
-}
-
 /** Runs treehouse with `args`; returns the process exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
   const stderr = fileWriter(Deno.stderr);
@@ -94,11 +76,15 @@ export async function runCli(args: readonly string[]): Promise<number> {
   if (LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);
   else await loadTomlParser();
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
-  const fast = fastIpFlags(globals.rest);
+  const fast = parseFast(globals.rest);
   if (fast) {
-    // `$(treehouse ip)` sits in prompts and direnv: skip building the command tree for it.
+    // Plain `ip` and `run` calls skip building the command tree (see fast-path.ts).
     const { guard } = await import("./guard.ts");
-    await guard((await import("./commands/ip.ts")).default).call(context, fast);
+    const command = fast.command === "ip"
+      ? (await import("./commands/ip.ts")).default
+      : (await import("./commands/run.ts")).default;
+    // deno-lint-ignore no-explicit-any
+    await guard(command as any).call(context, fast.flags, ...fast.rest);
   } else {
     const [{ run }, { buildApp }] = await Promise.all([import("@stricli/core"), import("./app.ts")]);
     await run(await buildApp(globals.rest[0]), globals.rest, context);

@@ -2,14 +2,7 @@
 import { buildCommand } from "@stricli/core";
 import { appFlag, branchFlags, docs, portNumber, stringFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
-
-function positiveNumber(text: string): number {
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0)) {
-    throw new SyntaxError(`expected seconds > 0, got "${text}"`);
-  }
-  return n;
-}
+import { positiveSeconds } from "../fast-path.ts";
 
 const run = buildCommand({
   loader: async () => guard((await import("../commands/run.ts")).default),
@@ -47,14 +40,14 @@ const run = buildCommand({
       ),
       readyTimeout: {
         kind: "parsed",
-        parse: positiveNumber,
+        parse: positiveSeconds,
         brief: "Seconds to wait for --ready before giving up with exit 11 (default 60)",
         placeholder: "SECONDS",
         optional: true,
       },
       killTimeout: {
         kind: "parsed",
-        parse: positiveNumber,
+        parse: positiveSeconds,
         brief: "Seconds between a forwarded SIGTERM/SIGINT/SIGHUP and SIGKILL (default 5)",
         placeholder: "SECONDS",
         optional: true,

@@ -1,0 +1,101 @@
+/**
+ * The start-up fast path for the two commands whose start-up time users feel: `treehouse ip` (in
+ * prompts and direnv) and `treehouse run` (between typing it and the dev server starting). A plain
+ * call of either is parsed here, without building the command tree; anything unusual (help, an
+ * unknown or malformed flag, a missing `--`) returns `undefined` and goes through the full parser,
+ * which also produces every error message. The specs mirror the flags declared in `app.ts` and
+ * `routes/run.ts`; a test checks both parsers agree.
+ */
+import { portNumber } from "./flags.ts";
+
+/** One flag of a fast-path spec: a value parser, or `boolean` (with `--no-` negation). */
+type FlagSpec = ((text: string) => unknown) | "boolean";
+
+/** A command the fast path knows. */
+interface CommandSpec {
+  flags: Record<string, FlagSpec>;
+  defaults: Record<string, unknown>;
+  /** Takes the words after `--` (at least one). */
+  rest: boolean;
+}
+
+const branchFlags = { branch: String, project: String, app: String };
+
+/** Parses `--ready-timeout` / `--kill-timeout`: seconds > 0. */
+export function positiveSeconds(text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0)) {
+    throw new SyntaxError(`expected seconds > 0, got "${text}"`);
+  }
+  return n;
+}
+
+const SPECS: Record<string, CommandSpec> = {
+  ip: { flags: branchFlags, defaults: {}, rest: false },
+  run: {
+    flags: {
+      ...branchFlags,
+      port: portNumber,
+      name: String,
+      mdns: "boolean",
+      envPort: "boolean",
+      restart: (t) => {
+        if (t !== "no" && t !== "on-failure") throw new SyntaxError(t);
+        return t;
+      },
+      ready: String,
+      readyTimeout: positiveSeconds,
+      killTimeout: positiveSeconds,
+      quiet: "boolean",
+    },
+    defaults: { mdns: true, envPort: true, restart: "no" },
+    rest: true,
+  },
+};
+
+/** A parsed fast-path call: the command, its flags and its trailing words. */
+export interface FastCall {
+  command: "ip" | "run";
+  flags: Record<string, unknown>;
+  rest: string[];
+}
+
+function camel(kebab: string): string {
+  return kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Parses a plain `ip` or `run` call, or returns `undefined` to leave it to the full parser. */
+export function parseFast(args: readonly string[]): FastCall | undefined {
+  const command = args[0];
+  if (command !== "ip" && command !== "run") return undefined;
+  const spec = SPECS[command] as CommandSpec;
+  const flags: Record<string, unknown> = { ...spec.defaults };
+  const seen = new Set<string>();
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") {
+      const rest = args.slice(i + 1);
+      return spec.rest && rest.length > 0 && rest[0] !== "" ? { command, flags, rest } : undefined;
+    }
+    const match = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    if (!match) return undefined;
+    const name = camel(match[2] as string);
+    const kind = spec.flags[name];
+    if (kind === undefined || seen.has(name)) return undefined;
+    seen.add(name);
+    if (kind === "boolean") {
+      if (match[3] !== undefined) return undefined;
+      flags[name] = match[1] === undefined;
+      continue;
+    }
+    if (match[1] !== undefined) return undefined;
+    const value = match[3] ?? args[++i];
+    if (value === undefined || (match[3] === undefined && value.startsWith("-"))) return undefined;
+    try {
+      flags[name] = kind(value);
+    } catch {
+      return undefined; // the full parser words the error
+    }
+  }
+  return spec.rest ? undefined : { command, flags, rest: [] };
+}
