@@ -10,10 +10,11 @@ import { benchRun } from "./run_wrapper.ts";
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
 const suites: [string, () => Promise<BenchResult[]>][] = [
+  // Quiet ones first: the concurrent burst and run's mDNS announcements leave the machine busy a while.
   ["ip", async () => [await benchIp()]],
+  ["ports", () => benchPorts()],
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],
-  ["ports", () => benchPorts()],
 ];
 
 for (const [name, suite] of suites) {
