@@ -217,6 +217,39 @@ Deno.test("run --restart on-failure restarts a command that fails twice with bac
   }
 });
 
+Deno.test("run --restart on-failure gives up after 5 restarts and exits with the command's code", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const run = startCli([
+    "run",
+    "--branch",
+    "broken",
+    "--project",
+    tmp.path,
+    "--no-mdns",
+    "--restart",
+    "on-failure",
+    "--",
+    ...SERVER_CMD,
+    "--fail-times",
+    "99",
+    "--counter",
+    `${tmp.path}/count`,
+  ], { db, env: { TREEHOUSE_RESTART_BACKOFF: "50ms" } });
+  try {
+    assert.equal(await run.status, 3);
+    const err = run.stderr();
+    for (let i = 1; i <= 5; i++) assert.match(err, new RegExp(`\\(restart ${i} of 5\\)`));
+    assert.match(err, /exited with code 3; gave up after 5 restarts/);
+    assert.equal(Deno.readTextFileSync(`${tmp.path}/count`), "6", "started once and restarted 5 times");
+    assert.match(err, /restarting in 0\.05s \(restart 1 of 5\)/);
+    assert.match(err, /restarting in 0\.8s \(restart 5 of 5\)/);
+  } finally {
+    await run.ensureDead();
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("run --restart on-failure does not restart a clean exit", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;

@@ -3,6 +3,7 @@
  * that its IP:port is free, starts CMD with the branch's variables, announces `<label>.local` over
  * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
  */
+import { parseDuration } from "../../core/duration.ts";
 import { hostFor } from "../../config/hostname-template.ts";
 import { loadSettings } from "../../config/settings.ts";
 import { ConfigError, ConflictError, PermissionError, TimeoutError, UsageError } from "../../errors.ts";
@@ -19,7 +20,13 @@ import { Watchdog } from "../../process/watchdog.ts";
 import { getOrAllocate, recordProcess } from "../../registry/allocations.ts";
 import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
 import { extraEnv } from "../../run/extra-env.ts";
-import { childVariables, expandPlaceholders, type RunValues, urlFor } from "../../run/placeholders.ts";
+import {
+  childVariables,
+  expandPlaceholders,
+  RESTART_BACKOFF_MS,
+  type RunValues,
+  urlFor,
+} from "../../run/placeholders.ts";
 import { parseReady } from "../../run/ready.ts";
 import { supervise } from "../../run/supervisor.ts";
 import type { AppContext } from "../context.ts";
@@ -55,6 +62,13 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
   const target = resolveTarget(this, flags);
   const port = flags.port ?? settings.defaultPort;
   const killTimeoutMs = (flags.killTimeout ?? DEFAULT_KILL_TIMEOUT_S) * 1000;
+  const backoffBase = this.env("TREEHOUSE_RESTART_BACKOFF");
+  // The backoff doubles from its first step: 1, 2, 4, 8, 16 s by default.
+  const backoffMs = backoffBase === undefined || backoffBase === ""
+    ? undefined
+    : RESTART_BACKOFF_MS.map((step) =>
+      (step / 1000) * parseDuration(backoffBase, "TREEHOUSE_RESTART_BACKOFF")
+    );
   const registry = openRegistry(this);
   try {
     const now = Date.now();
@@ -111,6 +125,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         runId,
         killTimeoutMs,
         restart: flags.restart,
+        backoffMs,
         capture: ready !== undefined,
         ready: ready && {
           target: ready,

@@ -78,7 +78,7 @@ const run = buildCommand({
       "{branch} {db} in its arguments are replaced. Signals are forwarded; the exit code is the command's " +
       "(128+N when signal N killed it). Exit 7 when the IP:port is taken, 127/126 when the command cannot " +
       "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
-      "liveness.",
+      "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay.",
   ),
 });
 
