@@ -323,3 +323,38 @@ Deno.test("run --name gives an existing allocation a new hostname label, kept un
     await tmp.cleanup();
   }
 });
+
+Deno.test("run --hosts writes the branch into the hosts file's block and keeps the user's lines", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const hosts = `${tmp.path}/hosts`;
+  await Deno.writeTextFile(hosts, "127.0.0.1 localhost\n::1 localhost\n");
+  const port = freePort();
+  const run = startCli([
+    "run",
+    "--branch",
+    "feature/hosts",
+    "--project",
+    tmp.path,
+    "--port",
+    String(port),
+    "--no-mdns",
+    "--hosts",
+    "--ready",
+    String(port),
+    "--",
+    ...SERVER_CMD,
+  ], { db, env: { TREEHOUSE_HOSTS_FILE: hosts } });
+  try {
+    const err = await run.waitStderr(/ready at/);
+    assert.match(err, /updated .*hosts \(1 entries\)/);
+    const text = await Deno.readTextFile(hosts);
+    assert.ok(text.startsWith("127.0.0.1 localhost\n::1 localhost\n"), text);
+    assert.match(text, /127\.0\.0\.10\s+feature-hosts\.local/);
+    Deno.kill(run.pid, "SIGTERM");
+    assert.equal(await run.status, 143);
+  } finally {
+    await run.ensureDead();
+    await tmp.cleanup();
+  }
+});

@@ -47,6 +47,7 @@ const SPECS: Record<string, CommandSpec> = {
       readyTimeout: positiveSeconds,
       killTimeout: positiveSeconds,
       quiet: "boolean",
+      hosts: "boolean",
     },
     defaults: { mdns: true, envPort: true, restart: "no" },
     rest: true,

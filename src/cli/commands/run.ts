@@ -3,10 +3,21 @@
  * that its IP:port is free, starts CMD with the branch's variables, announces `<label>.local` over
  * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
  */
+import { hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
+import { withHostsLock } from "../../ops/hosts-file.ts";
+import { sudoCommand } from "../../ops/self.ts";
+import type { Registry } from "../../registry/registry.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { hostFor } from "../../config/hostname-template.ts";
 import { loadSettings } from "../../config/settings.ts";
-import { ConfigError, ConflictError, PermissionError, TimeoutError, UsageError } from "../../errors.ts";
+import {
+  ConfigError,
+  ConflictError,
+  PermissionError,
+  TimeoutError,
+  TreehouseError,
+  UsageError,
+} from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
 import {
   announceArgs,
@@ -17,7 +28,7 @@ import {
 } from "../../platform/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
 import { Watchdog } from "../../process/watchdog.ts";
-import { getOrAllocate, recordProcess } from "../../registry/allocations.ts";
+import { getOrAllocate, listAllocations, recordProcess } from "../../registry/allocations.ts";
 import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
 import { extraEnv } from "../../run/extra-env.ts";
 import {
@@ -44,6 +55,8 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly readyTimeout?: number;
   readonly killTimeout?: number;
   readonly quiet?: boolean;
+  /** Keep the hosts file's treehouse block in sync at start (`TREEHOUSE_HOSTS_FILE`, else /etc/hosts). */
+  readonly hosts?: boolean;
 }
 
 /** Default seconds between a forwarded signal and SIGKILL. */
@@ -83,6 +96,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     });
     if (flags.name !== undefined) allocation = relabel(registry, allocation, flags.name);
 
+    if (flags.hosts) syncHostsAtStart(this, registry, settings.hostnameTemplate);
     const host = hostFor(allocation, settings.hostnameTemplate);
     const values: RunValues = {
       ip: allocation.ip,
@@ -211,6 +225,27 @@ function ensurePortFree(ip: string, port: number, recordedPid: number | null): v
       ? "This branch's server is already running: stop it first, or use --port N for a second server"
       : "Stop that process, or use --port N; a server listening on 0.0.0.0 or :: takes the port on every loopback IP",
   });
+}
+
+/**
+ * `--hosts`: writes the hosts file's block with every allocation (this one included). A hosts file
+ * the user may not write is a warning with the sudo command: the server runs anyway.
+ */
+function syncHostsAtStart(ctx: AppContext, registry: Registry, template: string): void {
+  const file = resolveHostsFile(ctx.env, ctx.cwd);
+  try {
+    const change = withHostsLock(
+      file,
+      () =>
+        syncHosts(file, hostsEntries(listAllocations(registry), template), {
+          sudoCommand: sudoCommand(registry.path, ["hosts", "sync"]),
+        }),
+    );
+    if (change.changed) say(ctx, `treehouse: updated ${file} (${change.entries} entries)`);
+  } catch (error) {
+    const hint = error instanceof TreehouseError && error.hint ? ` (${error.hint})` : "";
+    warn(ctx, `${(error as Error).message}${hint}: ${file} not updated, the server runs anyway`);
+  }
 }
 
 /** Starts the announcer processes (address, and service where separate); warns once when there is none. */

@@ -53,6 +53,11 @@ const run = buildCommand({
         optional: true,
       },
       quiet: { kind: "boolean", brief: "No banner on stderr", optional: true },
+      hosts: {
+        kind: "boolean",
+        brief: "Also write the allocations to the hosts file (TREEHOUSE_HOSTS_FILE, else /etc/hosts)",
+        optional: true,
+      },
     },
     positional: {
       kind: "array",
