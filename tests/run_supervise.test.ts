@@ -250,6 +250,35 @@ Deno.test("run --restart on-failure gives up after 5 restarts and exits with the
   }
 });
 
+Deno.test("run --restart on-failure starts counting again after a healthy run", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  // Backoff 20 ms: a run of 60 steps (1.2 s) is healthy; this command crashes after 1.5 s every time.
+  const run = startCli([
+    "run",
+    "--branch",
+    "crashes-daily",
+    "--project",
+    tmp.path,
+    "--no-mdns",
+    "--restart",
+    "on-failure",
+    "--",
+    "sh",
+    "-c",
+    "sleep 1.5; exit 3",
+  ], { db, env: { TREEHOUSE_RESTART_BACKOFF: "20ms" } });
+  try {
+    await run.waitStderr(/(restarting in 0\.02s \(restart 1 of 5\)[\s\S]*){3}/, 20_000);
+    assert.doesNotMatch(run.stderr(), /restart 2 of 5|gave up/);
+    Deno.kill(run.pid, "SIGTERM");
+    assert.equal(await run.status, 143);
+  } finally {
+    await run.ensureDead();
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("run --restart on-failure does not restart a clean exit", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;

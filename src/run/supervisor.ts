@@ -23,6 +23,12 @@ import { type ReadyTarget, waitReady } from "./ready.ts";
 /** Signals the wrapper forwards to its child. */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
+/**
+ * A run lasting this many first backoff steps (60 s by default) counts as healthy: its crash is
+ * restart 1 again, so a server that crashes once a day is never given up on.
+ */
+export const HEALTHY_RUN_STEPS = 60;
+
 /** What {@link supervise} needs. */
 export interface SuperviseOptions {
   command: string;
@@ -113,6 +119,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         stdout: o.capture ? "piped" : "inherit",
         stderr: o.capture ? "piped" : "inherit",
       });
+      const startedAt = Date.now();
       o.watchdog.watch(group ? -child.pid : child.pid);
       o.onSpawn(child.pid);
       if (o.capture) {
@@ -142,7 +149,10 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       killTimer = undefined;
       if (stopping) break;
       const code = exitCodeOf(last);
-      const delay = restartDelay(o.restart, code, restarts, o.backoffMs ?? RESTART_BACKOFF_MS);
+      const backoff = o.backoffMs ?? RESTART_BACKOFF_MS;
+      // A command that ran a good while before crashing starts a fresh series of restarts.
+      if (Date.now() - startedAt >= HEALTHY_RUN_STEPS * (backoff[0] ?? 1000)) restarts = 0;
+      const delay = restartDelay(o.restart, code, restarts, backoff);
       if (delay === undefined) {
         if (o.restart === "on-failure" && code !== 0) {
           o.say(`treehouse: ${describeExit(o.command, last)}; gave up after ${restarts} restarts`);
