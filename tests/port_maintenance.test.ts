@@ -262,11 +262,11 @@ Deno.test("extraEnv() reserves the group for treehouse run and is empty without 
       colorStdout: false,
     } as AppContext;
     await Deno.mkdir(`${t}/empty`);
-    assert.deepEqual(extraEnv(ctx, `${t}/empty`), {});
+    assert.deepEqual(await extraEnv(ctx, `${t}/empty`), {});
     await Deno.mkdir(`${t}/app/src`, { recursive: true });
     await Deno.writeTextFile(`${t}/app/treehouse.toml`, "[group]\nbase = 25300\n[group.web]\noffset = 0\n");
-    assert.deepEqual(extraEnv(ctx, `${t}/app/src`), { TREEHOUSE_PORT_WEB: "25300" });
-    assert.deepEqual(extraEnv(ctx, `${t}/app`), { TREEHOUSE_PORT_WEB: "25300" });
+    assert.deepEqual(await extraEnv(ctx, `${t}/app/src`), { TREEHOUSE_PORT_WEB: "25300" });
+    assert.deepEqual(await extraEnv(ctx, `${t}/app`), { TREEHOUSE_PORT_WEB: "25300" });
   } finally {
     await tmp.cleanup();
   }

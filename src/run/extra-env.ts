@@ -5,7 +5,6 @@
 import type { AppContext } from "../cli/context.ts";
 import { openRegistry } from "../cli/target.ts";
 import { loadSettings } from "../config/settings.ts";
-import { reserveNamedPorts } from "../ports/reserve.ts";
 
 /**
  * Variables to add to the child's environment for a run started in `cwd`. Without a group (no
@@ -13,10 +12,12 @@ import { reserveNamedPorts } from "../ports/reserve.ts";
  * group is reserved (idempotent: the same ports every run). An invalid configuration file or a full
  * port range is reported like any other command's error.
  */
-export function extraEnv(ctx: AppContext, cwd: string): Record<string, string> {
+export async function extraEnv(ctx: AppContext, cwd: string): Promise<Record<string, string>> {
   const settings = loadSettings(ctx.env, cwd);
   const group = settings.group;
   if (!group) return {};
+  // Loaded only for a group: a plain `run` wrapper stays small.
+  const { reserveNamedPorts } = await import("../ports/reserve.ts");
   const registry = openRegistry(ctx);
   try {
     const { ports } = reserveNamedPorts(registry, group, {

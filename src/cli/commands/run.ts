@@ -3,9 +3,6 @@
  * that its IP:port is free, starts CMD with the branch's variables, announces `<label>.local` over
  * mDNS, keeps the allocation's heartbeat, and leaves nothing behind however it stops.
  */
-import { hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
-import { withHostsLock } from "../../ops/hosts-file.ts";
-import { sudoCommand } from "../../ops/self.ts";
 import type { Registry } from "../../registry/registry.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { hostFor } from "../../config/hostname-template.ts";
@@ -96,7 +93,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     });
     if (flags.name !== undefined) allocation = relabel(registry, allocation, flags.name);
 
-    if (flags.hosts) syncHostsAtStart(this, registry, settings.hostnameTemplate);
+    if (flags.hosts) await syncHostsAtStart(this, registry, settings.hostnameTemplate);
     const host = hostFor(allocation, settings.hostnameTemplate);
     const values: RunValues = {
       ip: allocation.ip,
@@ -110,7 +107,11 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     ensurePortFree(allocation.ip, port, allocation.pid);
 
     const runId = `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const env = childVariables(values, { envPort: flags.envPort, runId, extra: extraEnv(this, this.cwd) });
+    const env = childVariables(values, {
+      envPort: flags.envPort,
+      runId,
+      extra: await extraEnv(this, this.cwd),
+    });
     const executable = expandPlaceholders(program, values);
     const args = rest.map((a) => expandPlaceholders(a, values));
     if (!flags.quiet) say(this, banner(this, values, [executable, ...args]));
@@ -231,7 +232,14 @@ function ensurePortFree(ip: string, port: number, recordedPid: number | null): v
  * `--hosts`: writes the hosts file's block with every allocation (this one included). A hosts file
  * the user may not write is a warning with the sudo command: the server runs anyway.
  */
-function syncHostsAtStart(ctx: AppContext, registry: Registry, template: string): void {
+async function syncHostsAtStart(ctx: AppContext, registry: Registry, template: string): Promise<void> {
+  // Loaded only with --hosts: the wrapper stays small without it.
+  const [{ hostsEntries, resolveHostsFile, syncHosts }, { withHostsLock }, { sudoCommand }] = await Promise
+    .all([
+      import("../../ops/hosts-sync.ts"),
+      import("../../ops/hosts-file.ts"),
+      import("../../ops/self.ts"),
+    ]);
   const file = resolveHostsFile(ctx.env, ctx.cwd);
   try {
     const change = withHostsLock(
