@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { parseFast } from "../src/cli/fast-path.ts";
+import { fastFlagNames, parseFast } from "../src/cli/fast-path.ts";
+import { cli } from "./helpers.ts";
 
 Deno.test("parseFast() parses plain `ip` calls like the full parser", () => {
   assert.deepEqual(parseFast(["ip"]), { command: "ip", flags: {}, rest: [] });
@@ -77,5 +78,14 @@ Deno.test("parseFast() leaves anything unusual to the full parser", () => {
     ]
   ) {
     assert.equal(parseFast(args), undefined, args.join(" "));
+  }
+});
+
+Deno.test("the fast path knows exactly the flags the full parser declares for ip and run", async () => {
+  for (const command of ["ip", "run"] as const) {
+    const help = await cli([command, "--help"]);
+    const usage = help.stdout.split("\n").find((l) => l.trim().startsWith(`treehouse ${command} [`)) ?? "";
+    const declared = [...usage.matchAll(/\[--([a-z-]+)/g)].map((m) => m[1] as string).sort();
+    assert.deepEqual(fastFlagNames(command).sort(), declared, command);
   }
 });

@@ -221,3 +221,27 @@ Deno.test("cleanup keeps the checked-out branch of a repository with no commit y
     await tmp.cleanup();
   }
 });
+
+Deno.test("cleanup inside a repository prunes only that project's port reservations", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    const repo = await makeRepo(tmp.path, "shop");
+    const inside = `${repo}/db`;
+    const outside = `${tmp.path}/elsewhere`;
+    for (const path of [inside, outside]) {
+      await Deno.mkdir(path);
+      assert.equal((await cli(["port", "reserve", "--path", path], { db, cwd: tmp.path })).code, 0);
+      await Deno.remove(path);
+    }
+    const scoped = await cli(["cleanup", "--dry-run", "--json"], { db, cwd: repo });
+    assert.deepEqual(JSON.parse(scoped.stdout).reservations.map((r: { path: string }) => r.path), [inside]);
+    const all = await cli(["cleanup", "--dry-run", "--json", "--all-projects"], { db, cwd: repo });
+    assert.deepEqual(
+      JSON.parse(all.stdout).reservations.map((r: { path: string }) => r.path).sort(),
+      [inside, outside].sort(),
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -101,22 +101,9 @@ Deno.test("run cleans up stale allocations on start: dead pid or reused pid, hea
     setProcess(db, "reused-old", Deno.pid, 1_000_000, hourAgo);
     setProcess(db, "alive-old", Deno.pid, processStartTime(Deno.pid) ?? null, hourAgo);
 
-    const result = await cli(
-      [
-        "run",
-        "--branch",
-        "starter",
-        "--project",
-        tmp.path,
-        "--no-mdns",
-        "--quiet",
-        "--",
-        ...SERVER_CMD,
-        "--exit",
-        "0",
-      ],
-      { db },
-    );
+    const starter = ["run", "--branch", "starter", "--project", tmp.path, "--no-mdns", "--quiet", "--"];
+    const startAndExit = [...starter, ...SERVER_CMD, "--exit", "0"];
+    const result = await cli(startAndExit, { db });
     assert.equal(result.code, 0, result.stderr);
     assert.equal((await registryRow(db, "dead-old"))?.pid, null, "dead and old: cleaned");
     assert.equal((await registryRow(db, "reused-old"))?.pid, null, "reused pid and old: cleaned");
@@ -133,22 +120,7 @@ Deno.test("run cleans up stale allocations on start: dead pid or reused pid, hea
     );
 
     // TREEHOUSE_STALE_AFTER shortens the wait.
-    const short = await cli(
-      [
-        "run",
-        "--branch",
-        "starter",
-        "--project",
-        tmp.path,
-        "--no-mdns",
-        "--quiet",
-        "--",
-        ...SERVER_CMD,
-        "--exit",
-        "0",
-      ],
-      { db, env: { TREEHOUSE_STALE_AFTER: "30s" } },
-    );
+    const short = await cli(startAndExit, { db, env: { TREEHOUSE_STALE_AFTER: "30s" } });
     assert.equal(short.code, 0);
     assert.equal((await registryRow(db, "dead-recent"))?.pid, null, "older than 30s: cleaned");
   } finally {

@@ -4,7 +4,7 @@
  * call of either is parsed here, without building the command tree; anything unusual (help, an
  * unknown or malformed flag, a missing `--`) returns `undefined` and goes through the full parser,
  * which also produces every error message. The specs mirror the flags declared in `app.ts` and
- * `routes/run.ts`; a test checks both parsers agree.
+ * `routes/run.ts`; a test checks that both know the same flags.
  */
 import { portNumber } from "./flags.ts";
 
@@ -53,6 +53,13 @@ const SPECS: Record<string, CommandSpec> = {
     rest: true,
   },
 };
+
+/** The flags the fast path knows for `command`, in kebab case (for the agreement test). */
+export function fastFlagNames(command: "ip" | "run"): string[] {
+  return Object.keys(SPECS[command]?.flags ?? {}).map((name) =>
+    name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+  );
+}
 
 /** A parsed fast-path call: the command, its flags and its trailing words. */
 export interface FastCall {

@@ -76,14 +76,8 @@ export function openRegistry(ctx: AppContext): Registry {
  * Opens the registry only when its file exists: commands that only read or remove (`info`, `list`,
  * `release`, `cleanup`) never create a registry (or its directory) as a side effect.
  */
-export function openExistingRegistry(ctx: AppContext): Registry | undefined {
-  const path = registryPath(ctx.dbFlag, ctx.env);
-  try {
-    Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-  }
-  return Registry.open(path);
+export function openRegistryIfExists(ctx: AppContext): Registry | undefined {
+  return Registry.openIfExists(registryPath(ctx.dbFlag, ctx.env));
 }
 
 /** The "no allocation" error of `info` and `release` (exit 3). */

@@ -55,6 +55,15 @@ export function userConfigPath(env: Env): string | undefined {
 
 /** Project files from `start` up to `/`, nearest first: `[path, kind]`. Only stats, no reads. */
 export function findProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
+  // Asked twice per command (to decide whether the TOML parser is needed, then for the settings).
+  let found = searched.get(start);
+  if (!found) searched.set(start, found = searchProjectFiles(start));
+  return found;
+}
+
+const searched = new Map<string, { path: string; kind: "project" | "local" }[]>();
+
+function searchProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
   const found: { path: string; kind: "project" | "local" }[] = [];
   let dir = start.replace(/\/+$/, "") || "/";
   // Nearly every stat fails; a failed stat throws, and capturing stacks is most of its cost (hot path).

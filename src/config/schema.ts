@@ -2,6 +2,7 @@
  * Every configuration key: its TOML path, its environment variable, what values it allows and how
  * a value is read from TOML or from a variable. Pure: no I/O.
  */
+import { DEFAULT_TEMPLATE } from "./hostname-template.ts";
 import { parseDuration } from "../core/duration.ts";
 import { DEFAULT_POOL, formatPool, parsePool, type Pool } from "../core/pool.ts";
 import { DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "../core/policy.ts";
@@ -129,8 +130,12 @@ const RANGE_ALLOWED = 'a port range "FIRST-LAST" inside 1-65535, e.g. "5000-7999
 const EXCLUDE_ALLOWED = 'a list of ports and ranges, e.g. [5432, "6000-6010"] (variables: "5432,6000-6010")';
 const TEMPLATE_ALLOWED = 'a name containing {branch} (and optionally {project}), e.g. "{branch}.local"';
 
+/** Default port a branch's server listens on when nothing else says. */
+export const DEFAULT_PORT = 4000;
+/** Heartbeat interval: 60 s, well inside the 30-minute stale time. */
+export const DEFAULT_HEARTBEAT_MS = 60_000;
 /** Default hostname template: the branch label under `.local` (mDNS). */
-export const DEFAULT_HOSTNAME_TEMPLATE = "{branch}.local";
+export const DEFAULT_HOSTNAME_TEMPLATE = DEFAULT_TEMPLATE;
 /** Default port range for reservations. */
 export const DEFAULT_PORT_RANGE: PortSpan = { first: 5000, last: 7999 };
 /** Default age after which `autoclean` and the automatic clean-up expire a reservation: 30 days. */
@@ -196,7 +201,7 @@ export const KEYS = {
   ),
   reclaimAfterMs: duration("reclaim_after", "TREEHOUSE_RECLAIM_AFTER", DEFAULT_RECLAIM_AFTER_MS),
   staleAfterMs: duration("stale_after", "TREEHOUSE_STALE_AFTER", DEFAULT_STALE_AFTER_MS),
-  heartbeatMs: duration("heartbeat", "TREEHOUSE_HEARTBEAT", 60_000),
+  heartbeatMs: duration("heartbeat", "TREEHOUSE_HEARTBEAT", DEFAULT_HEARTBEAT_MS),
   hostnameTemplate: stringKey(
     "hostname_template",
     "TREEHOUSE_HOSTNAME_TEMPLATE",
@@ -205,7 +210,7 @@ export const KEYS = {
     parseTemplate,
     (t) => t,
   ),
-  defaultPort: port("default_port", ["TREEHOUSE_DEFAULT_PORT", "PORT"], 4000),
+  defaultPort: port("default_port", ["TREEHOUSE_DEFAULT_PORT", "PORT"], DEFAULT_PORT),
   portRange: stringKey("ports.range", "TREEHOUSE_PORTS_RANGE", RANGE_ALLOWED, DEFAULT_PORT_RANGE, (t) => {
     const span = spanOrThrow(t, RANGE_ALLOWED);
     return span;

@@ -16,11 +16,6 @@ import {
 } from "./files.ts";
 import { InvalidValue, type KeyDef, type KeyName, KEYS } from "./schema.ts";
 
-/** Default port a branch's server listens on when nothing else says. */
-export const DEFAULT_PORT = 4000;
-/** Heartbeat interval: 60 s, as the registry's stale rule assumes. */
-export const DEFAULT_HEARTBEAT_MS = 60_000;
-
 /** Settings used by allocation, `run` and port reservations. */
 export interface Settings {
   pool: Pool;

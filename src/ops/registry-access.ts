@@ -10,16 +10,14 @@ import { Registry } from "../registry/registry.ts";
 /** Opens an existing registry (`--db`, `TREEHOUSE_DB` or the default), or throws. */
 export function openExistingRegistry(dbFlag: string | undefined, env: Env, command: string): Registry {
   const path = registryPath(dbFlag, env);
-  try {
-    return Registry.open(path, { create: false });
-  } catch (error) {
-    const user = env("SUDO_USER");
-    if (error instanceof RegistryError && user && error.message.startsWith("No registry")) {
-      throw new RegistryError(`No registry at ${path} (running as root through sudo)`, {
-        hint:
-          `Name ${user}'s registry: sudo "$(command -v treehouse)" --db ~${user}/.local/share/treehouse/registry.db ${command}`,
-      });
-    }
-    throw error;
+  const registry = Registry.openIfExists(path);
+  if (registry) return registry;
+  const user = env("SUDO_USER");
+  if (user) {
+    throw new RegistryError(`No registry at ${path} (running as root through sudo)`, {
+      hint:
+        `Name ${user}'s registry: sudo "$(command -v treehouse)" --db ~${user}/.local/share/treehouse/registry.db ${command}`,
+    });
   }
+  return Registry.open(path, { create: false }); // throws the plain "No registry" error
 }

@@ -1,5 +1,5 @@
 /** Linux: nothing to set up for IPs; what `treehouse setup` explains instead. */
-import { onPath } from "./platform.ts";
+import { onPath } from "../process/spawn.ts";
 
 /** The advice `treehouse setup` prints on Linux, with what it found on this machine. */
 export function linuxSetupAdvice(options: {

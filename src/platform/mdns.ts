@@ -37,18 +37,6 @@ export function chooseMdnsTool(os: string, onPath: (name: string) => boolean): M
   return undefined;
 }
 
-/** True when an executable file `name` is in one of `PATH`'s directories. No process is started. */
-export function isOnPath(name: string, path: string | undefined): boolean {
-  for (const dir of (path ?? "").split(":")) {
-    if (dir === "") continue;
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
-    } catch { /* not here */ }
-  }
-  return false;
-}
-
 /** The warning shown when no announcer exists, with the fix for this OS. */
 export function missingMdnsMessage(os: string, host: string, ip: string): string {
   const fix = os === "darwin"

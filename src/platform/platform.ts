@@ -48,15 +48,3 @@ export function currentPlatform(env: Env, os: string = Deno.build.os): Platform 
   }
   return os === "darwin" ? MACOS : LINUX;
 }
-
-/** The path of the executable `name` on `PATH`, or `undefined`. */
-export function onPath(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}

@@ -5,6 +5,7 @@
  */
 import { formatAge } from "../core/duration.ts";
 import type { Registry } from "../registry/registry.ts";
+import { isInside } from "./paths.ts";
 import { COLUMNS, type Reservation, toReservation } from "./store.ts";
 
 /** One removed (or, with `dryRun`, removable) reservation and why. */
@@ -23,6 +24,8 @@ export interface CleanRules {
   olderThanMs?: number;
   /** Remove reservations whose `--ttl` has run out. Default true. */
   expired?: boolean;
+  /** Only reservations at or below this directory (e.g. `cleanup` without `--all-projects`). */
+  under?: string;
   now: number;
 }
 
@@ -32,6 +35,7 @@ export function removalReason(
   rules: CleanRules,
   exists: (path: string) => boolean,
 ): string | undefined {
+  if (rules.under !== undefined && r.path !== rules.under && !isInside(r.path, rules.under)) return undefined;
   if (rules.prune && !exists(r.path)) return `${r.path} no longer exists`;
   if ((rules.expired ?? true) && r.expires_at !== null && r.expires_at <= rules.now) {
     return `its time to live ran out ${formatAge(rules.now - r.expires_at)} ago`;
@@ -95,17 +99,19 @@ export function cleanReservations(
 
 /**
  * Removes (unless `dryRun`) reservations whose path no longer exists, those whose `--ttl` ran out,
- * and, with `olderThanMs`, those not used for that long. Returns what it removed or would remove.
+ * and, with `olderThanMs`, those not used for that long; with `under`, only those at or below that
+ * directory. Returns what it removed or would remove.
  * The interface `treehouse cleanup` uses.
  */
 export function pruneReservations(
   registry: Registry,
-  opts: { dryRun: boolean; now: number; olderThanMs?: number },
+  opts: { dryRun: boolean; now: number; olderThanMs?: number; under?: string },
 ): { path: string; tag: string | null; port: number; reason: string }[] {
   return cleanReservations(registry, {
     prune: true,
     expired: true,
     olderThanMs: opts.olderThanMs,
+    under: opts.under,
     now: opts.now,
     dryRun: opts.dryRun,
   });

@@ -92,6 +92,14 @@ export function setsidPath(): string | undefined {
   return setsidCache ?? undefined;
 }
 
+/** The path of the executable `name` in one of `path`'s directories, or `undefined`. No process starts. */
+export function onPath(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? "").split(":")) {
+    if (dir !== "" && isExecutableFile(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return undefined;
+}
+
 function isExecutableFile(path: string): boolean {
   try {
     const info = Deno.statSync(path);

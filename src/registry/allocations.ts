@@ -225,11 +225,3 @@ export function recordProcess(
     }
   });
 }
-
-/** Refreshes `last_seen_at` (heartbeat); returns false when the allocation no longer exists. */
-export function touchAllocation(registry: Registry, id: number, now: number): boolean {
-  return registry.write(() =>
-    Number(registry.db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(now, id).changes) >
-      0
-  );
-}

@@ -56,14 +56,22 @@ export class Registry {
    * from a newer treehouse or not writable raises a {@link RegistryError} and is left untouched.
    */
   static open(path: string, options: OpenOptions = {}): Registry {
-    const create = options.create ?? true;
-    const exists = checkExistingFile(path);
-    if (!exists) {
-      if (!create) {
-        throw new RegistryError(`No registry at ${path}`, {
-          hint: "Run any allocating command (treehouse ip) or `treehouse init` to create it",
-        });
-      }
+    const registry = Registry.openIfExists(path, options.create ?? true);
+    if (!registry) {
+      throw new RegistryError(`No registry at ${path}`, {
+        hint: "Run any allocating command (treehouse ip) or `treehouse init` to create it",
+      });
+    }
+    return registry;
+  }
+
+  /**
+   * Opens the registry at `path`, or returns `undefined` when there is no file (and `create` is
+   * false, the default here): for commands that only read or remove and must never create one.
+   */
+  static openIfExists(path: string, create = false): Registry | undefined {
+    if (!checkExistingFile(path)) {
+      if (!create) return undefined;
       createFile(path);
     }
     let db: DatabaseSync;

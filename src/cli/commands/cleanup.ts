@@ -7,7 +7,7 @@ import { pruneReservations } from "../../ports/maintenance.ts";
 import { cleanupAllocations } from "../../ops/cleanup.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say, table } from "../output.ts";
-import { openRegistry } from "../target.ts";
+import { openRegistryIfExists } from "../target.ts";
 
 /** Flags of `cleanup`. */
 export interface CleanupFlags {
@@ -25,20 +25,23 @@ export default function cleanup(this: AppContext, flags: CleanupFlags): void {
   const project = flags.allProjects ? undefined : detectRepo(this.cwd)?.project_path;
   const dryRun = flags.dryRun ?? false;
   const now = Date.now();
-  const registry = openRegistry(this);
-  let allocations, reservations;
-  try {
-    allocations = cleanupAllocations(registry, {
-      dryRun,
-      now,
-      staleAfterMs: settings.staleAfterMs,
-      olderThanMs,
-      project,
-      isAlive: isProcessAlive,
-    });
-    reservations = pruneReservations(registry, { dryRun, now, olderThanMs });
-  } finally {
-    registry.close();
+  const registry = openRegistryIfExists(this);
+  let allocations: ReturnType<typeof cleanupAllocations> = [];
+  let reservations: ReturnType<typeof pruneReservations> = [];
+  if (registry) {
+    try {
+      allocations = cleanupAllocations(registry, {
+        dryRun,
+        now,
+        staleAfterMs: settings.staleAfterMs,
+        olderThanMs,
+        project,
+        isAlive: isProcessAlive,
+      });
+      reservations = pruneReservations(registry, { dryRun, now, olderThanMs, under: project });
+    } finally {
+      registry.close();
+    }
   }
   if (flags.json) {
     out(this, json({ dry_run: dryRun, project: project ?? null, allocations, reservations }));

@@ -11,8 +11,8 @@ import { registryPath } from "../../registry/path.ts";
 import { Registry } from "../../registry/registry.ts";
 import { SCHEMA_VERSION } from "../../registry/migrations.ts";
 import { isProcessAlive } from "../../platform/process-info.ts";
-import { currentPlatform, onPath, type Platform } from "../../platform/platform.ts";
-import { runProgram } from "../../process/spawn.ts";
+import { currentPlatform, type Platform } from "../../platform/platform.ts";
+import { onPath, runProgram } from "../../process/spawn.ts";
 import {
   type AnnouncerProcess,
   type Check,

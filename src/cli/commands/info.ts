@@ -7,7 +7,7 @@ import {
   type AllocationView,
   type BranchFlags,
   notAllocated,
-  openExistingRegistry,
+  openRegistryIfExists,
   resolveTarget,
   viewOf,
 } from "../target.ts";
@@ -35,7 +35,7 @@ export default function info(
   branchArg?: string,
 ): void {
   const target = resolveTarget(this, flags, branchArg);
-  const registry = openExistingRegistry(this);
+  const registry = openRegistryIfExists(this);
   try {
     const allocation = registry && findAllocation(registry, target.project_path, target.branch);
     if (!allocation) {

@@ -6,7 +6,7 @@ import { detectRepo, resolve } from "../../git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, paint, say, table } from "../output.ts";
-import { openExistingRegistry, viewOf } from "../target.ts";
+import { openRegistryIfExists, viewOf } from "../target.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -23,7 +23,7 @@ export default function list(this: AppContext, flags: ListFlags): void {
   } else if (!flags.all) {
     project = detectRepo(this.cwd)?.project_path;
   }
-  const registry = openExistingRegistry(this);
+  const registry = openRegistryIfExists(this);
   let rows;
   try {
     rows = registry ? listAllocations(registry, project) : [];

@@ -2,7 +2,7 @@
 import { releaseAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
-import { type BranchFlags, notAllocated, openExistingRegistry, resolveTarget } from "../target.ts";
+import { type BranchFlags, notAllocated, openRegistryIfExists, resolveTarget } from "../target.ts";
 
 export default function release(
   this: AppContext,
@@ -10,7 +10,7 @@ export default function release(
   branchArg?: string,
 ): void {
   const target = resolveTarget(this, flags, branchArg);
-  const registry = openExistingRegistry(this);
+  const registry = openRegistryIfExists(this);
   try {
     const released = registry && releaseAllocation(registry, target.project_path, target.branch);
     if (!released) throw notAllocated(target, "See what is allocated with `treehouse list --all`");

@@ -16,14 +16,9 @@ import {
   UsageError,
 } from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
-import {
-  announceArgs,
-  Announcer,
-  chooseMdnsTool,
-  isOnPath,
-  missingMdnsMessage,
-} from "../../platform/mdns.ts";
+import { announceArgs, Announcer, chooseMdnsTool, missingMdnsMessage } from "../../platform/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
+import { onPath } from "../../process/spawn.ts";
 import { Watchdog } from "../../process/watchdog.ts";
 import { getOrAllocate, listAllocations, recordProcess } from "../../registry/allocations.ts";
 import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
@@ -266,7 +261,7 @@ function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues)
     return [];
   }
   const label = values.host.slice(0, -".local".length);
-  const tool = chooseMdnsTool(Deno.build.os, (name) => isOnPath(name, ctx.env("PATH")));
+  const tool = chooseMdnsTool(Deno.build.os, (name) => onPath(name, ctx.env("PATH")) !== undefined);
   if (!tool) {
     warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
     return [];

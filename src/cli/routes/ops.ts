@@ -18,7 +18,9 @@ const cleanup = buildCommand({
         "Only allocations not seen for this long; also port reservations unused that long (7d, 12h)",
         "DURATION",
       ),
-      allProjects: switchFlag("Every project's allocations (default inside a repository: this project's)"),
+      allProjects: switchFlag(
+        "Every project (default inside a repository: its allocations and the reservations in its directory)",
+      ),
     },
   },
   docs: docs(
