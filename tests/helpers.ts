@@ -74,6 +74,8 @@ export interface CliOptions {
   db?: string;
   env?: Record<string, string>;
   stdin?: string;
+  /** What `deno run -A` runs instead of main.ts (e.g. `["--no-config", "<bundle>/main.js"]`). */
+  entry?: string[];
 }
 
 /** Environment for CLI children: inherits PATH/HOME, drops TREEHOUSE_* and git overrides. */
@@ -91,7 +93,7 @@ export function childEnv(options: CliOptions = {}): Record<string, string> {
 /** Runs `deno run -A main.ts ...args` and returns exit code, stdout and stderr. */
 export async function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+    args: ["run", "-A", "--quiet", ...(options.entry ?? [MAIN]), ...args],
     cwd: options.cwd ?? ROOT,
     env: childEnv(options),
     clearEnv: true,

@@ -48,28 +48,45 @@ sweep KILL
 exit 0
 `;
 
-/** A running watchdog; `release()` on a normal exit so it leaves without killing anything. */
+/**
+ * A watchdog; `release()` on a normal exit so it leaves without killing anything. A lazy one starts
+ * its `sh` at the first `watch`, so `treehouse run`'s child is spawned first (a process's first spawn
+ * pays the runtime's set-up cost, ~7 ms here) and the server's start is not delayed by its guard.
+ */
 export class Watchdog {
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #process: Deno.ChildProcess | undefined;
   #encoder = new TextEncoder();
+  #started = false;
+  #tag: string | undefined;
 
-  private constructor(process: Deno.ChildProcess | undefined) {
-    this.#process = process;
-    this.#writer = process?.stdin.getWriter();
+  private constructor(private readonly graceMs: number) {}
+
+  /** Starts the watchdog now. */
+  static start(graceMs: number): Watchdog {
+    const watchdog = new Watchdog(graceMs);
+    watchdog.#ensureStarted();
+    return watchdog;
+  }
+
+  /** A watchdog whose `sh` starts at the first {@link watch}. */
+  static lazy(graceMs: number): Watchdog {
+    return new Watchdog(graceMs);
   }
 
   /**
-   * Starts the watchdog (`/bin/sh`). Without a shell it returns an inert watchdog: supervision still
-   * works, only the SIGKILL case loses its safety net.
+   * Starts `/bin/sh` once. Without a shell the watchdog stays inert: supervision still works, only the
+   * SIGKILL case loses its safety net.
    */
-  static start(graceMs: number): Watchdog {
+  #ensureStarted(): void {
+    if (this.#started) return;
+    this.#started = true;
     try {
       const args = [
         "-c",
         WATCHDOG_SCRIPT,
         "treehouse-watchdog",
-        String(Math.max(1, Math.round(graceMs / 100))),
+        String(Math.max(1, Math.round(this.graceMs / 100))),
       ];
       const setsid = setsidPath();
       const process = new Deno.Command(setsid ?? "/bin/sh", {
@@ -82,10 +99,10 @@ export class Watchdog {
         clearEnv: true,
       }).spawn();
       process.unref();
-      return new Watchdog(process);
-    } catch {
-      return new Watchdog(undefined);
-    }
+      this.#process = process;
+      this.#writer = process.stdin.getWriter();
+      if (this.#tag !== undefined) this.#send(`tag ${this.#tag}\n`);
+    } catch { /* inert */ }
   }
 
   /** The watchdog's pid (undefined when it could not start). */
@@ -95,6 +112,7 @@ export class Watchdog {
 
   /** Adds a process (`pid`) or group (`-pgid`) to end if the wrapper dies. */
   watch(target: number): void {
+    this.#ensureStarted();
     this.#send(`add ${target}\n`);
   }
 
@@ -105,7 +123,8 @@ export class Watchdog {
 
   /** Sets the run's `TREEHOUSE_RUN_ID` tag (Linux: tagged processes are ended too). */
   tag(id: string): void {
-    this.#send(`tag ${id}\n`);
+    this.#tag = id;
+    if (this.#started) this.#send(`tag ${id}\n`);
   }
 
   /** Tells the watchdog the wrapper cleaned up itself: it exits without killing anything. */

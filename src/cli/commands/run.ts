@@ -16,7 +16,13 @@ import {
   UsageError,
 } from "../../errors.ts";
 import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
-import { announceArgs, Announcer, chooseMdnsTool, missingMdnsMessage } from "../../platform/mdns.ts";
+import {
+  announceArgs,
+  Announcer,
+  chooseMdnsTool,
+  type MdnsTool,
+  missingMdnsMessage,
+} from "../../platform/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
 import { onPath } from "../../process/spawn.ts";
 import { Watchdog } from "../../process/watchdog.ts";
@@ -53,6 +59,8 @@ export interface RunFlags extends BranchFlags, AppFlags {
 
 /** Default seconds between a forwarded signal and SIGKILL. */
 export const DEFAULT_KILL_TIMEOUT_S = 5;
+/** How long after the server's start its mDNS announcer starts. */
+export const ANNOUNCE_DELAY_MS = 250;
 /** Default seconds `--ready` waits. */
 export const DEFAULT_READY_TIMEOUT_S = 60;
 
@@ -111,21 +119,15 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     const args = rest.map((a) => expandPlaceholders(a, values));
     if (!flags.quiet) say(this, banner(this, values, [executable, ...args]));
 
-    const watchdog = Watchdog.start(killTimeoutMs);
+    // The watchdog and the heartbeat timer start right after the child (see onSpawn): a process's first
+    // spawn and first timer each cost the runtime ~7-13 ms of set-up, which the server need not wait for.
+    const watchdog = Watchdog.lazy(killTimeoutMs);
     watchdog.tag(runId);
     let announcers: Announcer[] = [];
     let beat: ReturnType<typeof setInterval> | undefined;
+    let announceTimer: ReturnType<typeof setTimeout> | undefined;
     let childPid: number | undefined;
     try {
-      let heartbeatWarned = false;
-      beat = setInterval(() => {
-        try {
-          heartbeat(registry, allocation.id, Date.now());
-        } catch (error) {
-          if (!heartbeatWarned) warn(this, `Heartbeat failed (will retry): ${(error as Error).message}`);
-          heartbeatWarned = true;
-        }
-      }, settings.heartbeatMs);
       const result = await supervise({
         command: executable,
         args,
@@ -144,10 +146,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
         },
         watchdog,
         onSpawn: (pid) => {
-          // The announcer starts after the server, off the path to its first answer.
-          if (flags.mdns && childPid === undefined) {
-            announcers = startAnnouncers(this, watchdog, values);
-          }
+          const first = childPid === undefined;
           childPid = pid;
           try {
             recordProcess(registry, allocation.id, {
@@ -160,6 +159,26 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
             // The server matters more than the record: keep it running, say what is missing.
             warn(this, `Could not record the process (list will show STOPPED): ${(error as Error).message}`);
           }
+          if (!first) return;
+          // The announcer and the heartbeat start after the server, off the path to its first answer.
+          // The announcer waits a moment more: its start-up would compete with the server's for the CPU,
+          // and the name takes mDNS about a second of probing to be answered anyway.
+          const plan = flags.mdns ? planAnnouncers(this, values) : undefined;
+          if (plan) {
+            announceTimer = setTimeout(() => {
+              announceTimer = undefined;
+              announcers = startAnnouncers(this, watchdog, plan);
+            }, ANNOUNCE_DELAY_MS);
+          }
+          let heartbeatWarned = false;
+          beat = setInterval(() => {
+            try {
+              heartbeat(registry, allocation.id, Date.now());
+            } catch (error) {
+              if (!heartbeatWarned) warn(this, `Heartbeat failed (will retry): ${(error as Error).message}`);
+              heartbeatWarned = true;
+            }
+          }, settings.heartbeatMs);
         },
         say: (text) => say(this, text),
       });
@@ -176,6 +195,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       this.exitCode = result.code;
     } finally {
       if (beat !== undefined) clearInterval(beat);
+      if (announceTimer !== undefined) clearTimeout(announceTimer);
       await Promise.all(announcers.map((a) => a.stop()));
       if (childPid !== undefined) {
         try {
@@ -251,24 +271,40 @@ async function syncHostsAtStart(ctx: AppContext, registry: Registry, template: s
   }
 }
 
-/** Starts the announcer processes (address, and service where separate); warns once when there is none. */
-function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues): Announcer[] {
+/** What to announce, and with which tool. */
+interface AnnouncePlan {
+  tool: MdnsTool;
+  argsList: string[][];
+  host: string;
+}
+
+/** Chooses the announcer for the run; warns once (and returns undefined) when there is none. */
+function planAnnouncers(ctx: AppContext, values: RunValues): AnnouncePlan | undefined {
   if (!values.host.endsWith(".local")) {
     warn(
       ctx,
       `mDNS only answers .local names, so ${values.host} is not announced: run \`sudo treehouse hosts sync\``,
     );
-    return [];
+    return undefined;
   }
   const label = values.host.slice(0, -".local".length);
   const tool = chooseMdnsTool(Deno.build.os, (name) => onPath(name, ctx.env("PATH")) !== undefined);
   if (!tool) {
     warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
-    return [];
+    return undefined;
   }
+  return {
+    tool,
+    argsList: announceArgs(tool, { label, ip: values.ip, port: values.port }),
+    host: values.host,
+  };
+}
+
+/** Starts the announcer processes (address, and service where separate). */
+function startAnnouncers(ctx: AppContext, watchdog: Watchdog, plan: AnnouncePlan): Announcer[] {
   const started: Announcer[] = [];
-  for (const args of announceArgs(tool, { label, ip: values.ip, port: values.port })) {
-    const announcer = new Announcer(tool, args, {}, {
+  for (const args of plan.argsList) {
+    const announcer = new Announcer(plan.tool, args, {}, {
       onStart: (pid) => watchdog.watch(-pid),
       onExit: (pid) => watchdog.unwatch(-pid),
       onMessage: (text) => warn(ctx, text),
@@ -277,7 +313,7 @@ function startAnnouncers(ctx: AppContext, watchdog: Watchdog, values: RunValues)
       announcer.start();
       started.push(announcer);
     } catch (error) {
-      warn(ctx, `${(error as Error).message}: ${values.host} will not be announced (the server runs anyway)`);
+      warn(ctx, `${(error as Error).message}: ${plan.host} will not be announced (the server runs anyway)`);
       break;
     }
   }
