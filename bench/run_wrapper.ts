@@ -14,6 +14,7 @@ import { type BenchResult, HELLO, MAIN, median, ms, timeCommand } from "./lib.ts
 
 const DENO = Deno.execPath();
 const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
+const IDLE = new URL("./fixtures/idle.js", import.meta.url).pathname;
 const SERVER_ARGS = ["run", "--quiet", "--allow-net", "--allow-env", SERVER];
 
 function freePort(): number {
@@ -49,9 +50,29 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
   await child.status;
 }
 
+/** How long the wrapper runs after its server answered before its memory is read. */
+const RSS_SETTLE_MS = 1000;
+
 function rssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+}
+
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+
+/** Median resident memory of an idle Deno process started with `args`, read a second after it is up. */
+async function idleRss(args: string[]): Promise<number> {
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    const child = new Deno.Command(DENO, { args, stdin: "null", stdout: "piped", stderr: "null" }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await new Promise((r) => setTimeout(r, RSS_SETTLE_MS));
+    samples.push(rssKiB(child.pid));
+    reader.releaseLock();
+    await stop(child);
+  }
+  return median(samples);
 }
 
 /** Bundles main.ts into `dir` as `deno task bundle` does; returns the entry's path. */
@@ -87,7 +108,7 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
     const ip = new TextDecoder().decode(ipOut.stdout).trim();
     const port = freePort();
     const url = `http://${ip}:${port}/json`;
-    const wrapped = async (entry: string[]) => {
+    const wrapped = async (entry: string[], sampleRss = false) => {
       const start = performance.now();
       const child = new Deno.Command(DENO, {
         args: [
@@ -114,7 +135,10 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
       }).spawn();
       try {
         const elapsed = await untilAnswers(url, start, child);
-        return { elapsed, rss: Deno.build.os === "linux" ? rssKiB(child.pid) : NaN };
+        if (!sampleRss || Deno.build.os !== "linux") return { elapsed, rss: NaN };
+        // Steady state: the announcer (started 250 ms after the server) and the heartbeat timer are running.
+        await new Promise((r) => setTimeout(r, RSS_SETTLE_MS));
+        return { elapsed, rss: rssKiB(child.pid) };
       } finally {
         await stop(child);
       }
@@ -142,7 +166,7 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
     const b: number[] = [];
     const rss: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      const w = await wrapped(entries.bundle);
+      const w = await wrapped(entries.bundle, true);
       a.push(w.elapsed);
       rss.push(w.rss);
       b.push(await bare());
@@ -162,28 +186,19 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
     }];
 
     if (Deno.build.os === "linux") {
-      // The wrapper's RSS was sampled the moment its server answered; a bare idle Deno process the same way.
-      const idle = [];
-      for (let i = 0; i < 5; i++) {
-        const child = new Deno.Command(DENO, {
-          args: ["eval", "setInterval(() => {}, 1000); console.log('up')"],
-          stdin: "null",
-          stdout: "piped",
-          stderr: "null",
-        }).spawn();
-        const reader = child.stdout.getReader();
-        await reader.read();
-        idle.push(rssKiB(child.pid));
-        reader.releaseLock();
-        await stop(child);
-      }
+      // The wrapper's RSS was read a second after its server answered; the floor's a second after it is up:
+      // a plain JavaScript file run like the bundle (the smallest bare Deno process), and `deno eval`, which
+      // also maps the TypeScript transpiler, for comparison.
+      const idleRun = await idleRss(["run", "--quiet", "--no-config", IDLE]);
+      const idleEval = await idleRss(["eval", `setInterval(() => {}, 1000); console.log("up")`]);
       const w = median(rss.filter(Number.isFinite));
-      const floor = median(idle);
       results.push({
         name: "`treehouse run` wrapper's resident memory while its child runs vs a bare idle Deno process",
-        ratio: w / floor,
+        ratio: w / idleRun,
         goal: "≤ 1.2×",
-        detail: `${(w / 1024).toFixed(1)} MiB vs ${(floor / 1024).toFixed(1)} MiB (median)`,
+        detail: `${mib(w)} vs ${mib(idleRun)} (median); ${
+          (w / idleEval).toFixed(2)
+        }× an idle \`deno eval\` (${mib(idleEval)})`,
       });
     }
     return results;
