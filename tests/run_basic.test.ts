@@ -1,7 +1,15 @@
 /** `treehouse run`: real servers on branch IPs, placeholders, exit codes, start failures, port conflicts. */
 import assert from "node:assert/strict";
 import { cli, tempDir } from "./helpers.ts";
-import { freePort, getJson, registryRow, SERVER_CMD, startCli, waitGone } from "./fixtures/harness.ts";
+import {
+  freePort,
+  getJson,
+  registryRow,
+  runArgs,
+  SERVER_CMD,
+  startCli,
+  waitGone,
+} from "./fixtures/harness.ts";
 
 Deno.test("run serves two branches on the same port at once, each on its own IP with its own names", async () => {
   const tmp = await tempDir();
@@ -79,11 +87,7 @@ Deno.test({
     const port = freePort();
     await Deno.writeTextFile(`${tmp.path}/hello.txt`, "hello from the branch\n");
     const run = startCli([
-      "run",
-      "--branch",
-      "py",
-      "--project",
-      tmp.path,
+      ...runArgs("py", tmp.path),
       "--port",
       String(port),
       "--no-mdns",
@@ -150,11 +154,7 @@ Deno.test("run reports a missing command with exit 127 and leaves the allocation
     await Deno.writeTextFile(`${tmp.path}/not-executable`, "echo hi\n", { mode: 0o644 });
     const notExec = await cli(
       [
-        "run",
-        "--branch",
-        "nope",
-        "--project",
-        tmp.path,
+        ...runArgs("nope", tmp.path),
         "--no-mdns",
         "--quiet",
         "--",
@@ -227,11 +227,7 @@ Deno.test("run passes its environment, HOST and PORT unless --no-env-port, and {
   const db = `${tmp.path}/r.db`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "env/check",
-    "--project",
-    tmp.path,
+    ...runArgs("env/check", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
@@ -300,11 +296,7 @@ Deno.test("run --name gives an existing allocation a new hostname label, kept un
     assert.equal((await registryRow(db, "renamed"))?.hostname, "api");
     const clash = await cli(
       [
-        "run",
-        "--branch",
-        "other",
-        "--project",
-        tmp.path,
+        ...runArgs("other", tmp.path),
         "--no-mdns",
         "--quiet",
         "--name",
@@ -331,11 +323,7 @@ Deno.test("run --hosts writes the branch into the hosts file's block and keeps t
   await Deno.writeTextFile(hosts, "127.0.0.1 localhost\n::1 localhost\n");
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "feature/hosts",
-    "--project",
-    tmp.path,
+    ...runArgs("feature/hosts", tmp.path),
     "--port",
     String(port),
     "--no-mdns",

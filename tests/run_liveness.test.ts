@@ -7,6 +7,7 @@ import {
   killAll,
   readPid,
   registryRow,
+  runArgs,
   SERVER_CMD,
   startCli,
   waitGone,
@@ -23,11 +24,7 @@ Deno.test("run refreshes last_seen_at on every heartbeat while the command runs"
   const port = freePort();
   const run = startCli(
     [
-      "run",
-      "--branch",
-      "beat",
-      "--project",
-      tmp.path,
+      ...runArgs("beat", tmp.path),
       "--port",
       String(port),
       "--no-mdns",

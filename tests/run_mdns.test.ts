@@ -12,6 +12,7 @@ import {
   killAll,
   readPid,
   registryRow,
+  runArgs,
   SERVER_CMD,
   startCli,
   waitGone,
@@ -40,11 +41,7 @@ async function startAnnounced(
   const pidfile = `${tmp}/pid`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "feature/mdns",
-    "--project",
-    tmp,
+    ...runArgs("feature/mdns", tmp),
     "--port",
     String(port),
     "--ready",
@@ -147,11 +144,7 @@ Deno.test("run restarts an announcer that dies while the server runs, and says s
   const port = freePort();
   const run = startCli(
     [
-      "run",
-      "--branch",
-      "flappy",
-      "--project",
-      tmp.path,
+      ...runArgs("flappy", tmp.path),
       "--port",
       String(port),
       "--quiet",

@@ -7,6 +7,7 @@ import {
   killAll,
   readPid,
   registryRow,
+  runArgs,
   SERVER_CMD,
   startCli,
   waitGone,
@@ -20,11 +21,7 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     const pidfile = `${tmp.path}/pid`;
     const port = freePort();
     const run = startCli([
-      "run",
-      "--branch",
-      "sig",
-      "--project",
-      tmp.path,
+      ...runArgs("sig", tmp.path),
       "--port",
       String(port),
       "--no-mdns",
@@ -61,11 +58,7 @@ Deno.test("run kills a command that ignores SIGTERM after --kill-timeout, and it
   const grandfile = `${tmp.path}/grandchild`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "stubborn",
-    "--project",
-    tmp.path,
+    ...runArgs("stubborn", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
@@ -104,11 +97,7 @@ Deno.test("run leaves no grandchild behind when the command exits by itself", as
   const db = `${tmp.path}/r.db`;
   const grandfile = `${tmp.path}/grandchild`;
   const run = startCli([
-    "run",
-    "--branch",
-    "leaky",
-    "--project",
-    tmp.path,
+    ...runArgs("leaky", tmp.path),
     "--no-mdns",
     "--quiet",
     "--",
@@ -137,11 +126,7 @@ Deno.test("a SIGKILLed wrapper's watchdog ends the command and its grandchildren
   const grandfile = `${tmp.path}/grandchild`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "orphan",
-    "--project",
-    tmp.path,
+    ...runArgs("orphan", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
@@ -176,11 +161,7 @@ Deno.test("run --restart on-failure restarts a command that fails twice with bac
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "flaky",
-    "--project",
-    tmp.path,
+    ...runArgs("flaky", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
@@ -221,11 +202,7 @@ Deno.test("run --restart on-failure gives up after 5 restarts and exits with the
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;
   const run = startCli([
-    "run",
-    "--branch",
-    "broken",
-    "--project",
-    tmp.path,
+    ...runArgs("broken", tmp.path),
     "--no-mdns",
     "--restart",
     "on-failure",
@@ -255,11 +232,7 @@ Deno.test("run --restart on-failure starts counting again after a healthy run", 
   const db = `${tmp.path}/r.db`;
   // Backoff 20 ms: a run of 60 steps (1.2 s) is healthy; this command crashes after 1.5 s every time.
   const run = startCli([
-    "run",
-    "--branch",
-    "crashes-daily",
-    "--project",
-    tmp.path,
+    ...runArgs("crashes-daily", tmp.path),
     "--no-mdns",
     "--restart",
     "on-failure",
@@ -285,11 +258,7 @@ Deno.test("run --restart on-failure does not restart a clean exit", async () => 
   const db = `${tmp.path}/r.db`;
   const run = startCli(
     [
-      "run",
-      "--branch",
-      "clean",
-      "--project",
-      tmp.path,
+      ...runArgs("clean", tmp.path),
       "--no-mdns",
       "--restart",
       "on-failure",
@@ -315,11 +284,7 @@ Deno.test("run --ready times out with exit 11, the command's last lines, and the
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
   const run = startCli([
-    "run",
-    "--branch",
-    "slow",
-    "--project",
-    tmp.path,
+    ...runArgs("slow", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
@@ -360,11 +325,7 @@ Deno.test("run --ready accepts a URL and prints ready once it answers", async ()
   // The branch's IP is the pool's first: ask for it before starting.
   const pool = "127.0.0.60-127.0.0.69";
   const run = startCli([
-    "run",
-    "--branch",
-    "url",
-    "--project",
-    tmp.path,
+    ...runArgs("url", tmp.path),
     "--port",
     String(port),
     "--no-mdns",
