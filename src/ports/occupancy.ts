@@ -38,17 +38,36 @@ export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy 
   };
 }
 
-/** True when a TCP listener could bind `hostname:port` now (unsupported address families count as free). */
+/**
+ * True when a TCP listener could bind `hostname:port` now (unsupported address families count as free).
+ * A port this user may not bind (below 1024 without root on Linux) is looked up among the kernel's
+ * listening sockets instead: free there means free for the service that will run as root.
+ */
 export function tcpFree(hostname: string, port: number): boolean {
   let listener: Deno.Listener | undefined;
   try {
     listener = Deno.listen({ hostname, port, transport: "tcp" });
     return true;
   } catch (error) {
-    return !(error instanceof Deno.errors.AddrInUse);
+    return bindErrorMeansFree(error, () => tcpListening(port, hostname.includes(":")));
   } finally {
     listener?.close();
   }
+}
+
+/**
+ * What a failed bind probe says about the port: in use → taken; permission denied → whatever
+ * `listening()` finds; anything else (address family not supported…) → free. Pure.
+ */
+export function bindErrorMeansFree(error: unknown, listening: () => boolean): boolean {
+  if (error instanceof Deno.errors.AddrInUse) return false;
+  if (error instanceof Deno.errors.PermissionDenied) return !listening();
+  return true;
+}
+
+/** Whether the kernel lists a TCP socket listening on `port` (Linux; false where /proc is absent). */
+export function tcpListening(port: number, ipv6: boolean): boolean {
+  return procPorts(ipv6 ? "/proc/net/tcp6" : "/proc/net/tcp", true).has(port);
 }
 
 /** Local ports in a `/proc/net/{tcp,udp}[6]` table (`listenOnly`: TCP LISTEN state only). */
