@@ -349,3 +349,36 @@ Deno.test("run --ready accepts a URL and prints ready once it answers", async ()
     await tmp.cleanup();
   }
 });
+
+Deno.test("run --ready ends when the command exits, even if a background grandchild holds its output", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const grandfile = `${tmp.path}/grandchild`;
+  const port = freePort();
+  const run = startCli([
+    ...runArgs("holder", tmp.path),
+    "--no-mdns",
+    "--ready",
+    String(port),
+    "--",
+    "sh",
+    "-c",
+    `sleep 300 & echo $! > ${grandfile}; exit 5`,
+  ], { db });
+  let grandchild: number | undefined;
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      run.status,
+      new Promise<string>((r) => (timer = setTimeout(() => r("still running after 15 s"), 15_000))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(code, 5);
+    grandchild = await readPid(grandfile);
+    await waitGone([grandchild]);
+  } finally {
+    await run.ensureDead();
+    killAll([grandchild]);
+    await tmp.cleanup();
+  }
+});

@@ -104,6 +104,7 @@ export class Announcer {
       if (Date.now() - started > 60_000) this.#restarts = 0;
       const delay = announcerBackoffMs(this.#restarts++);
       const why = (await lastLine) || `exit code ${info.code}`;
+      if (this.#stopped) return; // stopped while its last words were read
       this.#events.onMessage(
         `mDNS announcer ${this.tool} exited (${why}); restarting it in ${Math.round(delay / 1000)}s`,
       );

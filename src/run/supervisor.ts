@@ -140,9 +140,10 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         });
       }
       last = await child.exited;
-      await Promise.all(pumps);
       const pid = child.pid;
+      // Leftovers first: a background grandchild holding the output pipes would keep the pumps open.
       await endLeftovers(pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
+      await Promise.all(pumps);
       o.watchdog.unwatch(group ? -pid : pid);
       child = undefined;
       if (killTimer !== undefined) clearTimeout(killTimer);
@@ -162,7 +163,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       o.say(
         `treehouse: ${describeExit(o.command, last)}; restarting in ${delay / 1000}s (restart ${
           restarts + 1
-        } of ${(o.backoffMs ?? RESTART_BACKOFF_MS).length})`,
+        } of ${backoff.length})`,
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
