@@ -26,6 +26,80 @@ async function tmux(socket: string, ...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
+/** A tmux session whose interactive shell runs `treehouse run` as its job. */
+interface Terminal {
+  /** Sends tmux key names (`C-c`, `Enter`…). */
+  keys(...keys: string[]): Promise<void>;
+  /** Types `text` and presses Enter. */
+  type(text: string): Promise<void>;
+  screen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a terminal running `treehouse run --branch BRANCH … -- <server fixture> …serverArgs` with a temp
+ * registry in `dir`. A script keeps the typed line short; `exec` makes the wrapper itself the shell's job.
+ */
+async function runOnTerminal(dir: string, branch: string, serverArgs: string[]): Promise<Terminal> {
+  const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = childEnv({ db: `${dir}/r.db` });
+  const command = [
+    "exec env -i",
+    ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
+    shellQuote(Deno.execPath()),
+    "run -A --quiet",
+    shellQuote(MAIN),
+    `run --branch ${branch} --project ${shellQuote(dir)} --port ${freePort()} --no-mdns --`,
+    shellQuote(Deno.execPath()),
+    "run -A --quiet",
+    shellQuote(SERVER),
+    ...serverArgs.map(shellQuote),
+  ].join(" ");
+  await Deno.writeTextFile(`${dir}/run.sh`, `${command}\n`);
+  await tmux(socket, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
+  const terminal: Terminal = {
+    keys: async (...keys) => void await tmux(socket, "send-keys", "-t", "t", ...keys),
+    type: async (text) => {
+      await tmux(socket, "send-keys", "-t", "t", "-l", text);
+      await terminal.keys("Enter");
+    },
+    screen: () => tmux(socket, "capture-pane", "-p", "-t", "t"),
+    close: async () => void await tmux(socket, "kill-server"),
+  };
+  await terminal.type(`bash ${shellQuote(`${dir}/run.sh`)}`);
+  return terminal;
+}
+
+/** Runs `fn`; a failure carries what the terminal shows. */
+async function showingScreen(terminal: Terminal, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nterminal:\n${await terminal.screen()}`);
+  }
+}
+
+/** Waits until `path` exists with some text in it. */
+function untilFileHasText(path: string, what: string): Promise<void> {
+  return waitUntil(
+    () => {
+      try {
+        return Deno.readTextFileSync(path).trim() !== "";
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    what,
+  );
+}
+
+/** The parent pid of `pid`. */
+function parentOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
 /** The state letter of a process (`S` sleeping, `T` stopped…), or undefined when gone. */
 function stateOf(pid: number): string | undefined {
   try {
@@ -36,255 +110,104 @@ function stateOf(pid: number): string | undefined {
   }
 }
 
+const skipNote = hasTmux ? "" : " (skipped: tmux not installed)";
+const noTerminal = !hasTmux || Deno.build.os !== "linux";
+
 Deno.test({
-  name: `run on a terminal keeps it for the command: TTY stdin, /dev/tty, Ctrl-C once, Ctrl-Z and fg${
-    hasTmux ? "" : " (skipped: tmux not installed)"
-  }`,
-  ignore: !hasTmux || Deno.build.os !== "linux",
+  name:
+    `run on a terminal keeps it for the command: TTY stdin, /dev/tty, Ctrl-C once, Ctrl-Z and fg${skipNote}`,
+  ignore: noTerminal,
   fn: async () => {
     const tmp = await tempDir();
-    const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const port = freePort();
     const files = {
       tty: `${tmp.path}/tty`,
       sig: `${tmp.path}/signals`,
       pid: `${tmp.path}/pid`,
       exit: `${tmp.path}/exit`,
     };
-    const env = childEnv({ db: `${tmp.path}/r.db` });
-    const envArgs = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)).join(" ");
-    const command = [
-      "exec",
-      "env",
-      "-i",
-      envArgs,
-      shellQuote(Deno.execPath()),
-      "run",
-      "-A",
-      "--quiet",
-      shellQuote(MAIN),
-      "run",
-      "--branch",
-      "tty",
-      "--project",
-      shellQuote(tmp.path),
-      "--port",
-      String(port),
-      "--no-mdns",
-      "--",
-      shellQuote(Deno.execPath()),
-      "run",
-      "-A",
-      "--quiet",
-      shellQuote(SERVER),
+    const terminal = await runOnTerminal(tmp.path, "tty", [
       "--tty",
-      shellQuote(files.tty),
+      files.tty,
       "--on-signal",
-      shellQuote(files.sig),
+      files.sig,
       "--pidfile",
-      shellQuote(files.pid),
-    ].join(" ");
+      files.pid,
+    ]);
     let child: number | undefined;
     try {
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "bash --norc --noprofile -i",
-      );
-      // A script keeps the typed line short; `exec` makes the wrapper itself the shell's job.
-      await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
-      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
-      await tmux(socket, "send-keys", "-t", "t", "Enter");
-      child = await readPid(files.pid);
-      await waitUntil(
-        () => {
-          try {
-            return Deno.readTextFileSync(files.tty).length > 0;
-          } catch {
-            return false;
-          }
-        },
-        20_000,
-        "the command's terminal report",
-      );
-      assert.deepEqual(JSON.parse(Deno.readTextFileSync(files.tty)), { stdin: true, devTty: true });
+      await showingScreen(terminal, async () => {
+        child = await readPid(files.pid);
+        await untilFileHasText(files.tty, "the command's terminal report");
+        assert.deepEqual(JSON.parse(Deno.readTextFileSync(files.tty)), { stdin: true, devTty: true });
 
-      const pid = child;
-      await tmux(socket, "send-keys", "-t", "t", "C-z");
-      await waitUntil(() => stateOf(pid) === "T", 10_000, "Ctrl-Z to stop the command");
-      await tmux(socket, "send-keys", "-t", "t", "-l", "fg");
-      await tmux(socket, "send-keys", "-t", "t", "Enter");
-      await waitUntil(() => stateOf(pid) !== "T", 10_000, "fg to resume the command");
+        const pid = child;
+        await terminal.keys("C-z");
+        await waitUntil(() => stateOf(pid) === "T", 10_000, "Ctrl-Z to stop the command");
+        await terminal.type("fg");
+        await waitUntil(() => stateOf(pid) !== "T", 10_000, "fg to resume the command");
 
-      await tmux(socket, "send-keys", "-t", "t", "C-c");
-      await waitGone([pid]);
-      // The shell's $? is the wrapper's exit code once the job is over and the prompt is back.
-      await waitUntil(
-        async () => /\^C.*[#$]\s*$/s.test((await tmux(socket, "capture-pane", "-p", "-t", "t")).trimEnd()),
-        20_000,
-        "the shell's prompt",
-      );
-      await tmux(socket, "send-keys", "-t", "t", "-l", `echo $? > ${shellQuote(files.exit)}`);
-      await tmux(socket, "send-keys", "-t", "t", "Enter");
-      await waitUntil(
-        () => {
-          try {
-            return Deno.readTextFileSync(files.exit).trim() !== "";
-          } catch {
-            return false;
-          }
-        },
-        20_000,
-        "the wrapper to exit",
-      );
-      assert.equal(Deno.readTextFileSync(files.exit).trim(), "130");
-      assert.equal(Deno.readTextFileSync(files.sig), "SIGINT\n", "Ctrl-C reached the command exactly once");
-      await waitGone([pid]);
-    } catch (error) {
-      throw new Error(
-        `${(error as Error).message}\nterminal:\n${await tmux(socket, "capture-pane", "-p", "-t", "t")}`,
-      );
+        await terminal.keys("C-c");
+        await waitGone([pid]);
+        // The shell's $? is the wrapper's exit code once the job is over and the prompt is back.
+        await waitUntil(
+          async () => /\^C.*[#$]\s*$/s.test((await terminal.screen()).trimEnd()),
+          20_000,
+          "the shell's prompt",
+        );
+        await terminal.type(`echo $? > ${shellQuote(files.exit)}`);
+        await untilFileHasText(files.exit, "the wrapper to exit");
+        assert.equal(Deno.readTextFileSync(files.exit).trim(), "130");
+        assert.equal(Deno.readTextFileSync(files.sig), "SIGINT\n", "Ctrl-C reached the command exactly once");
+        await waitGone([pid]);
+      });
     } finally {
-      await tmux(socket, "kill-server");
+      await terminal.close();
       killAll([child]);
       await tmp.cleanup();
     }
   },
 });
 
-/** The parent pid of `pid`. */
-function parentOf(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+for (
+  const [signal, what] of [
+    ["SIGKILL", "a SIGKILLed wrapper's watchdog still ends the command"],
+    ["SIGTERM", "forwards SIGTERM once to the command and its descendants"],
+  ] as const
+) {
+  Deno.test({
+    name: `run on a terminal${signal === "SIGKILL" ? ":" : ""} ${what}${skipNote}`,
+    ignore: noTerminal,
+    fn: async () => {
+      const tmp = await tempDir();
+      const pidfile = `${tmp.path}/pid`;
+      const grandfile = `${tmp.path}/grandchild`;
+      const seen = `${tmp.path}/signals`;
+      const terminal = await runOnTerminal(tmp.path, `tty-${signal.toLowerCase()}`, [
+        "--pidfile",
+        pidfile,
+        "--grandchild",
+        grandfile,
+        "--on-signal",
+        seen,
+      ]);
+      let child: number | undefined;
+      let grandchild: number | undefined;
+      try {
+        await showingScreen(terminal, async () => {
+          child = await readPid(pidfile);
+          grandchild = await readPid(grandfile);
+          const wrapper = parentOf(child);
+          Deno.kill(wrapper, signal);
+          await waitGone([wrapper, child, grandchild], 10_000);
+          if (signal === "SIGTERM") {
+            assert.equal(Deno.readTextFileSync(seen), "SIGTERM\n", "the command got SIGTERM exactly once");
+          }
+        });
+      } finally {
+        await terminal.close();
+        killAll([child, grandchild]);
+        await tmp.cleanup();
+      }
+    },
+  });
 }
-
-Deno.test({
-  name: `run on a terminal: a SIGKILLed wrapper's watchdog still ends the command${
-    hasTmux ? "" : " (skipped: tmux not installed)"
-  }`,
-  ignore: !hasTmux || Deno.build.os !== "linux",
-  fn: async () => {
-    const tmp = await tempDir();
-    const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const pidfile = `${tmp.path}/pid`;
-    const grandfile = `${tmp.path}/grandchild`;
-    const env = childEnv({ db: `${tmp.path}/r.db` });
-    const command = [
-      "exec",
-      "env",
-      "-i",
-      ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
-      shellQuote(Deno.execPath()),
-      "run -A --quiet",
-      shellQuote(MAIN),
-      `run --branch tty-kill --project ${shellQuote(tmp.path)} --port ${freePort()} --no-mdns --`,
-      shellQuote(Deno.execPath()),
-      "run -A --quiet",
-      shellQuote(SERVER),
-      `--pidfile ${shellQuote(pidfile)} --grandchild ${shellQuote(grandfile)}`,
-    ].join(" ");
-    let child: number | undefined;
-    let grandchild: number | undefined;
-    try {
-      await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "bash --norc --noprofile -i",
-      );
-      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
-      await tmux(socket, "send-keys", "-t", "t", "Enter");
-      child = await readPid(pidfile);
-      grandchild = await readPid(grandfile);
-      const wrapper = parentOf(child);
-      Deno.kill(wrapper, "SIGKILL");
-      await waitGone([wrapper, child, grandchild], 10_000);
-    } catch (error) {
-      throw new Error(
-        `${(error as Error).message}\nterminal:\n${await tmux(socket, "capture-pane", "-p", "-t", "t")}`,
-      );
-    } finally {
-      await tmux(socket, "kill-server");
-      killAll([child, grandchild]);
-      await tmp.cleanup();
-    }
-  },
-});
-
-Deno.test({
-  name: `run on a terminal forwards SIGTERM once to the command and its descendants${
-    hasTmux ? "" : " (skipped: tmux not installed)"
-  }`,
-  ignore: !hasTmux || Deno.build.os !== "linux",
-  fn: async () => {
-    const tmp = await tempDir();
-    const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const pidfile = `${tmp.path}/pid`;
-    const grandfile = `${tmp.path}/grandchild`;
-    const seen = `${tmp.path}/signals`;
-    const env = childEnv({ db: `${tmp.path}/r.db` });
-    const command = [
-      "exec",
-      "env",
-      "-i",
-      ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
-      shellQuote(Deno.execPath()),
-      "run -A --quiet",
-      shellQuote(MAIN),
-      `run --branch tty-term --project ${shellQuote(tmp.path)} --port ${freePort()} --no-mdns --`,
-      shellQuote(Deno.execPath()),
-      "run -A --quiet",
-      shellQuote(SERVER),
-      `--pidfile ${shellQuote(pidfile)} --grandchild ${shellQuote(grandfile)} --on-signal ${
-        shellQuote(seen)
-      }`,
-    ].join(" ");
-    let child: number | undefined;
-    let grandchild: number | undefined;
-    try {
-      await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "bash --norc --noprofile -i",
-      );
-      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
-      await tmux(socket, "send-keys", "-t", "t", "Enter");
-      child = await readPid(pidfile);
-      grandchild = await readPid(grandfile);
-      const wrapper = parentOf(child);
-      Deno.kill(wrapper, "SIGTERM");
-      await waitGone([wrapper, child, grandchild], 10_000);
-      assert.equal(Deno.readTextFileSync(seen), "SIGTERM\n", "the command got SIGTERM exactly once");
-    } catch (error) {
-      throw new Error(
-        `${(error as Error).message}\nterminal:\n${await tmux(socket, "capture-pane", "-p", "-t", "t")}`,
-      );
-    } finally {
-      await tmux(socket, "kill-server");
-      killAll([child, grandchild]);
-      await tmp.cleanup();
-    }
-  },
-});
