@@ -110,6 +110,26 @@ Deno.test("`release` frees the IP for the next branch; an unknown branch exits 3
     assert.match(again.stderr, /No allocation for branch "a"/);
   }));
 
+Deno.test("`release` and `allocate` name hosts with the hostname template", () =>
+  withRepo(async (repo, db) => {
+    const env = { TREEHOUSE_HOSTNAME_TEMPLATE: "{branch}.{project}.test" };
+    const project = repo.split("/").pop();
+    await cli(["ip", "--branch", "feature/x"], { cwd: repo, db, env });
+    const other = await cli(["allocate", "--branch", "feature/x", "--project", `${repo}/..`], {
+      cwd: repo,
+      db,
+      env,
+    });
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(
+      other.stderr,
+      new RegExp(`feature-x\\.[a-z0-9-]+\\.test is taken by another project, so this`),
+    );
+    const released = await cli(["release", "feature/x"], { cwd: repo, db, env });
+    assert.equal(released.code, 0, released.stderr);
+    assert.match(released.stderr, new RegExp(`\\(feature-x\\.${project}\\.test\\)`));
+  }));
+
 Deno.test("`env` output survives eval in bash whatever the branch name contains", () =>
   withRepo(async (repo, db) => {
     const branch = `it's "$(touch pwned)" \`id\` $HOME ;|& \\ end`;

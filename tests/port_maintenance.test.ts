@@ -3,7 +3,7 @@ import { Registry } from "../src/registry/registry.ts";
 import { pruneReservations } from "../src/ports/maintenance.ts";
 import { insertReservation, listReservations, type Reservation } from "../src/ports/store.ts";
 import { DatabaseSync } from "node:sqlite";
-import type { AppContext } from "../src/cli/context.ts";
+import { loadSettings } from "../src/config/settings.ts";
 import { extraEnv } from "../src/run/extra-env.ts";
 import { loadTomlParser } from "../src/config/files.ts";
 import { cli, type CliOptions, tempDir } from "./helpers.ts";
@@ -252,21 +252,21 @@ Deno.test("extraEnv() reserves the group for treehouse run and is empty without 
       TREEHOUSE_PORTS_OCCUPANCY_TCP: "0",
       TREEHOUSE_PORTS_OCCUPANCY_UDP: "0",
     };
-    const sink = { write: () => {} };
-    const ctx = {
-      process: { stdout: sink, stderr: sink },
-      cwd: t,
-      env: (name: string) => vars[name],
-      verbose: false,
-      color: false,
-      colorStdout: false,
-    } as AppContext;
+    const env = (name: string) => vars[name];
+    const extraIn = async (dir: string) => {
+      const registry = Registry.open(vars.TREEHOUSE_DB as string);
+      try {
+        return await extraEnv(registry, loadSettings(env, dir));
+      } finally {
+        registry.close();
+      }
+    };
     await Deno.mkdir(`${t}/empty`);
-    assert.deepEqual(await extraEnv(ctx, `${t}/empty`), {});
+    assert.deepEqual(await extraIn(`${t}/empty`), {});
     await Deno.mkdir(`${t}/app/src`, { recursive: true });
     await Deno.writeTextFile(`${t}/app/treehouse.toml`, "[group]\nbase = 25300\n[group.web]\noffset = 0\n");
-    assert.deepEqual(await extraEnv(ctx, `${t}/app/src`), { TREEHOUSE_PORT_WEB: "25300" });
-    assert.deepEqual(await extraEnv(ctx, `${t}/app`), { TREEHOUSE_PORT_WEB: "25300" });
+    assert.deepEqual(await extraIn(`${t}/app/src`), { TREEHOUSE_PORT_WEB: "25300" });
+    assert.deepEqual(await extraIn(`${t}/app`), { TREEHOUSE_PORT_WEB: "25300" });
   } finally {
     await tmp.cleanup();
   }

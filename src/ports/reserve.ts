@@ -5,6 +5,7 @@
  */
 import { ConflictError, PoolExhaustedError } from "../errors.ts";
 import type { GroupConfig } from "../config/files.ts";
+import type { Settings } from "../config/settings.ts";
 import type { NamedPort } from "./format.ts";
 import { inferFromGit } from "./infer.ts";
 import { canonicalize } from "./paths.ts";
@@ -30,6 +31,17 @@ export interface PortPolicy {
   occupancy: OccupancyChecks;
   cleanupOnExhaustion: boolean;
   expireAfterMs: number;
+}
+
+/** The reservation policy of the settings. */
+export function policyOf(s: Settings): PortPolicy {
+  return {
+    portRange: s.portRange,
+    excludedPorts: s.excludedPorts,
+    occupancy: s.occupancy,
+    cleanupOnExhaustion: s.cleanupOnExhaustion,
+    expireAfterMs: s.expireAfterMs,
+  };
 }
 
 /** A reservation request. */

@@ -1,4 +1,5 @@
 /** `treehouse allocate`: get-or-allocate this branch and show everything about it. */
+import { hostFor, renderHostname } from "../../config/hostname-template.ts";
 import { loadSettings } from "../../config/settings.ts";
 import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
 import { labelForBranch } from "../../core/sanitize.ts";
@@ -33,9 +34,11 @@ export function allocateFor(
     }
     const wanted = labelForBranch(flags.name ?? target.branch);
     if (result.created && result.allocation.hostname !== wanted) {
+      const template = settings.hostnameTemplate;
       say(
         ctx,
-        `treehouse: ${wanted}.local is taken by another project, so this branch is ${result.allocation.hostname}.local`,
+        `treehouse: ${renderHostname(template, wanted, target.project_path)} is taken by another project, ` +
+          `so this branch is ${hostFor(result.allocation, template)}`,
       );
     }
     return result;

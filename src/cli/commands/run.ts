@@ -77,16 +77,16 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
   const killTimeoutMs = (flags.killTimeout ?? DEFAULT_KILL_TIMEOUT_S) * 1000;
   const backoffBase = this.env("TREEHOUSE_RESTART_BACKOFF");
   // The backoff doubles from its first step: 1, 2, 4, 8, 16 s by default.
-  const backoffMs = backoffBase === undefined || backoffBase === ""
+  const firstStepMs = backoffBase === undefined || backoffBase === ""
     ? undefined
-    : RESTART_BACKOFF_MS.map((step) =>
-      (step / 1000) * parseDuration(backoffBase, "TREEHOUSE_RESTART_BACKOFF")
-    );
+    : parseDuration(backoffBase, "TREEHOUSE_RESTART_BACKOFF");
+  const backoffMs = firstStepMs === undefined
+    ? undefined
+    : RESTART_BACKOFF_MS.map((step) => (step / 1000) * firstStepMs);
   const registry = openRegistry(this);
   try {
     const now = Date.now();
-    cleanupStale(registry, now, settings.staleAfterMs, isProcessAlive);
-    let { allocation } = getOrAllocate(registry, {
+    let { allocation, created } = getOrAllocate(registry, {
       ...target,
       pool: settings.pool,
       now,
@@ -94,7 +94,8 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       isAlive: isProcessAlive,
       name: flags.name,
     });
-    if (flags.name !== undefined) allocation = relabel(registry, allocation, flags.name);
+    // A new allocation already has the name; an existing one takes it now.
+    if (flags.name !== undefined && !created) allocation = relabel(registry, allocation, flags.name);
 
     if (flags.hosts) await syncHostsAtStart(this, registry, settings.hostnameTemplate);
     const host = hostFor(allocation, settings.hostnameTemplate);
@@ -113,7 +114,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     const env = childVariables(values, {
       envPort: flags.envPort,
       runId,
-      extra: await extraEnv(this, this.cwd),
+      extra: await extraEnv(registry, settings),
     });
     const executable = expandPlaceholders(program, values);
     const args = rest.map((a) => expandPlaceholders(a, values));
@@ -160,6 +161,12 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
             warn(this, `Could not record the process (list will show STOPPED): ${(error as Error).message}`);
           }
           if (!first) return;
+          // Other runs' stale records (their liveness may take a `ps` each on macOS) wait for the server too.
+          try {
+            cleanupStale(registry, now, settings.staleAfterMs, isProcessAlive);
+          } catch (error) {
+            warn(this, `Could not clean up stale allocations: ${(error as Error).message}`);
+          }
           // The announcer and the heartbeat start after the server, off the path to its first answer.
           // The announcer waits a moment more: its start-up would compete with the server's for the CPU,
           // and the name takes mDNS about a second of probing to be answered anyway.

@@ -2,7 +2,7 @@
 import { loadSettings, type Settings } from "../../../config/settings.ts";
 import { UsageError } from "../../../errors.ts";
 import { normalizePath } from "../../../ports/paths.ts";
-import type { PortPolicy } from "../../../ports/reserve.ts";
+export { policyOf } from "../../../ports/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { openRegistry } from "../../target.ts";
@@ -28,17 +28,6 @@ export function tagOf(tag: string | undefined): string | null {
 /** Settings for the current directory. */
 export function settingsOf(ctx: AppContext): Settings {
   return loadSettings(ctx.env, ctx.cwd);
-}
-
-/** The reservation policy of the settings. */
-export function policyOf(s: Settings): PortPolicy {
-  return {
-    portRange: s.portRange,
-    excludedPorts: s.excludedPorts,
-    occupancy: s.occupancy,
-    cleanupOnExhaustion: s.cleanupOnExhaustion,
-    expireAfterMs: s.expireAfterMs,
-  };
 }
 
 /** Opens the registry, runs `fn`, closes it. */

@@ -10,11 +10,11 @@ import {
   type SHELLS,
 } from "../../../ports/format.ts";
 import { normalizeLexical } from "../../../ports/paths.ts";
-import { reserveNamedPorts } from "../../../ports/reserve.ts";
+import { policyOf, reserveNamedPorts } from "../../../ports/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say } from "../../output.ts";
-import { policyOf, settingsOf, withRegistry } from "./common.ts";
+import { settingsOf, withRegistry } from "./common.ts";
 
 /** Flags of `reserve-group` and `autoreserve`. */
 export interface GroupFlags {
