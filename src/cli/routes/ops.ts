@@ -51,7 +51,7 @@ const doctor = buildCommand({
     [
       "treehouse doctor",
       "treehouse doctor --fix",
-      "treehouse doctor --json | jq '.checks[] | select(.ok == false)'",
+      `treehouse doctor --json | jq '.checks[] | select(.status == "fail")'`,
     ],
     "Every failed check prints the command that fixes it. Exits with code 12 when something is broken.",
   ),
@@ -114,7 +114,12 @@ const hostsPrint = buildCommand({
 
 const hosts = buildRouteMap({
   routes: { sync: hostsSync, clean: hostsClean, print: hostsPrint },
-  docs: { brief: "Keep allocations in /etc/hosts: for machines and browsers without mDNS" },
+  docs: docs("Keep allocations in /etc/hosts: for machines and browsers without mDNS", [
+    "treehouse hosts print",
+    "treehouse hosts sync --dry-run",
+    'sudo "$(command -v treehouse)" --db "$HOME/.local/share/treehouse/registry.db" hosts sync',
+    "treehouse hosts clean --file /tmp/hosts",
+  ]),
 });
 
 function shellCommand(shell: "bash" | "zsh" | "fish", example: string) {
@@ -150,7 +155,14 @@ const completions = buildRouteMap({
     fish: shellCommand("fish", "treehouse completions fish > ~/.config/fish/completions/treehouse.fish"),
     propose,
   },
-  docs: { brief: "Shell completion scripts for bash, zsh and fish", hideRoute: { propose: true } },
+  docs: {
+    ...docs("Shell completion scripts for bash, zsh and fish", [
+      'eval "$(treehouse completions bash)"   # in ~/.bashrc',
+      "source <(treehouse completions zsh)    # in ~/.zshrc, after compinit",
+      "treehouse completions fish > ~/.config/fish/completions/treehouse.fish",
+    ]),
+    hideRoute: { propose: true },
+  },
 });
 
 /** The operations routes, spread into the root route map by `src/cli/app.ts`. */

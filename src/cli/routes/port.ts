@@ -345,7 +345,12 @@ export const portRoutes = {
       init,
     },
     aliases: { "port-info": "info" },
-    docs: { brief: "Stable TCP/UDP ports reserved per directory and tag, safe under concurrency" },
+    docs: docs("Stable TCP/UDP ports reserved per directory and tag, safe under concurrency", [
+      "treehouse port reserve",
+      "PGPORT=$(treehouse port reserve --tag db)",
+      'eval "$(treehouse port autoreserve --format export)"',
+      "treehouse port list",
+    ]),
   }),
   config,
 };

@@ -20,12 +20,14 @@ const run = buildCommand({
       name: stringFlag("Hostname label instead of the branch's (still made unique)", "LABEL"),
       mdns: {
         kind: "boolean",
-        brief: "Announce <label>.local over mDNS (dns-sd on macOS, avahi-publish on Linux)",
+        brief:
+          "Announce <label>.local over mDNS (dns-sd on macOS, avahi-publish on Linux); on by default, --no-mdns skips it",
         default: true,
       },
       envPort: {
         kind: "boolean",
-        brief: "Set the conventional HOST and PORT variables for the command",
+        brief:
+          "Set the conventional HOST and PORT variables for the command; on by default, --no-env-port skips them",
         default: true,
       },
       restart: {
