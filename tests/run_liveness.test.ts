@@ -82,6 +82,39 @@ function setProcess(db: string, branch: string, pid: number, startedAt: number |
   }
 }
 
+Deno.test("run warns once when its allocation is released while the server runs", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const pidfile = `${tmp.path}/pid`;
+  const port = freePort();
+  const run = startCli(
+    [
+      ...runArgs("released", tmp.path, "--port", String(port), "--no-mdns", "--ready", String(port), "--"),
+      ...SERVER_CMD,
+      "--pidfile",
+      pidfile,
+    ],
+    { db, env: { TREEHOUSE_HEARTBEAT: "100ms" } },
+  );
+  let child: number | undefined;
+  try {
+    await run.waitStderr(/ready at/);
+    child = await readPid(pidfile);
+    const released = await cli(["release", "released", "--project", tmp.path], { db });
+    assert.equal(released.code, 0, released.stderr);
+    await run.waitStderr(/allocation of released was released while its server runs/);
+    await new Promise((r) => setTimeout(r, 400)); // a few more beats: still one warning
+    assert.equal(run.stderr().match(/was released while its server runs/g)?.length, 1);
+    Deno.kill(run.pid, "SIGTERM");
+    assert.equal(await run.status, 143);
+    await waitGone([child]);
+  } finally {
+    await run.ensureDead();
+    killAll([child]);
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("run cleans up stale allocations on start: dead pid or reused pid, heartbeat older than the stale time", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;

@@ -152,7 +152,7 @@ export function parseConfigText(text: string, path: string, kind: ConfigFile["ki
     for (const [name, value] of Object.entries(table)) {
       const key = prefix ? `${prefix}.${name}` : name;
       if (key === "group") {
-        file.group = parseGroup(value, path, text, fail);
+        file.group = parseGroup(value, path, fail);
         continue;
       }
       const def = keyByPath(key);
@@ -191,7 +191,6 @@ const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function parseGroup(
   value: unknown,
   path: string,
-  text: string,
   fail: (key: string, problem: string, allowed: string) => never,
 ): GroupConfig {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -246,7 +245,6 @@ function parseGroup(
     group.members.push(member);
   }
   if (group.members.length === 0) fail("group", "declares no service", GROUP_ALLOWED);
-  void text;
   return group;
 }
 

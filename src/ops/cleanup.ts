@@ -45,7 +45,7 @@ export function cleanupAllocations(registry: Registry, options: CleanupOptions):
 
 /**
  * Deletes the row only if its process and heartbeat are what cleanup looked at, in one
- * transaction (deleteAllocation() deletes by id unconditionally, which would race with `run`).
+ * transaction: deleting by id alone would race with a `run` that started meanwhile.
  */
 function deleteIfUnchanged(registry: Registry, a: Allocation): boolean {
   return registry.write(() =>

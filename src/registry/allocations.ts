@@ -108,9 +108,11 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
         const n = ipToInt(r.ip);
         return n !== undefined && n >= req.pool.first && n <= req.pool.last;
       });
+      // Only rows old enough to reclaim need a liveness check (a `ps` each on macOS, under the lock).
       const holders = inPool.map((r) => ({
         ...r,
-        alive: r.pid !== null && req.isAlive(r.pid, r.pid_started_at),
+        alive: r.pid !== null && req.now - r.last_seen_at >= req.reclaimAfterMs &&
+          req.isAlive(r.pid, r.pid_started_at),
       }));
       reclaimed = chooseReclaim(holders, req.now, req.reclaimAfterMs);
       if (!reclaimed) throw exhausted(req, inPool);
@@ -199,13 +201,6 @@ export function releaseAllocation(
     registry.db.prepare("DELETE FROM allocations WHERE id = ?").run(Number(row.id));
     return toAllocation(row, registry.path);
   });
-}
-
-/** Removes an allocation by id (used by cleanup); returns whether a row was deleted. */
-export function deleteAllocation(registry: Registry, id: number): boolean {
-  return registry.write(() =>
-    Number(registry.db.prepare("DELETE FROM allocations WHERE id = ?").run(id).changes) > 0
-  );
 }
 
 /** Records the running process and port of an allocation (`treehouse run`). */

@@ -35,6 +35,7 @@ export function cleanupStale(
 ): Allocation[] {
   const candidates = listAllocations(registry).filter((a) =>
     a.pid !== null &&
+    now - a.last_seen_at >= staleAfterMs && // a fresh heartbeat is never stale: no liveness check needed
     isStale(
       { id: a.id, last_seen_at: a.last_seen_at, alive: isAlive(a.pid, a.pid_started_at) },
       now,

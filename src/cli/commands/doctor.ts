@@ -57,8 +57,8 @@ export default function doctor(this: AppContext, flags: DoctorFlags): void {
     checks.push(checkSettings(env));
     checks.push(checkPool(env));
     const hosts = checkHosts(env, flags.hostsFile);
-    checks.push(checkMdns(env, hosts.status === "ok" && hosts.detail.includes("in sync")));
-    checks.push(hosts);
+    checks.push(checkMdns(env, hosts.inUse));
+    checks.push(hosts.check);
     checks.push(checkAnnouncers(env));
     checks.push(checkPort80(env));
     checks.push(checkStale(env));
@@ -229,38 +229,53 @@ function canBind(ip: string): boolean {
   }
 }
 
-function checkHosts(env: Env, flag: string | undefined): Check {
+/** The hosts block's check, and whether the block serves the names (in sync, or just synced by --fix). */
+function checkHosts(env: Env, flag: string | undefined): { check: Check; inUse: boolean } {
   const file = hostsFilePath(env.ctx, flag);
   let text: string;
   try {
     text = readHostsFile(file);
   } catch (error) {
-    return { id: "hosts", status: "fail", ...problem(error) };
+    return { check: { id: "hosts", status: "fail", ...problem(error) }, inUse: false };
   }
   if (readBlock(text) === undefined) {
-    return { id: "hosts", status: "ok", detail: `${file} has no treehouse block (not used)` };
+    return {
+      check: { id: "hosts", status: "ok", detail: `${file} has no treehouse block (not used)` },
+      inUse: false,
+    };
   }
-  if (!env.allocations) return { id: "hosts", status: "skip", detail: noRegistry(env) };
+  if (!env.allocations) {
+    return { check: { id: "hosts", status: "skip", detail: noRegistry(env) }, inUse: false };
+  }
   const entries = hostsEntries(env.allocations, env.settings?.hostnameTemplate);
   const args = ["hosts", "sync", ...(flag ? ["--file", file] : [])];
   const fix = sudoCommand(env.dbPath, args);
   if (hostsInSync(text, entries) === true) {
-    return { id: "hosts", status: "ok", detail: `${file} block in sync (${entries.length} entries)` };
+    return {
+      check: { id: "hosts", status: "ok", detail: `${file} block in sync (${entries.length} entries)` },
+      inUse: true,
+    };
   }
   if (env.fix) {
     try {
       withHostsLock(file, () => syncHosts(file, entries, { sudoCommand: fix }));
       return {
-        id: "hosts",
-        status: "fail",
-        fixed: true,
-        detail: `${file} block synced (${entries.length} entries)`,
+        check: {
+          id: "hosts",
+          status: "fail",
+          fixed: true,
+          detail: `${file} block synced (${entries.length} entries)`,
+        },
+        inUse: true,
       };
     } catch (error) {
-      return { id: "hosts", status: "fail", ...problem(error) };
+      return { check: { id: "hosts", status: "fail", ...problem(error) }, inUse: false };
     }
   }
-  return { id: "hosts", status: "fail", detail: `${file} block is out of sync with the registry`, fix };
+  return {
+    check: { id: "hosts", status: "fail", detail: `${file} block is out of sync with the registry`, fix },
+    inUse: false,
+  };
 }
 
 function checkMdns(env: Env, hostsInUse: boolean): Check {

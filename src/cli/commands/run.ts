@@ -178,9 +178,17 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
             }, ANNOUNCE_DELAY_MS);
           }
           let heartbeatWarned = false;
+          let goneWarned = false;
           beat = setInterval(() => {
             try {
-              heartbeat(registry, allocation.id, Date.now());
+              if (heartbeat(registry, allocation.id, Date.now()) === "gone" && !goneWarned) {
+                goneWarned = true;
+                warn(
+                  this,
+                  `The allocation of ${allocation.branch} was released while its server runs: ${allocation.ip} ` +
+                    "may go to another branch. Restart `treehouse run` to take it back",
+                );
+              }
             } catch (error) {
               if (!heartbeatWarned) warn(this, `Heartbeat failed (will retry): ${(error as Error).message}`);
               heartbeatWarned = true;
@@ -196,7 +204,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
           : "";
         say(this, `treehouse: ${executable} did not answer on ${flags.ready} within ${seconds}s${lines}`);
         throw new TimeoutError(`Not ready after ${seconds}s: ${flags.ready}`, {
-          hint: "Check the command's output above, or raise --ready-timeout",
+          hint: "treehouse stopped the command: check its output above, or raise --ready-timeout",
         });
       }
       this.exitCode = result.code;
