@@ -6,6 +6,15 @@
 import { ConfigError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
 import { allKeys, InvalidValue, keyByPath, type KeyName, TABLES, typeName } from "./schema.ts";
+import {
+  checkProjectValue,
+  checkTemplate,
+  NO_TRUST,
+  normalizeSuffix,
+  type Refusal,
+  type Trust,
+  TRUSTABLE_KEYS,
+} from "./trust.ts";
 
 /** File names searched in every directory from the current one up to `/`, and the user file. */
 export const PROJECT_FILE = "treehouse.toml";
@@ -43,6 +52,8 @@ export interface ConfigFile {
   /** Line of each key, for `treehouse config`. */
   lines: Partial<Record<KeyName, number>>;
   group?: GroupConfig;
+  /** The user file's `[trust]`: what project files may do beyond the limits. */
+  trust?: { domains: string[]; keys: string[] };
 }
 
 /** The user's file: `$XDG_CONFIG_HOME/treehouse/config.toml` or `~/.config/treehouse/config.toml`. */
@@ -92,8 +103,15 @@ function isFile(path: string): boolean {
   }
 }
 
-/** Reads and checks a file; undefined when it does not exist. */
-export function readConfigFile(path: string, kind: ConfigFile["kind"]): ConfigFile | undefined {
+/**
+ * Reads and checks a file; undefined when it does not exist. A project or local file is held to the
+ * limits of `trust` (default: none lifted).
+ */
+export function readConfigFile(
+  path: string,
+  kind: ConfigFile["kind"],
+  trust: Trust = NO_TRUST,
+): ConfigFile | undefined {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -103,7 +121,7 @@ export function readConfigFile(path: string, kind: ConfigFile["kind"]): ConfigFi
       cause: error,
     });
   }
-  return parseConfigText(text, path, kind);
+  return parseConfigText(text, path, kind, trust);
 }
 
 let tomlParse: ((text: string) => unknown) | undefined;
@@ -129,8 +147,17 @@ function parseToml(text: string): unknown {
   return tomlParse(text);
 }
 
-/** Parses and checks TOML text as a configuration file (pure apart from the file name in errors). */
-export function parseConfigText(text: string, path: string, kind: ConfigFile["kind"]): ConfigFile {
+/**
+ * Parses and checks TOML text as a configuration file (pure apart from the file name in errors). The
+ * settings of a project or local file are untrusted: {@link checkTemplate} and {@link checkProjectValue}
+ * refuse what `trust` does not allow.
+ */
+export function parseConfigText(
+  text: string,
+  path: string,
+  kind: ConfigFile["kind"],
+  trust: Trust = NO_TRUST,
+): ConfigFile {
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;
@@ -148,11 +175,29 @@ export function parseConfigText(text: string, path: string, kind: ConfigFile["ki
       hint: `Allowed: ${allowed}`,
     });
   };
+  const refuse = (key: string, refusal: Refusal | undefined) => {
+    if (!refusal || kind === "user") return;
+    throw new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${refusal.problem}`, {
+      hint: `To allow it, ${refusal.allow}`,
+    });
+  };
   const walk = (table: Record<string, unknown>, prefix: string) => {
     for (const [name, value] of Object.entries(table)) {
       const key = prefix ? `${prefix}.${name}` : name;
       if (key === "group") {
-        file.group = parseGroup(value, path, fail);
+        file.group = parseGroup(
+          value,
+          path,
+          fail,
+          (k, env) => refuse(k, checkProjectValue("group.env", env, trust)),
+        );
+        continue;
+      }
+      if (key === "trust") {
+        if (kind !== "user") {
+          fail(key, "only your own config file can say what project files may do", userOnly());
+        }
+        file.trust = parseTrust(value, fail);
         continue;
       }
       const def = keyByPath(key);
@@ -164,13 +209,20 @@ export function parseConfigText(text: string, path: string, kind: ConfigFile["ki
           if (error instanceof InvalidValue) fail(key, error.message, error.allowed);
           throw error;
         }
+        refuse(
+          key,
+          key === "hostname_template"
+            ? checkTemplate(String(file.values[def[0]]), trust)
+            : checkProjectValue(key, file.values[def[0]], trust),
+        );
       } else if (TABLES.has(key)) {
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
           fail(key, `expected a table, got ${typeName(value)}`, `a table [${key}]`);
         }
         walk(value as Record<string, unknown>, key);
       } else {
-        fail(key, "unknown key", allKeys().join(", "));
+        const near = closest(key, [...allKeys(), "trust.domains", "trust.keys"]);
+        fail(key, near ? `unknown key (did you mean ${near}?)` : "unknown key", allKeys().join(", "));
       }
     }
   };
@@ -183,6 +235,71 @@ export function parseConfigText(text: string, path: string, kind: ConfigFile["ki
   return file;
 }
 
+function userOnly(): string {
+  return "[trust] in ~/.config/treehouse/config.toml ($XDG_CONFIG_HOME/treehouse/config.toml)";
+}
+
+const TRUST_ALLOWED = '[trust] with domains = ["example.com"] (name suffixes project files may use) and ' +
+  `keys = [${Object.keys(TRUSTABLE_KEYS).map((k) => `"${k}"`).join(", ")}] (limits lifted)`;
+
+function parseTrust(
+  value: unknown,
+  fail: (key: string, problem: string, allowed: string) => never,
+): { domains: string[]; keys: string[] } {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("trust", `expected a table, got ${typeName(value)}`, TRUST_ALLOWED);
+  }
+  const trust = { domains: [] as string[], keys: [] as string[] };
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    const key = `trust.${name}`;
+    if (name !== "domains" && name !== "keys") fail(key, "unknown key", "trust.domains, trust.keys");
+    if (!Array.isArray(v) || v.some((item) => typeof item !== "string")) {
+      fail(key, `expected an array of strings, got ${typeName(v)}`, TRUST_ALLOWED);
+    }
+    for (const item of v as string[]) {
+      if (name === "domains") {
+        const suffix = normalizeSuffix(item);
+        if (!suffix) fail(key, `"${item}" is not a domain`, 'a domain such as "example.com"');
+        trust.domains.push(suffix as string);
+      } else {
+        if (!(item in TRUSTABLE_KEYS)) {
+          fail(key, `"${item}" is not a limited key`, Object.keys(TRUSTABLE_KEYS).join(", "));
+        }
+        trust.keys.push(item);
+      }
+    }
+  }
+  return trust;
+}
+
+/** The known key nearest to a mistyped one (at most 2 edits, or a different order of its parts). */
+export function closest(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const last = (k: string) => k.split(".").pop() ?? k;
+  for (const candidate of known) {
+    const d = Math.min(editDistance(key, candidate), editDistance(last(key), last(candidate)) + 1);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
 const GROUP_ALLOWED = "[group] with base = PORT and one table per service: [group.web] offset = 0 " +
   '(or port = 5432), optional env = "WEB_PORT"';
 const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -192,6 +309,7 @@ function parseGroup(
   value: unknown,
   path: string,
   fail: (key: string, problem: string, allowed: string) => never,
+  checkEnv: (key: string, name: string) => void,
 ): GroupConfig {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail("group", `expected a table, got ${typeName(value)}`, GROUP_ALLOWED);
@@ -234,6 +352,7 @@ function parseGroup(
           );
         }
         member.env = fv as string;
+        checkEnv(fkey, member.env);
       } else fail(fkey, "unknown key", "offset, port, env");
     }
     if (member.offset !== undefined && member.port !== undefined) {

@@ -5,7 +5,7 @@
 import { DEFAULT_TEMPLATE } from "./hostname-template.ts";
 import { parseDuration } from "../core/duration.ts";
 import { DEFAULT_POOL, formatPool, parsePool, type Pool } from "../core/pool.ts";
-import { DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "../core/policy.ts";
+import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "../core/policy.ts";
 import { formatSpans, parseSpan, parseSpanList, type PortSpan } from "../ports/spans.ts";
 
 /** A value that failed validation: `allowed` says what would have been accepted. */
@@ -138,8 +138,6 @@ export const DEFAULT_HEARTBEAT_MS = 60_000;
 export const DEFAULT_HOSTNAME_TEMPLATE = DEFAULT_TEMPLATE;
 /** Default port range for reservations. */
 export const DEFAULT_PORT_RANGE: PortSpan = { first: 5000, last: 7999 };
-/** Default age after which `autoclean` and the automatic clean-up expire a reservation: 30 days. */
-export const DEFAULT_EXPIRE_AFTER_MS = 30 * 86_400_000;
 
 function parsePoolValue(text: string): Pool {
   try {

@@ -15,6 +15,7 @@ import {
   userConfigPath,
 } from "./files.ts";
 import { InvalidValue, type KeyDef, type KeyName, KEYS } from "./schema.ts";
+import { normalizeSuffix, type Trust, TRUSTABLE_KEYS } from "./trust.ts";
 
 /** Settings used by allocation, `run` and port reservations. */
 export interface Settings {
@@ -61,22 +62,56 @@ export function loadSettings(env: Env, cwd?: string): Settings {
   return settings;
 }
 
-/** Reads every configuration file that applies to `cwd`, highest precedence first. */
+/**
+ * Reads every configuration file that applies to `cwd`, highest precedence first. The user's file is
+ * read first: its `[trust]` (with the variables) says what the project files may set.
+ */
 export function configFiles(env: Env, cwd: string): ConfigFile[] {
+  const userPath = userConfigPath(env);
+  const user = userPath ? readConfigFile(userPath, "user") : undefined;
+  const trust = trustOf(env, user, userPath);
   const found = findProjectFiles(cwd);
   const files: ConfigFile[] = [];
   for (const kind of ["local", "project"] as const) {
     for (const f of found.filter((f) => f.kind === kind)) {
-      const file = readConfigFile(f.path, kind);
+      const file = readConfigFile(f.path, kind, trust);
       if (file) files.push(file);
     }
   }
-  const user = userConfigPath(env);
-  if (user) {
-    const file = readConfigFile(user, "user");
-    if (file) files.push(file);
-  }
+  if (user) files.push(user);
   return files;
+}
+
+/** What project files may do beyond the limits: the user file's `[trust]` plus the variables. */
+export function trustFor(env: Env): Trust {
+  const userPath = userConfigPath(env);
+  return trustOf(env, userPath ? readConfigFile(userPath, "user") : undefined, userPath);
+}
+
+function trustOf(env: Env, user: ConfigFile | undefined, userPath: string | undefined): Trust {
+  const list = (name: string) => (env(name) ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  const domains = list("TREEHOUSE_TRUST_DOMAINS").map((d) => {
+    const suffix = normalizeSuffix(d);
+    if (!suffix) {
+      throw new UsageError(`Invalid value in TREEHOUSE_TRUST_DOMAINS: "${d}" is not a domain`, {
+        hint: "TREEHOUSE_TRUST_DOMAINS takes domains separated by commas, e.g. example.com,corp.example",
+      });
+    }
+    return suffix;
+  });
+  const keys = list("TREEHOUSE_TRUST_KEYS");
+  for (const k of keys) {
+    if (!(k in TRUSTABLE_KEYS)) {
+      throw new UsageError(`Invalid value in TREEHOUSE_TRUST_KEYS: "${k}" is not a limited key`, {
+        hint: `TREEHOUSE_TRUST_KEYS takes some of ${Object.keys(TRUSTABLE_KEYS).join(", ")}`,
+      });
+    }
+  }
+  return {
+    domains: [...(user?.trust?.domains ?? []), ...domains],
+    keys: [...(user?.trust?.keys ?? []), ...keys],
+    userFile: userPath,
+  };
 }
 
 function computeSettings(env: Env, cwd: string): Settings {

@@ -6,6 +6,8 @@
 export const DEFAULT_RECLAIM_AFTER_MS = 7 * 86_400_000;
 /** Default: a dead process whose heartbeat is older than 30 minutes is stale. */
 export const DEFAULT_STALE_AFTER_MS = 30 * 60_000;
+/** Default age after which `autoclean` and the automatic clean-up expire a reservation: 30 days. */
+export const DEFAULT_EXPIRE_AFTER_MS = 30 * 86_400_000;
 
 /** What the policy needs to know about one allocation. */
 export interface Holder {

@@ -3,6 +3,7 @@
  * `show-data-dir`, `show-path`, `validate FILE`, `init`.
  */
 import { readConfigFile, userConfigPath } from "../../../config/files.ts";
+import { trustFor } from "../../../config/settings.ts";
 import { NotFoundError } from "../../../errors.ts";
 import { normalizeLexical } from "../../../ports/paths.ts";
 import { holderName } from "../../../ports/reserve.ts";
@@ -113,7 +114,7 @@ export function validate(this: AppContext, _flags: Record<string, never>, file: 
     : path.endsWith("/treehouse.local.toml")
     ? "local"
     : "project";
-  const config = readConfigFile(path, kind);
+  const config = readConfigFile(path, kind, trustFor(this.env));
   if (!config) throw new NotFoundError(`No such file: ${path}`);
   const keys = Object.keys(config.values).length + (config.group ? 1 : 0);
   say(
