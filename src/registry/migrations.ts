@@ -42,6 +42,32 @@ export const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (first, last)
    );`,
+  // 3: runs, one row per running (or last) `treehouse run` of an allocation and service (issue 15).
+  `CREATE TABLE IF NOT EXISTS runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     allocation_id INTEGER NOT NULL,
+     service TEXT NOT NULL,
+     name TEXT,
+     port INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     pid INTEGER,
+     pid_started_at INTEGER,
+     wrapper_pid INTEGER NOT NULL,
+     wrapper_started_at INTEGER,
+     run_id TEXT NOT NULL,
+     socket TEXT,
+     log TEXT,
+     detached INTEGER NOT NULL DEFAULT 0,
+     restarts INTEGER NOT NULL DEFAULT 0,
+     command TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ready_at INTEGER,
+     ended_at INTEGER,
+     last_seen_at INTEGER NOT NULL,
+     UNIQUE (allocation_id, service)
+   );
+   CREATE INDEX IF NOT EXISTS runs_allocation ON runs (allocation_id);`,
 ];
 
 /** The schema version this build of treehouse writes. */

@@ -1,0 +1,320 @@
+/**
+ * The control use cases seen from outside a run (issue 15): list runs, the status of one, wait for
+ * it, restart, stop, read its logs. A run is found by its branch (and service when the branch has
+ * several); the wrapper is reached over its control socket. Records whose wrapper is gone are ended
+ * here as they are met, and their sockets removed. No parsing, no printing: the CLI and the
+ * dashboard both call these.
+ */
+import { controlExchange, controlRequest, removeStaleSocket } from "../../adapters/control-socket.ts";
+import { followLog, tailLog } from "../../adapters/log-file.ts";
+import type { ControlReply, ControlStatus } from "../../core/control-protocol.ts";
+import { NotFoundError, TimeoutError, TreehouseError, UsageError } from "../../errors.ts";
+import type { AliveCheck } from "../../registry/allocations.ts";
+import type { Registry } from "../../registry/registry.ts";
+import {
+  endDeadRuns,
+  getRun,
+  isLive,
+  listRuns as listRunRecords,
+  type RunState,
+  type RunWithAllocation,
+} from "../../registry/runs.ts";
+
+/** What the control use cases need. */
+export interface ControlDeps {
+  registry: Registry;
+  isAlive: AliveCheck;
+  now(): number;
+  /** Renders an allocation's (or a run's extra) label as a full hostname. */
+  hostFor(label: string, projectPath: string): string;
+  /** Sends a signal to a pid (the process adapter). */
+  signal?(pid: number, signal: Deno.Signal): boolean;
+}
+
+/** One run as the CLI, scripts and the dashboard see it. Stable JSON names. */
+export interface RunView {
+  project_path: string;
+  branch: string;
+  service: string;
+  state: RunState;
+  /** Why the run ended, when it did. */
+  reason: string | null;
+  /** The server command's own pid (it changes on restart). */
+  pid: number | null;
+  wrapper_pid: number | null;
+  ip: string;
+  port: number;
+  host: string;
+  /** The extra name of `run --name`, as a full host, or null. */
+  name: string | null;
+  url: string;
+  restarts: number;
+  log: string | null;
+  detached: boolean;
+  socket: string | null;
+  started_at: number;
+  ready_at: number | null;
+  ended_at: number | null;
+  /** Milliseconds since the run started, while it runs. */
+  uptime_ms: number | null;
+  command: string[];
+}
+
+/** Which run a command acts on. */
+export interface RunTarget {
+  project_path: string;
+  branch: string;
+  /** The service, when the branch has several runs. */
+  service?: string;
+}
+
+function urlOf(host: string, port: number): string {
+  return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+}
+
+/** The view of a run record. */
+export function viewOfRun(deps: ControlDeps, r: RunWithAllocation): RunView {
+  const live = isLive(r);
+  const name = r.name === null ? null : deps.hostFor(r.name, r.project_path);
+  const host = deps.hostFor(r.hostname, r.project_path);
+  return {
+    project_path: r.project_path,
+    branch: r.branch,
+    service: r.service,
+    state: r.state,
+    reason: r.reason,
+    pid: live ? r.pid : null,
+    wrapper_pid: live ? r.wrapper_pid : null,
+    ip: r.ip,
+    port: r.port,
+    host,
+    name,
+    url: urlOf(name ?? host, r.port),
+    restarts: r.restarts,
+    log: r.log,
+    detached: r.detached,
+    socket: live ? r.socket : null,
+    started_at: r.started_at,
+    ready_at: r.ready_at,
+    ended_at: r.ended_at,
+    uptime_ms: live ? Math.max(0, deps.now() - r.started_at) : null,
+    command: r.command,
+  };
+}
+
+/**
+ * Ends the live records whose wrapper is gone and removes their stale sockets. Cheap: one liveness
+ * read per live run (`/proc` on Linux).
+ */
+export async function reconcile(deps: ControlDeps, filter: { project_path?: string } = {}): Promise<void> {
+  const ended = endDeadRuns(deps.registry, deps.now(), deps.isAlive, filter);
+  for (const run of ended) if (run.socket) await removeStaleSocket(run.socket);
+}
+
+/** Every run (of one project when given), live and ended, after reconciling dead wrappers. */
+export async function listRuns(
+  deps: ControlDeps,
+  filter: { project_path?: string } = {},
+): Promise<RunView[]> {
+  await reconcile(deps, filter);
+  return listRunRecords(deps.registry, filter).map((r) => viewOfRun(deps, r));
+}
+
+/**
+ * The run a command means: the branch's run of `service`, else its only live run, else its most
+ * recent one. Several live runs without `service` is a usage error naming them.
+ */
+export async function findRun(deps: ControlDeps, target: RunTarget): Promise<RunWithAllocation> {
+  await reconcile(deps, { project_path: target.project_path });
+  const runs = listRunRecords(deps.registry, { project_path: target.project_path, branch: target.branch });
+  if (target.service !== undefined) {
+    const run = runs.find((r) => r.service === target.service);
+    if (!run) {
+      throw new NotFoundError(`Branch ${target.branch} has no run of service "${target.service}"`, {
+        hint: runs.length
+          ? `Its services: ${runs.map((r) => r.service).join(", ")}`
+          : "Start one with `treehouse run --detach -- CMD`",
+      });
+    }
+    return run;
+  }
+  const live = runs.filter(isLive);
+  if (live.length === 1) return live[0] as RunWithAllocation;
+  if (live.length > 1) {
+    throw new UsageError(
+      `Branch ${target.branch} has ${live.length} runs: ${live.map((r) => r.service).join(", ")}`,
+      {
+        hint: `Name one with --service ${live[0]?.service}`,
+      },
+    );
+  }
+  const latest = [...runs].sort((a, b) => b.started_at - a.started_at)[0];
+  if (!latest) {
+    throw new NotFoundError(`Branch ${target.branch} has no run`, {
+      hint: "Start one with `treehouse run --detach -- CMD` (or `treehouse run -- CMD` in a terminal)",
+    });
+  }
+  return latest;
+}
+
+/** The status of a run (see {@link findRun}). */
+export async function status(deps: ControlDeps, target: RunTarget): Promise<RunView> {
+  return viewOfRun(deps, await findRun(deps, target));
+}
+
+/** How {@link waitReady} ended. */
+export interface WaitOutcome {
+  view: RunView;
+  outcome: "ready" | "ended" | "timeout";
+}
+
+/** Waits until the run is `ready`, ends, or `timeoutMs` passes; polls the registry every 100 ms. */
+export async function waitReady(
+  deps: ControlDeps,
+  target: RunTarget,
+  timeoutMs: number,
+  pollMs = 100,
+): Promise<WaitOutcome> {
+  const deadline = deps.now() + timeoutMs;
+  const run = await findRun(deps, target);
+  for (;;) {
+    const current = getRun(deps.registry, run.id);
+    if (
+      current && current.wrapper_pid === run.wrapper_pid && isLive(current) &&
+      !deps.isAlive(current.wrapper_pid, current.wrapper_started_at)
+    ) {
+      await reconcile(deps, { project_path: target.project_path });
+      continue;
+    }
+    const view = current ? viewOfRun(deps, current) : viewOfRun(deps, { ...run, state: "stopped" });
+    if (view.state === "ready") return { view, outcome: "ready" };
+    if (!current || !isLive(current) || current.id !== run.id) return { view, outcome: "ended" };
+    if (deps.now() >= deadline) return { view, outcome: "timeout" };
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - deps.now()))));
+  }
+}
+
+function liveSocket(run: RunWithAllocation): string {
+  if (!isLive(run) || run.socket === null) {
+    throw new NotFoundError(`The ${run.service} run of ${run.branch} is not running (${run.state})`, {
+      hint: run.reason ? `It ended: ${run.reason}` : "Start it with `treehouse run --detach -- CMD`",
+    });
+  }
+  return run.socket;
+}
+
+function replyError(run: RunWithAllocation, reply: ControlReply): TreehouseError | undefined {
+  if ("ok" in reply && reply.ok === false) {
+    return new TreehouseError(`The wrapper of ${run.branch} (${run.service}) answered: ${reply.error}`);
+  }
+  return undefined;
+}
+
+async function ask(run: RunWithAllocation, request: Parameters<typeof controlRequest>[1]) {
+  const socket = liveSocket(run);
+  try {
+    return await controlRequest(socket, request);
+  } catch (error) {
+    if (error instanceof TreehouseError) throw error;
+    throw new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
+      hint: "It may have just stopped: check `treehouse status`",
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Restarts the run's server (the same command and environment) through its wrapper. With `wait`
+ * returns once it is ready again; concurrent restarts collapse into one in the wrapper.
+ */
+export async function restart(deps: ControlDeps, target: RunTarget, wait = true): Promise<RunView> {
+  const run = await findRun(deps, target);
+  const reply = await ask(run, { op: "restart", wait });
+  const failure = replyError(run, reply);
+  if (failure) throw failure;
+  const current = getRun(deps.registry, run.id) ?? run;
+  return viewOfRun(deps, current);
+}
+
+/**
+ * Stops the run as SIGTERM to its wrapper would, and returns once the wrapper is gone (or throws a
+ * {@link TimeoutError} after `timeoutMs`). A run that is not running is not an error: it is returned.
+ */
+export async function stop(deps: ControlDeps, target: RunTarget, timeoutMs = 30_000): Promise<RunView> {
+  const run = await findRun(deps, target);
+  if (!isLive(run)) return viewOfRun(deps, run);
+  let asked = false;
+  try {
+    const reply = await ask(run, { op: "stop" });
+    asked = !("ok" in reply && reply.ok === false);
+  } catch { /* the signal below */ }
+  if (!asked && deps.isAlive(run.wrapper_pid, run.wrapper_started_at)) {
+    deps.signal?.(run.wrapper_pid, "SIGTERM");
+  }
+  const deadline = deps.now() + timeoutMs;
+  while (deps.isAlive(run.wrapper_pid, run.wrapper_started_at)) {
+    if (deps.now() >= deadline) {
+      throw new TimeoutError(`The wrapper of ${run.branch} (pid ${run.wrapper_pid}) did not stop in time`, {
+        hint: `kill ${run.wrapper_pid}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await reconcile(deps, { project_path: run.project_path });
+  return viewOfRun(deps, getRun(deps.registry, run.id) ?? { ...run, state: "stopped" });
+}
+
+/** What {@link logs} does with each line. */
+export interface LogsOptions {
+  lines: number;
+  follow: boolean;
+  onLine(line: string): void;
+  /** Ends a follow early (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The run's last `lines` lines, then (with `follow`) every new one until the run ends or `signal`
+ * aborts. A detached run's log is its file (readable after it ended too); a terminal run's lines come
+ * from its wrapper's memory.
+ */
+export async function logs(deps: ControlDeps, target: RunTarget, options: LogsOptions): Promise<RunView> {
+  const run = await findRun(deps, target);
+  if (run.log !== null) {
+    for (const line of tailLog(run.log, options.lines)) options.onLine(line);
+    if (options.follow && isLive(run)) {
+      const ended = new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (options.signal?.aborted || !deps.isAlive(run.wrapper_pid, run.wrapper_started_at)) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 200);
+        options.signal?.addEventListener("abort", () => {
+          clearInterval(timer);
+          resolve();
+        }, { once: true });
+      });
+      await followLog(run.log, options.onLine, ended);
+    }
+    return viewOfRun(deps, getRun(deps.registry, run.id) ?? run);
+  }
+  const socket = liveSocket(run);
+  for await (
+    const reply of controlExchange(
+      socket,
+      { op: "logs", lines: options.lines, follow: options.follow },
+      options.signal,
+    )
+  ) {
+    if ("line" in reply) options.onLine(reply.line);
+    else if (reply.ok === false) throw replyError(run, reply);
+  }
+  return viewOfRun(deps, getRun(deps.registry, run.id) ?? run);
+}
+
+/** Asks a live wrapper for its state (fresher than the record between writes). */
+export async function wrapperStatus(run: RunWithAllocation): Promise<ControlStatus | undefined> {
+  const reply = await ask(run, { op: "status" });
+  return "ok" in reply && reply.ok && reply.status ? reply.status : undefined;
+}

@@ -1,0 +1,122 @@
+/** services/control seen from outside a run: finding, reconciling and asking runs (issue 15). */
+import assert from "node:assert/strict";
+import { tempDir } from "../../helpers.ts";
+import { Registry } from "../../../src/registry/registry.ts";
+import { getOrAllocate } from "../../../src/registry/allocations.ts";
+import { startRun, updateRun } from "../../../src/registry/runs.ts";
+import { parsePool } from "../../../src/core/pool.ts";
+import { listenControl } from "../../../src/adapters/control-socket.ts";
+import { type ControlDeps, findRun, listRuns, restart, status } from "../../../src/services/control/runs.ts";
+import { isProcessAlive, processStartTime } from "../../../src/platform/process-info.ts";
+import { NotFoundError, UsageError } from "../../../src/errors.ts";
+
+async function setup() {
+  const tmp = await tempDir();
+  const registry = Registry.open(`${tmp.path}/r.db`);
+  const { allocation } = getOrAllocate(registry, {
+    project_path: "/src/app",
+    branch: "ctrl-svc",
+    app: "app",
+    pool: parsePool("127.0.5.10-127.0.5.20"),
+    now: Date.now(),
+    reclaimAfterMs: 1e9,
+    isAlive: () => false,
+  });
+  const deps: ControlDeps = {
+    registry,
+    isAlive: isProcessAlive,
+    now: Date.now,
+    hostFor: (label) => `${label}.local`,
+  };
+  const add = (service: string, wrapper_pid: number, socket: string | null) =>
+    startRun(registry, {
+      allocation_id: allocation.id,
+      service,
+      name: null,
+      port: 4000,
+      wrapper_pid,
+      wrapper_started_at: processStartTime(wrapper_pid) ?? null,
+      run_id: service,
+      socket,
+      log: null,
+      detached: false,
+      command: ["srv"],
+      now: Date.now(),
+    }, () => false);
+  return {
+    tmp,
+    deps,
+    add,
+    async done() {
+      registry.close();
+      await tmp.cleanup();
+    },
+  };
+}
+
+async function deadPid(): Promise<number> {
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("a run whose wrapper is gone reads as stopped with the reason, and its stale socket is removed", async () => {
+  const s = await setup();
+  try {
+    const dir = `${s.tmp.path}/run`;
+    Deno.mkdirSync(dir, { mode: 0o700 });
+    const socket = `${dir}/dead.sock`;
+    await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `Deno.listen({ transport: "unix", path: ${JSON.stringify(socket)} }); Deno.kill(Deno.pid, "SIGKILL")`,
+      ],
+    }).output();
+    s.add("web", await deadPid(), socket);
+    const view = await status(s.deps, { project_path: "/src/app", branch: "ctrl-svc" });
+    assert.equal(view.state, "stopped");
+    assert.match(view.reason ?? "", /wrapper \(pid \d+\) is gone/);
+    assert.equal(view.pid, null);
+    assert.throws(() => Deno.lstatSync(socket), Deno.errors.NotFound);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("several live runs need --service; one of them is found by its service", async () => {
+  const s = await setup();
+  try {
+    s.add("web", Deno.pid, null);
+    const api = s.add("api", Deno.pid, null);
+    updateRun(s.deps.registry, api.id, { state: "ready", pid: Deno.pid, now: Date.now() });
+    await assert.rejects(() => findRun(s.deps, { project_path: "/src/app", branch: "ctrl-svc" }), UsageError);
+    const view = await status(s.deps, { project_path: "/src/app", branch: "ctrl-svc", service: "api" });
+    assert.equal(view.state, "ready");
+    assert.equal(view.url, "http://ctrl-svc.local:4000");
+    await assert.rejects(
+      () => status(s.deps, { project_path: "/src/app", branch: "ctrl-svc", service: "db" }),
+      NotFoundError,
+    );
+    assert.equal((await listRuns(s.deps)).length, 2);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("restart goes to the wrapper's socket and reports its error replies", async () => {
+  const s = await setup();
+  const socket = `${s.tmp.path}/run/w.sock`;
+  const server = await listenControl(socket, async (request, reply) => {
+    if (request.op === "restart") await reply.send({ ok: false, error: "the server is stopping" });
+  });
+  try {
+    s.add("web", Deno.pid, socket);
+    await assert.rejects(
+      () => restart(s.deps, { project_path: "/src/app", branch: "ctrl-svc" }),
+      /answered: the server is stopping/,
+    );
+  } finally {
+    await server.close();
+    await s.done();
+  }
+});
