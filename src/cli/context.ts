@@ -2,7 +2,7 @@
  * The context every command receives: output streams, working directory, environment, global flags.
  * Built once in the entry point; tests build their own.
  */
-import type { CommandContext } from "@stricli/core";
+import type { Application, CommandContext } from "@stricli/core";
 import type { Env } from "../registry/path.ts";
 
 /** A text sink (stdout or stderr). */
@@ -23,6 +23,11 @@ export interface AppContext extends CommandContext {
   readonly color: boolean;
   /** Colour on stdout (TTY and no `NO_COLOR`). */
   readonly colorStdout: boolean;
+  /**
+   * Builds the whole command tree (for `completions propose`). Given by the entry point so that no
+   * command imports `app.ts`, which imports every command (an import circle).
+   */
+  readonly loadApp?: () => Promise<Application<AppContext>>;
   /** Called by a command as it starts: everything on stderr before that came from the parser. */
   readonly onStart?: () => void;
   /** Set by a command that failed; the entry point prints it and picks the exit code. */

@@ -4,7 +4,7 @@
  */
 import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts";
 import { denoEnv } from "../registry/path.ts";
-import { loadTomlParser, prepareConfig } from "../config/files.ts";
+import { loadTomlParser, prepareConfig } from "../adapters/config-files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
 import { parseFast } from "./fast-path.ts";
 
@@ -71,6 +71,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     verbose: globals.verbose,
     color: !noColor && Deno.stderr.isTerminal(),
     colorStdout: !noColor && Deno.stdout.isTerminal(),
+    loadApp: async () => (await import("./app.ts")).buildApp(),
   };
   // The TOML parser is loaded only when needed: these commands check for config files first.
   if (LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);

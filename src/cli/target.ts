@@ -1,11 +1,11 @@
 /** Works out which (project, branch) a command acts on, and opens the registry. */
 import { MissingToolError, NotARepositoryError, NotFoundError, UsageError } from "../errors.ts";
-import { detectRepo, resolve } from "../git/repo.ts";
+import { detectRepo, resolve } from "../adapters/git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
 import { Registry } from "../registry/registry.ts";
 import type { Allocation } from "../registry/allocations.ts";
-import { hostFor } from "../config/hostname-template.ts";
-import { isProcessAlive } from "../platform/process-info.ts";
+import { hostFor } from "../core/hostname-template.ts";
+import { isProcessAlive } from "../adapters/proc/process-info.ts";
 import type { AppContext } from "./context.ts";
 
 /** Flags shared by every command that acts on a branch. */

@@ -1,9 +1,9 @@
 /** `treehouse allocate`: get-or-allocate this branch and show everything about it. */
-import { hostFor, renderHostname } from "../../config/hostname-template.ts";
-import { loadSettings } from "../../config/settings.ts";
+import { hostFor, renderHostname } from "../../core/hostname-template.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
 import { labelForBranch } from "../../core/sanitize.ts";
-import { isProcessAlive } from "../../platform/process-info.ts";
+import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
 import { type AppFlags, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";

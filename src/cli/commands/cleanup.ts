@@ -1,10 +1,10 @@
 /** `treehouse cleanup`: remove allocations and port reservations nobody can use any more. */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { parseDuration } from "../../core/duration.ts";
-import { detectRepo } from "../../git/repo.ts";
-import { isProcessAlive } from "../../platform/process-info.ts";
-import { pruneReservations } from "../../ports/maintenance.ts";
-import { cleanupAllocations } from "../../ops/cleanup.ts";
+import { detectRepo } from "../../adapters/git/repo.ts";
+import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { pruneReservations } from "../../services/maintain.ts";
+import { cleanupAllocations } from "../../services/cleanup.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say, table } from "../output.ts";
 import { openRegistryIfExists } from "../target.ts";

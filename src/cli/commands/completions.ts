@@ -4,8 +4,7 @@
  * partial command line, so they follow every command and flag without being regenerated.
  */
 import { proposeCompletions } from "@stricli/core";
-import { completionScript, type Shell } from "../../ops/completion-scripts.ts";
-import { buildApp } from "../app.ts";
+import { completionScript, type Shell } from "../completion-scripts.ts";
 import type { AppContext } from "../context.ts";
 import { out } from "../output.ts";
 
@@ -37,7 +36,8 @@ export async function propose(
 ): Promise<void> {
   const inputs = withoutGlobals(words.length === 0 ? [""] : words);
   const ctx = { ...this, process: { ...this.process, stdout: { write() {} }, stderr: { write() {} } } };
-  const proposals = await proposeCompletions(await buildApp(), inputs, ctx);
+  if (!this.loadApp) throw new Error("completions propose needs the entry point's loadApp");
+  const proposals = await proposeCompletions(await this.loadApp(), inputs, ctx);
   const seen = new Set<string>();
   const lines = proposals.map((p) => p.completion).filter((c) =>
     !seen.has(c) && seen.add(c) && c !== "propose"

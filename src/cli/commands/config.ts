@@ -1,6 +1,6 @@
 /** `treehouse config`: the effective configuration and where each value came from. */
-import { type KeyDef, type KeyName, KEYS } from "../../config/schema.ts";
-import { loadSettings } from "../../config/settings.ts";
+import { type KeyDef, type KeyName, KEYS } from "../../core/config-schema.ts";
+import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, table } from "../output.ts";
 

@@ -3,29 +3,29 @@
  * announcers, the port-80 redirect and PATH. Every problem comes with the command that fixes it;
  * `--fix` applies the fixes that need no root rights. Exit code 12 when something is broken.
  */
-import { loadSettings, type Settings } from "../../config/settings.ts";
+import { loadSettings, type Settings } from "../../services/settings.ts";
 import { formatPool, intToIp, ipToInt } from "../../core/pool.ts";
 import { ExitCode, TreehouseError } from "../../errors.ts";
 import { type Allocation, listAllocations } from "../../registry/allocations.ts";
 import { registryPath } from "../../registry/path.ts";
 import { Registry } from "../../registry/registry.ts";
 import { SCHEMA_VERSION } from "../../registry/migrations.ts";
-import { isProcessAlive } from "../../platform/process-info.ts";
-import { currentPlatform, type Platform } from "../../platform/platform.ts";
-import { onPath, runProgram } from "../../process/spawn.ts";
+import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { currentPlatform, type Platform } from "../../adapters/platform/platform.ts";
+import { onPath, runProgram } from "../../adapters/process/spawn.ts";
 import {
   type AnnouncerProcess,
   type Check,
   formatChecks,
   isAnnouncer,
   staleAnnouncers,
-} from "../../ops/doctor.ts";
-import { readBlock } from "../../ops/hosts-block.ts";
-import { readHostsFile, withHostsLock } from "../../ops/hosts-file.ts";
-import { hostsEntries, hostsInSync, syncHosts } from "../../ops/hosts-sync.ts";
-import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../ops/macos-plan.ts";
-import { cleanupAllocations } from "../../ops/cleanup.ts";
-import { sudoCommand } from "../../ops/self.ts";
+} from "../../services/doctor/checks.ts";
+import { readBlock } from "../../core/hosts-block.ts";
+import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
+import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
+import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
+import { cleanupAllocations } from "../../services/cleanup.ts";
+import { sudoCommand } from "../self.ts";
 import { VERSION } from "../../version.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";

@@ -1,5 +1,5 @@
 /** `treehouse env`: the branch's variables for `eval "$(treehouse env)"`, direnv or scripts. */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { UsageError } from "../../errors.ts";
 import type { AppContext } from "../context.ts";
 import { dotenvQuote, fishQuote, json, out, shellQuote } from "../output.ts";

@@ -1,14 +1,14 @@
 /** `treehouse hosts sync|clean|print`: the /etc/hosts fallback for machines without mDNS. */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 import { registryPath } from "../../registry/path.ts";
-import { openExistingRegistry } from "../../ops/registry-access.ts";
+import { openExistingRegistry } from "../../registry/open.ts";
 import { listAllocations } from "../../registry/allocations.ts";
-import { buildBlock, type HostsEntry } from "../../ops/hosts-block.ts";
-import { withHostsLock } from "../../ops/hosts-file.ts";
-import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../ops/hosts-sync.ts";
-import { sudoCommand } from "../../ops/self.ts";
+import { buildBlock, type HostsEntry } from "../../core/hosts-block.ts";
+import { withHostsLock } from "../../adapters/hosts-file.ts";
+import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../services/hosts.ts";
+import { sudoCommand } from "../self.ts";
 
 interface HostsFlags {
   file?: string;

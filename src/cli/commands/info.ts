@@ -1,5 +1,5 @@
 /** `treehouse info`: show a branch's allocation without creating one. */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { findAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
 import { formatTime, json, out } from "../output.ts";

@@ -1,8 +1,8 @@
 /** `treehouse list`: every allocation of this project (or all projects) as a table or JSON. */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { formatAge } from "../../core/duration.ts";
 import { listAllocations } from "../../registry/allocations.ts";
-import { detectRepo, resolve } from "../../git/repo.ts";
+import { detectRepo, resolve } from "../../adapters/git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, paint, say, table } from "../output.ts";

@@ -1,6 +1,6 @@
 /** `treehouse release [BRANCH]`: remove a branch's allocation. */
-import { hostFor } from "../../config/hostname-template.ts";
-import { loadSettings } from "../../config/settings.ts";
+import { hostFor } from "../../core/hostname-template.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { releaseAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";

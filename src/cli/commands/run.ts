@@ -5,8 +5,8 @@
  */
 import type { Registry } from "../../registry/registry.ts";
 import { parseDuration } from "../../core/duration.ts";
-import { hostFor } from "../../config/hostname-template.ts";
-import { loadSettings } from "../../config/settings.ts";
+import { hostFor } from "../../core/hostname-template.ts";
+import { loadSettings } from "../../services/settings.ts";
 import {
   ConfigError,
   ConflictError,
@@ -15,29 +15,29 @@ import {
   TreehouseError,
   UsageError,
 } from "../../errors.ts";
-import { isProcessAlive, processStartTime } from "../../platform/process-info.ts";
+import { isProcessAlive, processStartTime } from "../../adapters/proc/process-info.ts";
 import {
   announceArgs,
   Announcer,
   chooseMdnsTool,
   type MdnsTool,
   missingMdnsMessage,
-} from "../../platform/mdns.ts";
-import { checkPortFree, findPortHolders } from "../../platform/port-holder.ts";
-import { onPath } from "../../process/spawn.ts";
-import { Watchdog } from "../../process/watchdog.ts";
+} from "../../adapters/mdns.ts";
+import { checkPortFree, findPortHolders } from "../../adapters/net/port-holder.ts";
+import { onPath } from "../../adapters/process/spawn.ts";
+import { Watchdog } from "../../adapters/process/watchdog.ts";
 import { getOrAllocate, listAllocations, recordProcess } from "../../registry/allocations.ts";
 import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
-import { extraEnv } from "../../run/extra-env.ts";
+import { extraEnv } from "../../services/run/extra-env.ts";
 import {
   childVariables,
   expandPlaceholders,
   RESTART_BACKOFF_MS,
   type RunValues,
   urlFor,
-} from "../../run/placeholders.ts";
-import { parseReady } from "../../run/ready.ts";
-import { supervise } from "../../run/supervisor.ts";
+} from "../../core/child-env.ts";
+import { parseReady } from "../../services/run/ready.ts";
+import { supervise } from "../../services/run/supervisor.ts";
 import type { AppContext } from "../context.ts";
 import { paint, say, warn } from "../output.ts";
 import { type AppFlags, type BranchFlags, openRegistry, resolveTarget } from "../target.ts";
@@ -266,9 +266,9 @@ async function syncHostsAtStart(ctx: AppContext, registry: Registry, template: s
   // Loaded only with --hosts: the wrapper stays small without it.
   const [{ hostsEntries, resolveHostsFile, syncHosts }, { withHostsLock }, { sudoCommand }] = await Promise
     .all([
-      import("../../ops/hosts-sync.ts"),
-      import("../../ops/hosts-file.ts"),
-      import("../../ops/self.ts"),
+      import("../../services/hosts.ts"),
+      import("../../adapters/hosts-file.ts"),
+      import("../self.ts"),
     ]);
   const file = resolveHostsFile(ctx.env, ctx.cwd);
   try {

@@ -3,15 +3,15 @@
  * the pool's `lo0` aliases at boot (and optionally a pf anchor for port 80); on Linux, advice.
  * Prints the plan and asks before using sudo.
  */
-import { loadSettings } from "../../config/settings.ts";
+import { loadSettings } from "../../services/settings.ts";
 import { formatPool, intToIp, type Pool } from "../../core/pool.ts";
 import { SystemError, UsageError } from "../../errors.ts";
 import { listAllocations } from "../../registry/allocations.ts";
-import { openExistingRegistry } from "../../ops/registry-access.ts";
-import { describeStep, planSetup, planUninstall, type Redirect } from "../../ops/macos-plan.ts";
-import { readMacState, runSteps } from "../../platform/macos.ts";
-import { linuxSetupAdvice } from "../../platform/linux.ts";
-import { currentPlatform } from "../../platform/platform.ts";
+import { openExistingRegistry } from "../../registry/open.ts";
+import { describeStep, planSetup, planUninstall, type Redirect } from "../../core/macos-plan.ts";
+import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
+import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
+import { currentPlatform } from "../../adapters/platform/platform.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 

@@ -2,12 +2,12 @@
  * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 1),
  * `show-data-dir`, `show-path`, `validate FILE`, `init`.
  */
-import { readConfigFile, userConfigPath } from "../../../config/files.ts";
-import { trustFor } from "../../../config/settings.ts";
+import { readConfigFile, userConfigPath } from "../../../adapters/config-files.ts";
+import { trustFor } from "../../../services/settings.ts";
 import { NotFoundError } from "../../../errors.ts";
-import { normalizeLexical } from "../../../ports/paths.ts";
-import { holderName } from "../../../ports/reserve.ts";
-import { findByPort, findReservation } from "../../../ports/store.ts";
+import { normalizeLexical } from "../../../adapters/paths.ts";
+import { holderName } from "../../../services/reserve/reserve.ts";
+import { findByPort, findReservation } from "../../../registry/reservations.ts";
 import { registryPath } from "../../../registry/path.ts";
 import { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";

@@ -1,8 +1,8 @@
 /** What the `port` commands share: the path and tag flags, settings, the registry. */
-import { loadSettings, type Settings } from "../../../config/settings.ts";
+import { loadSettings, type Settings } from "../../../services/settings.ts";
 import { UsageError } from "../../../errors.ts";
-import { normalizePath } from "../../../ports/paths.ts";
-export { policyOf } from "../../../ports/reserve.ts";
+import { normalizePath } from "../../../adapters/paths.ts";
+export { policyOf } from "../../../services/reserve/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { openRegistry } from "../../target.ts";

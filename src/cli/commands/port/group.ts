@@ -1,7 +1,7 @@
 /** `treehouse port reserve-group FILE` and `autoreserve`: a project's group, all or nothing. */
-import type { GroupConfig } from "../../../config/files.ts";
-import { readConfigFile } from "../../../config/files.ts";
-import { trustFor } from "../../../config/settings.ts";
+import type { GroupConfig } from "../../../adapters/config-files.ts";
+import { readConfigFile } from "../../../adapters/config-files.ts";
+import { trustFor } from "../../../services/settings.ts";
 import { ConfigError, NotFoundError } from "../../../errors.ts";
 import {
   detectShell,
@@ -9,9 +9,9 @@ import {
   type NamedPort,
   renderPorts,
   type SHELLS,
-} from "../../../ports/format.ts";
-import { normalizeLexical } from "../../../ports/paths.ts";
-import { policyOf, reserveNamedPorts } from "../../../ports/reserve.ts";
+} from "../../port-format.ts";
+import { normalizeLexical } from "../../../adapters/paths.ts";
+import { policyOf, reserveNamedPorts } from "../../../services/reserve/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say } from "../../output.ts";

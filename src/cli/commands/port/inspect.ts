@@ -1,10 +1,15 @@
 /** `treehouse port info PORT` (alias `port-info`) and `treehouse port scan`: what holds ports now. */
 import { UsageError } from "../../../errors.ts";
-import { makeProbe } from "../../../ports/occupancy.ts";
-import { portOwners } from "../../../ports/owner.ts";
-import { allExclusions, holderName } from "../../../ports/reserve.ts";
-import { compactSpans, formatSpans, inSpans, parseSpan, type PortSpan } from "../../../ports/spans.ts";
-import { addExclusion, findByPort, listExclusions, replaceExclusions } from "../../../ports/store.ts";
+import { makeProbe } from "../../../adapters/net/occupancy.ts";
+import { portOwners } from "../../../adapters/net/owner.ts";
+import { allExclusions, holderName } from "../../../services/reserve/reserve.ts";
+import { compactSpans, formatSpans, inSpans, parseSpan, type PortSpan } from "../../../core/spans.ts";
+import {
+  addExclusion,
+  findByPort,
+  listExclusions,
+  replaceExclusions,
+} from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
 import { policyOf, settingsOf, withRegistry } from "./common.ts";

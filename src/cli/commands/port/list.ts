@@ -1,6 +1,6 @@
 /** `treehouse port list` and `list-projects`: what is reserved, as a table or JSON. */
 import { formatAge } from "../../../core/duration.ts";
-import { listReservations } from "../../../ports/store.ts";
+import { listReservations } from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
 import { keyPath, withRegistry } from "./common.ts";

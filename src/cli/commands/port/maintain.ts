@@ -1,9 +1,9 @@
 /** Maintenance: `prune`, `expire`, `autoclean`, `exclude`, `compact-exclusions`, `migrate`. */
 import { ConflictError, NotFoundError, UsageError } from "../../../errors.ts";
-import { cleanReservations, type CleanRules, type Removal } from "../../../ports/maintenance.ts";
-import { isInside } from "../../../ports/paths.ts";
-import { holderName } from "../../../ports/reserve.ts";
-import { compactSpans, formatSpans, parseSpan } from "../../../ports/spans.ts";
+import { cleanReservations, type CleanRules, type Removal } from "../../../services/maintain.ts";
+import { isInside } from "../../../adapters/paths.ts";
+import { holderName } from "../../../services/reserve/reserve.ts";
+import { compactSpans, formatSpans, parseSpan } from "../../../core/spans.ts";
 import {
   addExclusion,
   deleteReservation,
@@ -12,7 +12,7 @@ import {
   listExclusions,
   listReservations,
   replaceExclusions,
-} from "../../../ports/store.ts";
+} from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { keyPath, settingsOf, withRegistry } from "./common.ts";

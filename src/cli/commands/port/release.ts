@@ -1,7 +1,7 @@
 /** `treehouse port release`: removes the reservation of (path, tag), or everything under a path. */
 import { NotFoundError } from "../../../errors.ts";
-import { holderName } from "../../../ports/reserve.ts";
-import { deleteReservation, findReservation, listReservations } from "../../../ports/store.ts";
+import { holderName } from "../../../services/reserve/reserve.ts";
+import { deleteReservation, findReservation, listReservations } from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { keyPath, tagOf, withRegistry } from "./common.ts";

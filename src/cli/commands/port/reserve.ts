@@ -1,9 +1,9 @@
 /** `treehouse port reserve`: the port of (path, tag), reserved on first use; only the number on stdout. */
 import { parseDuration } from "../../../core/duration.ts";
-import { reserve } from "../../../ports/reserve.ts";
+import { reserve } from "../../../services/reserve/reserve.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say } from "../../output.ts";
-import { inferFromGit } from "../../../ports/infer.ts";
+import { inferFromGit } from "../../../services/reserve/infer.ts";
 import { keyPath, policyOf, settingsOf, tagOf, withRegistry } from "./common.ts";
 
 /** Flags of `port reserve`. */

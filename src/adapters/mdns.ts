@@ -1,0 +1,150 @@
+/**
+ * Announcing `<label>.local` over mDNS while a server runs: macOS `dns-sd -P`, Linux `avahi-publish`.
+ * The announcer runs in its own process group, is restarted with backoff if it dies while the server
+ * runs, and is always ended with the wrapper (the watchdog covers a SIGKILLed wrapper).
+ */
+import { sendSignal, spawn, type Spawned } from "./process/spawn.ts";
+
+/** Which program announces names. */
+export type MdnsTool = "dns-sd" | "avahi-publish";
+
+/** What to announce. */
+export interface Announcement {
+  /** Hostname label, without `.local`. */
+  label: string;
+  ip: string;
+  port: number;
+}
+
+/**
+ * The announcer command lines for `tool`, one process each. Pure. dns-sd's `-P` publishes the address
+ * and an `_http._tcp` service in one; avahi needs the address (`-a -R`) and the service (`-s -H`) apart.
+ */
+export function announceArgs(tool: MdnsTool, a: Announcement): string[][] {
+  const host = `${a.label}.local`;
+  if (tool === "dns-sd") return [["-P", a.label, "_http._tcp", "local", String(a.port), host, a.ip]];
+  return [["-a", "-R", host, a.ip], ["-s", "-H", host, a.label, "_http._tcp", String(a.port)]];
+}
+
+/**
+ * Picks the announcer: `dns-sd` on macOS; on other systems `avahi-publish`, else `dns-sd` (Apple's
+ * mDNSResponder is packaged for Linux too). `undefined` when neither is on `PATH`.
+ */
+export function chooseMdnsTool(os: string, onPath: (name: string) => boolean): MdnsTool | undefined {
+  if (os === "darwin") return onPath("dns-sd") ? "dns-sd" : undefined;
+  if (onPath("avahi-publish")) return "avahi-publish";
+  if (onPath("dns-sd")) return "dns-sd";
+  return undefined;
+}
+
+/** The warning shown when no announcer exists, with the fix for this OS. */
+export function missingMdnsMessage(os: string, host: string, ip: string): string {
+  const fix = os === "darwin"
+    ? "dns-sd ships with macOS; check that /usr/bin is on PATH"
+    : "install it: sudo apt-get install avahi-daemon avahi-utils libnss-mdns (or your distribution's avahi)";
+  return `No mDNS announcer found, so ${host} will not resolve: ${fix}; or put the names in /etc/hosts ` +
+    `with \`sudo treehouse hosts sync\` ("${ip} ${host}"). ` +
+    `The server runs anyway (use --no-mdns to silence this)`;
+}
+
+/** Backoff before restarting a dead announcer: 1, 2, 4, 8, 16, then 30 s. Pure. */
+export function announcerBackoffMs(restarts: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts));
+}
+
+/** Callbacks of the {@link Announcer}. */
+export interface AnnouncerEvents {
+  /** A new announcer process started (the caller hands its group to the watchdog). */
+  onStart(pid: number): void;
+  /** An announcer process ended (the caller takes it off the watchdog's list). */
+  onExit?(pid: number): void;
+  /** A message for the user (announcer died, restarting). */
+  onMessage(text: string): void;
+}
+
+/** Keeps one announcer process (one of {@link announceArgs}' command lines) running until {@link Announcer.stop}. */
+export class Announcer {
+  #child: Spawned | undefined;
+  #stopped = false;
+  #restarts = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly tool: MdnsTool;
+  readonly args: string[];
+  readonly #env: Record<string, string>;
+  readonly #events: AnnouncerEvents;
+
+  constructor(tool: MdnsTool, args: string[], env: Record<string, string>, events: AnnouncerEvents) {
+    this.tool = tool;
+    this.args = args;
+    this.#env = env;
+    this.#events = events;
+  }
+
+  /** Starts the announcer (throws a MissingToolError when the program cannot be started). */
+  start(): void {
+    if (this.#stopped) return;
+    const child = spawn(this.tool, {
+      args: this.args,
+      env: this.#env,
+      detached: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      tool: true,
+    });
+    this.#child = child;
+    this.#events.onStart(child.pid);
+    const lastLine = lastLineOf(child.process.stderr);
+    const started = Date.now();
+    child.exited.then(async (info) => {
+      this.#events.onExit?.(child.pid);
+      if (this.#stopped || this.#child !== child) return;
+      this.#child = undefined;
+      // A run of a minute or more earns a fresh backoff.
+      if (Date.now() - started > 60_000) this.#restarts = 0;
+      const delay = announcerBackoffMs(this.#restarts++);
+      const why = (await lastLine) || `exit code ${info.code}`;
+      if (this.#stopped) return; // stopped while its last words were read
+      this.#events.onMessage(
+        `mDNS announcer ${this.tool} exited (${why}); restarting it in ${Math.round(delay / 1000)}s`,
+      );
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        try {
+          this.start();
+        } catch (error) {
+          this.#events.onMessage(`mDNS announcer could not restart: ${(error as Error).message}`);
+        }
+      }, delay);
+    });
+  }
+
+  /** Pid of the current announcer process. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Ends the announcer (its whole group) and stops restarting it. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child) return;
+    sendSignal(child.pid, "SIGTERM", true);
+    const killer = setTimeout(() => sendSignal(child.pid, "SIGKILL", true), 2000);
+    await child.exited;
+    clearTimeout(killer);
+  }
+}
+
+/** Reads a stream to its end and returns its last non-empty line (trimmed). */
+async function lastLineOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let tail = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of stream) tail = (tail + decoder.decode(chunk, { stream: true })).slice(-2000);
+  } catch { /* closed */ }
+  const lines = tail.split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? "";
+}

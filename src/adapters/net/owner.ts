@@ -1,0 +1,80 @@
+/**
+ * Which process holds a port, where the OS says: on Linux the socket tables of `/proc/net` give the
+ * socket's inode and `/proc/<pid>/fd` links name its process (only processes we may inspect);
+ * elsewhere (macOS) `lsof` answers when it is installed.
+ */
+import { procRows } from "./occupancy.ts";
+import { socketOwners } from "./sockets.ts";
+import { probeOutput } from "../process/spawn.ts";
+
+/** A process found holding a port. */
+export interface PortOwner {
+  pid: number;
+  command: string;
+  protocol: string;
+}
+
+/** Owners of `port` (TCP listeners and bound UDP sockets); empty when the OS does not say. */
+export function portOwners(port: number): PortOwner[] {
+  if (Deno.build.os !== "linux") return lsofOwners(port);
+  const inodes = new Map<string, string>();
+  for (
+    const [file, proto, listenOnly] of [
+      ["/proc/net/tcp", "tcp/ipv4", true],
+      ["/proc/net/tcp6", "tcp/ipv6", true],
+      ["/proc/net/udp", "udp/ipv4", false],
+      ["/proc/net/udp6", "udp/ipv6", false],
+    ] as const
+  ) {
+    for (const row of procRows(file)) {
+      if (row.port === port && (!listenOnly || row.state === "0A") && row.inode !== "0") {
+        inodes.set(row.inode, proto);
+      }
+    }
+  }
+  return socketOwners(inodes).map((o) => ({ pid: o.pid, command: o.command, protocol: o.socket }));
+}
+
+/** Asks `lsof` for TCP listeners and UDP sockets on `port`; empty when lsof is missing or silent. */
+function lsofOwners(port: number): PortOwner[] {
+  const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", `-iUDP:${port}`, "-FpcPtn"]);
+  return out ? parseLsof(out.stdout) : [];
+}
+
+/**
+ * Parses `lsof -F pcPtn` output (lines tagged `p` pid, `c` command, `P` protocol, `t` IPv4/IPv6, `n`
+ * address) into owners, one per process, protocol and family. Pure.
+ */
+export function parseLsof(text: string): PortOwner[] {
+  const owners: PortOwner[] = [];
+  const seen = new Set<string>();
+  let pid = 0;
+  let command = "?";
+  let protocol = "tcp";
+  let family = "ipv4";
+  for (const line of text.split("\n")) {
+    const value = line.slice(1);
+    switch (line[0]) {
+      case "p":
+        pid = Number(value);
+        break;
+      case "c":
+        command = value;
+        break;
+      case "P":
+        protocol = value.toLowerCase();
+        break;
+      case "t":
+        family = value.toLowerCase() === "ipv6" ? "ipv6" : "ipv4";
+        break;
+      case "n": {
+        const key = `${pid} ${protocol}/${family}`;
+        if (pid > 0 && !seen.has(key)) {
+          seen.add(key);
+          owners.push({ pid, command, protocol: `${protocol}/${family}` });
+        }
+      }
+    }
+  }
+  return owners;
+}

@@ -1,0 +1,233 @@
+/**
+ * Supervision of `treehouse run`'s child: signals forwarded, a kill timeout, restart with backoff,
+ * the ready wait, and nothing left behind when it ends.
+ *
+ * Off a terminal the child gets its own session and process group (`detached`) and signals go to
+ * the group. On a terminal the child stays in the wrapper's process group so it keeps the terminal
+ * (stdin, `/dev/tty`, Ctrl-C, Ctrl-Z/fg behave as without the wrapper); what to stop is then found
+ * by walking the process tree and the run's `TREEHOUSE_RUN_ID` tag.
+ */
+import {
+  exitCodeOf,
+  type ExitInfo,
+  sendSignal,
+  signalNumber,
+  spawn,
+  type Spawned,
+} from "../../adapters/process/spawn.ts";
+import { runMembers } from "../../adapters/process/tree.ts";
+import type { Watchdog } from "../../adapters/process/watchdog.ts";
+import { LineTail, RESTART_BACKOFF_MS, restartDelay } from "../../core/child-env.ts";
+import { type ReadyTarget, waitReady } from "./ready.ts";
+
+/** Signals the wrapper forwards to its child. */
+export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * A run lasting this many first backoff steps (60 s by default) counts as healthy: its crash is
+ * restart 1 again, so a server that crashes once a day is never given up on.
+ */
+export const HEALTHY_RUN_STEPS = 60;
+
+/** What {@link supervise} needs. */
+export interface SuperviseOptions {
+  command: string;
+  args: readonly string[];
+  /** Variables added to the inherited environment. */
+  env: Record<string, string>;
+  cwd: string;
+  /** Keep the child in the wrapper's process group (the wrapper runs on a terminal). */
+  tty: boolean;
+  runId: string;
+  killTimeoutMs: number;
+  restart: "no" | "on-failure";
+  backoffMs?: readonly number[];
+  /** Pipe the child's output through the wrapper, keeping its last lines (needed by `ready`). */
+  capture: boolean;
+  ready?: { target: ReadyTarget; timeoutMs: number; onReady(): void };
+  watchdog: Watchdog;
+  /** A child started (first start or restart). */
+  onSpawn(pid: number): void;
+  /** A message for the user. */
+  say(text: string): void;
+}
+
+/** How supervision ended. */
+export interface SuperviseResult {
+  /** The exit code the wrapper should exit with: the child's, or 128+N for signal N. */
+  code: number;
+  /** The last exit of the child (undefined when it never ran). */
+  last?: ExitInfo;
+  /** The signal the wrapper received, if any. */
+  signal?: Deno.Signal;
+  /** `--ready` timed out; `tail` holds the child's last output lines. */
+  readyTimedOut: boolean;
+  tail: string[];
+}
+
+/**
+ * Runs the child until it ends for good. The first start's failure (command not found…) is thrown;
+ * every later failure ends supervision with the child's code.
+ */
+export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
+  let child: Spawned | undefined;
+  let stopping: Deno.Signal | undefined;
+  let readyTimedOut = false;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  const tail = new LineTail(20);
+  const group = !o.tty;
+
+  const signalChild = (signal: Deno.Signal) => {
+    if (!child) return;
+    if (group) {
+      sendSignal(child.pid, signal, true);
+      return;
+    }
+    for (const pid of runMembers(child.pid, { group: false, tag: o.runId })) sendSignal(pid, signal, false);
+  };
+  const stop = (signal: Deno.Signal, forward: boolean) => {
+    stopping ??= signal;
+    wake?.();
+    if (!child) return;
+    if (forward) signalChild(signal);
+    if (killTimer === undefined && forward) {
+      killTimer = setTimeout(() => signalChild("SIGKILL"), o.killTimeoutMs);
+    }
+  };
+  const handlers = FORWARDED_SIGNALS.map((signal) => {
+    // On a terminal, Ctrl-C already reached the child (same foreground group): forwarding it again
+    // would be a second Ctrl-C (iex quits, a debugger gives up). The child decides what it means.
+    const handler = () => stop(signal, !(o.tty && signal === "SIGINT"));
+    Deno.addSignalListener(signal, handler);
+    return { signal, handler };
+  });
+
+  let readyTask: Promise<void> | undefined;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  let last: ExitInfo | undefined;
+  let pumps: Promise<void>[] = [];
+  try {
+    for (let restarts = 0;; restarts++) {
+      child = spawn(o.command, {
+        args: o.args,
+        env: o.env,
+        cwd: o.cwd,
+        detached: group,
+        stdin: "inherit",
+        stdout: o.capture ? "piped" : "inherit",
+        stderr: o.capture ? "piped" : "inherit",
+      });
+      const startedAt = Date.now();
+      o.watchdog.watch(group ? -child.pid : child.pid);
+      o.onSpawn(child.pid);
+      if (o.capture) {
+        pumps = [
+          pump(child.process.stdout, Deno.stdout, tail),
+          pump(child.process.stderr, Deno.stderr, tail),
+        ];
+      }
+      if (stopping) stop(stopping, true); // a signal arrived while starting
+      if (o.ready && !readyTask) {
+        const ready = o.ready;
+        readyTask = waitReady(ready.target, Date.now() + ready.timeoutMs, done).then((outcome) => {
+          if (outcome === "ready") ready.onReady();
+          else if (outcome === "timeout") {
+            readyTimedOut = true;
+            stop("SIGTERM", true);
+          }
+        });
+      }
+      last = await child.exited;
+      const pid = child.pid;
+      // Leftovers first: a background grandchild holding the output pipes would keep the pumps open.
+      await endLeftovers(pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
+      await Promise.all(pumps);
+      o.watchdog.unwatch(group ? -pid : pid);
+      child = undefined;
+      if (killTimer !== undefined) clearTimeout(killTimer);
+      killTimer = undefined;
+      if (stopping) break;
+      const code = exitCodeOf(last);
+      const backoff = o.backoffMs ?? RESTART_BACKOFF_MS;
+      // A command that ran a good while before crashing starts a fresh series of restarts.
+      if (Date.now() - startedAt >= HEALTHY_RUN_STEPS * (backoff[0] ?? 1000)) restarts = 0;
+      const delay = restartDelay(o.restart, code, restarts, backoff);
+      if (delay === undefined) {
+        if (o.restart === "on-failure" && code !== 0) {
+          o.say(`treehouse: ${describeExit(o.command, last)}; gave up after ${restarts} restarts`);
+        }
+        break;
+      }
+      o.say(
+        `treehouse: ${describeExit(o.command, last)}; restarting in ${delay / 1000}s (restart ${
+          restarts + 1
+        } of ${backoff.length})`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (stopping) break;
+    }
+  } finally {
+    finish();
+    if (killTimer !== undefined) clearTimeout(killTimer);
+    if (child) {
+      // Only reached when something threw mid-run: never leave the child behind.
+      signalChild("SIGKILL");
+    }
+    for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
+  }
+  await readyTask;
+  let code = last ? exitCodeOf(last) : 1;
+  if (!last && stopping) code = 128 + (signalNumber(stopping) ?? 0);
+  return { code, last, signal: stopping, readyTimedOut, tail: tail.lines() };
+}
+
+/** Describes how the child ended, execa style: the command and its code or signal. */
+export function describeExit(command: string, info: ExitInfo): string {
+  return info.signal ? `${command} was killed by ${info.signal}` : `${command} exited with code ${info.code}`;
+}
+
+/** After the child exited: SIGTERM whatever is left of its group/tree/tag, then SIGKILL after `graceMs`. */
+async function endLeftovers(pid: number, group: boolean, tag: string, graceMs: number): Promise<void> {
+  let members = runMembers(pid, { group, tag });
+  if (members.length === 0) return;
+  for (const m of members) sendSignal(m, "SIGTERM", false);
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    members = runMembers(pid, { group, tag });
+    if (members.length === 0) return;
+  }
+  for (const m of members) sendSignal(m, "SIGKILL", false);
+}
+
+/** Copies a child's output to ours, keeping its last lines. If ours is closed, keeps draining. */
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  target: { write(p: Uint8Array): Promise<number> },
+  tail: LineTail,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let writable = true;
+  try {
+    for await (const chunk of stream) {
+      tail.push(decoder.decode(chunk, { stream: true }));
+      let rest = chunk;
+      while (writable && rest.length > 0) {
+        try {
+          rest = rest.subarray(await target.write(rest));
+        } catch {
+          writable = false; // our output is gone: drop the child's, never block it on a full pipe
+        }
+      }
+    }
+  } catch { /* the child's side closed */ }
+}

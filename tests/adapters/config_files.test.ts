@@ -1,0 +1,225 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { loadTomlParser, parseConfigText } from "../../src/adapters/config-files.ts";
+import { renderHostname } from "../../src/core/hostname-template.ts";
+import { loadSettings } from "../../src/services/settings.ts";
+import { ConfigError, UsageError } from "../../src/errors.ts";
+import { cli, makeRepo, tempDir } from "../helpers/cli.ts";
+
+await loadTomlParser();
+
+function configError(text: string): ConfigError {
+  try {
+    parseConfigText(text, "/p/treehouse.toml", "project");
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+Deno.test("an unknown key is reported with file, line, key and the allowed keys", () => {
+  const e = configError('pool = "127.0.0.10-127.0.0.20"\n\n[ports]\nrange = "5000-5100"\nrnage = "1-2"\n');
+  assert.match(
+    e.message,
+    /^\/p\/treehouse\.toml:5: ports\.rnage: unknown key \(did you mean ports\.range\?\)$/,
+  );
+  assert.match(e.hint ?? "", /ports\.range/);
+  assert.equal(e.exitCode, 8);
+});
+
+Deno.test("a wrong type or an invalid value names the line, the key and what is allowed", () => {
+  let e = configError("[ports.occupancy]\ntcp = true\nudp = 1\n");
+  assert.match(e.message, /treehouse\.toml:3: ports\.occupancy\.udp: expected true or false, got an integer/);
+  assert.match(e.hint ?? "", /true or false/);
+  e = configError('reclaim_after = "soon"\n');
+  assert.match(e.message, /:1: reclaim_after: "soon" is not a duration/);
+  assert.match(e.hint ?? "", /7d/);
+  e = configError('pool = "10.0.0.1-10.0.0.5"\n');
+  assert.match(e.message, /:1: pool:/);
+  assert.match(e.hint ?? "", /127\.0\.0\.0\/8/);
+  e = configError('ports = { range = "9000-8000" }\n');
+  assert.match(e.message, /:1: ports\.range: "9000-8000" is not a port or port range/);
+  e = configError("[group]\nbase = 6000\n[group.web]\noffset = 0\nport = 6001\n");
+  assert.match(e.message, /:3: group\.web: has both offset and port/);
+  e = configError('[group.web]\noffset = 0\ncolour = "red"\n');
+  assert.match(e.message, /:3: group\.web\.colour: unknown key/);
+  assert.match(e.hint ?? "", /offset, port, env/);
+});
+
+Deno.test("a TOML syntax error is reported with its file and line", () => {
+  const e = configError('pool = "127.0.0.10-127.0.0.20"\nheartbeat = 30s\n');
+  assert.match(e.message, /^\/p\/treehouse\.toml:2: invalid TOML/);
+});
+
+Deno.test("a group parses with offsets, absolute ports and variable names", () => {
+  const file = parseConfigText(
+    '[group]\nbase = 6000\n[group.web]\noffset = 0\n[group.web-api]\noffset = 1\n[group.db]\nport = 5432\nenv = "PGPORT"\n',
+    "/src/app/treehouse.toml",
+    "project",
+  );
+  assert.equal(file.group?.dir, "/src/app");
+  assert.equal(file.group?.base, 6000);
+  assert.deepEqual(file.group?.members, [
+    { tag: "web", offset: 0, env: "TREEHOUSE_PORT_WEB" },
+    { tag: "web-api", offset: 1, env: "TREEHOUSE_PORT_WEB_API" },
+    { tag: "db", port: 5432, env: "PGPORT" },
+  ]);
+});
+
+Deno.test("settings follow env > treehouse.local.toml > treehouse.toml (nearest first) > user file > defaults", async () => {
+  const tmp = await tempDir();
+  try {
+    const home = `${tmp.path}/home`;
+    const proj = `${tmp.path}/outer/proj`;
+    await Deno.mkdir(`${home}/.config/treehouse`, { recursive: true });
+    await Deno.mkdir(`${proj}/sub`, { recursive: true });
+    await Deno.writeTextFile(
+      `${home}/.config/treehouse/config.toml`,
+      'heartbeat = "30s"\nstale_after = "2h"\ndefault_port = 3000\n[ports]\nexclude = [5001]\n',
+    );
+    await Deno.writeTextFile(
+      `${tmp.path}/outer/treehouse.toml`,
+      'stale_after = "3h"\nreclaim_after = "8d"\n',
+    );
+    await Deno.writeTextFile(
+      `${proj}/treehouse.toml`,
+      'reclaim_after = "9d"\n[ports]\nrange = "6000-6100"\nexclude = ["6000-6005"]\n',
+    );
+    await Deno.writeTextFile(`${proj}/treehouse.local.toml`, '[ports]\nrange = "7000-7100"\n');
+    const vars: Record<string, string> = { HOME: home, TREEHOUSE_HEARTBEAT: "10s" };
+    const env = (name: string) => vars[name];
+    const s = loadSettings(env, `${proj}/sub`);
+    assert.equal(s.heartbeatMs, 10_000);
+    assert.equal(s.sources.heartbeatMs, "env TREEHOUSE_HEARTBEAT");
+    assert.deepEqual(s.portRange, { first: 7000, last: 7100 });
+    assert.equal(s.sources.portRange, `${proj}/treehouse.local.toml:2`);
+    assert.equal(s.reclaimAfterMs, 9 * 86_400_000);
+    assert.equal(s.sources.reclaimAfterMs, `${proj}/treehouse.toml:1`);
+    assert.equal(s.staleAfterMs, 3 * 3_600_000);
+    assert.equal(s.defaultPort, 3000);
+    assert.equal(s.sources.defaultPort, `${home}/.config/treehouse/config.toml:3`);
+    assert.equal(s.sources.pool, "default");
+    // Exclusions add up across files.
+    assert.deepEqual(s.excludedPorts, [{ first: 6000, last: 6005 }, { first: 5001, last: 5001 }]);
+    assert.deepEqual(s.files, [
+      `${proj}/treehouse.local.toml`,
+      `${proj}/treehouse.toml`,
+      `${tmp.path}/outer/treehouse.toml`,
+      `${home}/.config/treehouse/config.toml`,
+    ]);
+    vars.XDG_CONFIG_HOME = `${tmp.path}/xdg`;
+    assert.equal(loadSettings(env, `${tmp.path}/outer`).defaultPort, 4000);
+    vars.TREEHOUSE_PORTS_RANGE = "9000-8000";
+    assert.throws(
+      () => loadSettings(env, "/"),
+      (e) => e instanceof UsageError && /TREEHOUSE_PORTS_RANGE/.test(e.message),
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("treehouse config --json prints effective values and their sources", async () => {
+  const tmp = await tempDir();
+  try {
+    await Deno.writeTextFile(`${tmp.path}/treehouse.toml`, '# ports\n[ports]\nrange = "6000-6099"\n');
+    const env = {
+      HOME: tmp.path,
+      XDG_CONFIG_HOME: `${tmp.path}/xdg`,
+      TREEHOUSE_POOL: "127.0.0.10-127.0.0.20",
+    };
+    const r = await cli(["config", "--json"], { cwd: tmp.path, db: `${tmp.path}/r.db`, env });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.values["ports.range"], "6000-6099");
+    assert.equal(doc.sources["ports.range"], `${tmp.path}/treehouse.toml:3`);
+    assert.equal(doc.values.pool, "127.0.0.10-127.0.0.20");
+    assert.equal(doc.sources.pool, "env TREEHOUSE_POOL");
+    assert.equal(doc.sources.heartbeat, "default");
+    const human = await cli(["config"], { cwd: tmp.path, db: `${tmp.path}/r.db`, env });
+    assert.match(human.stdout, /ports\.range\s+6000-6099\s+\S+treehouse\.toml:3/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("the IP pool of a project's treehouse.toml applies to treehouse ip, and a bad file stops it with exit 8", async () => {
+  const tmp = await tempDir();
+  try {
+    const repo = await makeRepo(tmp.path);
+    const env = { HOME: tmp.path, XDG_CONFIG_HOME: `${tmp.path}/xdg` };
+    await Deno.writeTextFile(`${repo}/treehouse.toml`, 'pool = "127.0.0.50-127.0.0.60"\n');
+    const ok = await cli(["ip"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout.trim(), "127.0.0.50");
+    await Deno.writeTextFile(`${repo}/treehouse.toml`, 'pool = "127.0.0.50-127.0.0.60"\nheartbeet = "1m"\n');
+    const bad = await cli(["ip"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+    assert.equal(bad.code, 8);
+    assert.match(bad.stderr, new RegExp(`${repo}/treehouse\\.toml:2: heartbeet: unknown key`));
+    assert.equal(bad.stdout, "");
+    const v = await cli(["port", "validate", "treehouse.toml"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+    assert.equal(v.code, 8);
+    assert.match(v.stderr, /treehouse\.toml:2: heartbeet/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("a [group] in the user's configuration file is an error naming the file and line", () => {
+  assert.throws(
+    () => parseConfigText('heartbeat = "1m"\n[group.web]\noffset = 0\n', "/h/config.toml", "user"),
+    (e) => e instanceof ConfigError && /^\/h\/config\.toml:2: group: only project files/.test(e.message),
+  );
+});
+
+Deno.test("the line named for an unknown key is the line that holds it, wherever it is", () => {
+  const lines = [
+    'pool = "127.0.0.10-127.0.0.20"',
+    'heartbeat = "30s"',
+    "[ports]",
+    'range = "5000-5100"',
+    "exclude = [5001]",
+    "[ports.occupancy]",
+    "udp = false",
+    "[cleanup]",
+    "on_exhaustion = true",
+  ];
+  const tables = [
+    undefined,
+    undefined,
+    "ports",
+    "ports",
+    "ports",
+    "ports.occupancy",
+    "ports.occupancy",
+    "cleanup",
+    "cleanup",
+  ];
+  fc.assert(fc.property(
+    fc.integer({ min: 0, max: lines.length }),
+    fc.stringMatching(/^[a-z][a-z_]{2,10}$/).filter((k) =>
+      !["pool", "heartbeat", "ports", "range", "exclude", "cleanup", "udp", "occupancy", "group", "trust"]
+        .includes(k)
+    ),
+    (at, key) => {
+      const text = [...lines.slice(0, at), `${key} = 1`, ...lines.slice(at)].join("\n");
+      const table = at === 0 ? undefined : tables[at - 1];
+      if (
+        table === undefined &&
+        ["group", "reclaim_after", "stale_after", "default_port", "hostname_template"].includes(key)
+      ) return;
+      if (table === "ports.occupancy" && ["tcp", "ipv4", "ipv6"].includes(key)) return;
+      if (table === "cleanup" && key === "expire_after") return;
+      const e = configError(text);
+      const full = table ? `${table}.${key}` : key;
+      assert.match(e.message, /: unknown key( \(did you mean \S+\?\))?$/);
+      assert.equal(e.message.split(": unknown key")[0], `/p/treehouse.toml:${at + 1}: ${full}`);
+    },
+  ));
+});
+
+Deno.test("renderHostname() fills {branch} with the label and {project} with the project's name", () => {
+  assert.equal(renderHostname("{branch}.local", "feature-x", "/src/My App"), "feature-x.local");
+  assert.equal(renderHostname("{branch}.{project}.test", "main", "/src/My_App"), "main.myapp.test");
+});

@@ -1,0 +1,91 @@
+/** The occupancy probe on ports this user may not bind: the kernel's listening sockets decide. */
+import assert from "node:assert/strict";
+import { bindErrorMeansFree, tcpListening } from "../../../src/adapters/net/occupancy.ts";
+import { skipped, tempDir } from "../../helpers/cli.ts";
+
+const PROBE = new URL("../../fixtures/probe_port.ts", import.meta.url).pathname;
+
+Deno.test("a failed bind probe: in use is taken, permission denied asks the kernel, other errors are free", () => {
+  const denied = new Deno.errors.PermissionDenied("no");
+  assert.equal(bindErrorMeansFree(new Deno.errors.AddrInUse("x"), () => false), false);
+  assert.equal(bindErrorMeansFree(denied, () => true), false);
+  assert.equal(bindErrorMeansFree(denied, () => false), true);
+  assert.equal(bindErrorMeansFree(new Error("EAFNOSUPPORT"), () => true), true);
+});
+
+Deno.test("tcpListening sees a real listener on one loopback address", () => {
+  if (Deno.build.os !== "linux") return skipped("reads /proc/net/tcp (Linux)");
+  const listener = Deno.listen({ hostname: "127.0.0.33", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  try {
+    assert.equal(tcpListening(port, false), true);
+  } finally {
+    listener.close();
+  }
+  assert.equal(tcpListening(port, false), false);
+});
+
+/** A free port below 1024, or undefined. */
+function freeLowPort(): number | undefined {
+  for (let port = 1000; port > 900; port--) {
+    try {
+      Deno.listen({ hostname: "0.0.0.0", port }).close();
+      return port;
+    } catch { /* taken */ }
+  }
+  return undefined;
+}
+
+Deno.test("a non-root probe of a privileged port finds a root server on it, and a free one free", async () => {
+  const unprivileged = Number(
+    await Deno.readTextFile("/proc/sys/net/ipv4/ip_unprivileged_port_start").catch(() => "1024"),
+  );
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  if (Deno.uid() !== 0 || !setpriv || unprivileged < 1000) {
+    return skipped("needs root, setpriv and privileged ports below 1024 to probe as another user");
+  }
+  const port = freeLowPort();
+  if (port === undefined) return skipped("no free port between 901 and 1000");
+  const tmp = await tempDir();
+  await Deno.chmod(tmp.path, 0o777);
+  const probe = async () => {
+    const out = await new Deno.Command(setpriv, {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        "--no-config",
+        "-A", // Deno reads /proc/net/* only with all permissions, as treehouse runs
+        PROBE,
+        String(port),
+      ],
+      env: { DENO_DIR: `${tmp.path}/deno`, HOME: tmp.path, NO_COLOR: "1" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assert.ok(out.success, dec.decode(out.stderr));
+    return dec.decode(out.stdout).trim();
+  };
+  try {
+    assert.equal(await probe(), "free");
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    try {
+      assert.equal(await probe(), "taken");
+    } finally {
+      listener.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});

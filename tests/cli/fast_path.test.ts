@@ -1,0 +1,91 @@
+import { strict as assert } from "node:assert";
+import { fastFlagNames, parseFast } from "../../src/cli/fast-path.ts";
+import { cli } from "../helpers/cli.ts";
+
+Deno.test("parseFast() parses plain `ip` calls like the full parser", () => {
+  assert.deepEqual(parseFast(["ip"]), { command: "ip", flags: {}, rest: [] });
+  assert.deepEqual(parseFast(["ip", "--branch", "feature/x", "--project=/src/app", "--app", "shop"]), {
+    command: "ip",
+    flags: { branch: "feature/x", project: "/src/app", app: "shop" },
+    rest: [],
+  });
+  assert.deepEqual(parseFast(["ip", "--branch=-dash"])?.flags, { branch: "-dash" });
+});
+
+Deno.test("parseFast() parses plain `run` calls with defaults, negations and the command after --", () => {
+  assert.deepEqual(parseFast(["run", "--", "mix", "phx.server"]), {
+    command: "run",
+    flags: { mdns: true, envPort: true, restart: "no" },
+    rest: ["mix", "phx.server"],
+  });
+  assert.deepEqual(
+    parseFast([
+      "run",
+      "--port",
+      "5173",
+      "--no-mdns",
+      "--no-env-port",
+      "--restart=on-failure",
+      "--ready-timeout",
+      "2.5",
+      "--kill-timeout=1",
+      "--quiet",
+      "--name",
+      "api",
+      "--",
+      "npx",
+      "vite",
+      "--port",
+      "{port}",
+    ]),
+    {
+      command: "run",
+      flags: {
+        mdns: false,
+        envPort: false,
+        restart: "on-failure",
+        port: 5173,
+        readyTimeout: 2.5,
+        killTimeout: 1,
+        quiet: true,
+        name: "api",
+      },
+      rest: ["npx", "vite", "--port", "{port}"],
+    },
+  );
+});
+
+Deno.test("parseFast() leaves anything unusual to the full parser", () => {
+  for (
+    const args of [
+      ["ip", "--help"],
+      ["ip", "-h"],
+      ["ip", "--nope"],
+      ["ip", "--branch"],
+      ["ip", "--branch", "a", "--branch", "b"],
+      ["ip", "extra"],
+      ["info"],
+      ["run"],
+      ["run", "--"],
+      ["run", "python3", "-m", "http.server"],
+      ["run", "--port", "99999", "--", "x"],
+      ["run", "--restart", "always", "--", "x"],
+      ["run", "--quiet=yes", "--", "x"],
+      ["run", "--no-port", "--", "x"],
+      ["run", "--ready-timeout", "0", "--", "x"],
+      ["--version"],
+      [],
+    ]
+  ) {
+    assert.equal(parseFast(args), undefined, args.join(" "));
+  }
+});
+
+Deno.test("the fast path knows exactly the flags the full parser declares for ip and run", async () => {
+  for (const command of ["ip", "run"] as const) {
+    const help = await cli([command, "--help"]);
+    const usage = help.stdout.split("\n").find((l) => l.trim().startsWith(`treehouse ${command} [`)) ?? "";
+    const declared = [...usage.matchAll(/\[--([a-z-]+)/g)].map((m) => m[1] as string).sort();
+    assert.deepEqual(fastFlagNames(command).sort(), declared, command);
+  }
+});
