@@ -4,7 +4,7 @@
  * directory outside the checkout, where no deno.json is discovered.
  */
 import assert from "node:assert/strict";
-import { childEnv, makeRepo, ROOT, tempDir } from "./helpers.ts";
+import { childEnv, makeRepo, ROOT, tempDir } from "../helpers/cli.ts";
 
 const dec = new TextDecoder();
 const POOL = "127.0.8.10-127.0.8.20";
