@@ -1,6 +1,6 @@
 /** The control socket: JSON lines over a Unix socket in a private directory (issue 15). */
 import assert from "node:assert/strict";
-import { tempDir } from "../helpers.ts";
+import { tempDir } from "../helpers/cli.ts";
 import {
   connectControl,
   controlExchange,

@@ -1,6 +1,6 @@
 /** Log files of detached runs: 0600, rotated, tailed and followed (issue 15). */
 import assert from "node:assert/strict";
-import { tempDir } from "../helpers.ts";
+import { tempDir } from "../helpers/cli.ts";
 import { followLog, logPathFor, RotatingLog, tailLog } from "../../src/adapters/log-file.ts";
 
 Deno.test("the log is private, rotates at its size limit and the tail reaches into the rotated file", async () => {

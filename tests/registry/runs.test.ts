@@ -1,6 +1,6 @@
 /** The runs table: one record per `treehouse run` of a branch and service (issue 15). */
 import assert from "node:assert/strict";
-import { tempDir } from "../helpers.ts";
+import { tempDir } from "../helpers/cli.ts";
 import { Registry } from "../../src/registry/registry.ts";
 import { findAllocation, getOrAllocate } from "../../src/registry/allocations.ts";
 import {

@@ -1,13 +1,13 @@
 /** services/control seen from outside a run: finding, reconciling and asking runs (issue 15). */
 import assert from "node:assert/strict";
-import { tempDir } from "../../helpers.ts";
+import { tempDir } from "../../helpers/cli.ts";
 import { Registry } from "../../../src/registry/registry.ts";
 import { getOrAllocate } from "../../../src/registry/allocations.ts";
 import { startRun, updateRun } from "../../../src/registry/runs.ts";
 import { parsePool } from "../../../src/core/pool.ts";
 import { listenControl } from "../../../src/adapters/control-socket.ts";
 import { type ControlDeps, findRun, listRuns, restart, status } from "../../../src/services/control/runs.ts";
-import { isProcessAlive, processStartTime } from "../../../src/platform/process-info.ts";
+import { isProcessAlive, processStartTime } from "../../../src/adapters/proc/process-info.ts";
 import { NotFoundError, UsageError } from "../../../src/errors.ts";
 
 async function setup() {
