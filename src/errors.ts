@@ -19,6 +19,7 @@ export const ExitCode = {
   missingTool: 10,
   timeout: 11,
   system: 12,
+  certificate: 13,
   commandNotExecutable: 126,
   commandNotFound: 127,
 } as const;
@@ -116,4 +117,9 @@ export function formatError(error: TreehouseError, verbose: boolean): string {
 /** A system program treehouse drives (launchctl, pfctl, ifconfig) failed, or `doctor` found a problem. */
 export class SystemError extends TreehouseError {
   override readonly exitCode: number = ExitCode.system;
+}
+
+/** The local certificate authority is unreadable, corrupt or expired (never replaced without `--renew`). */
+export class CertificateError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.certificate;
 }
