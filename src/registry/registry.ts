@@ -2,37 +2,18 @@
  * The SQLite registry: one file shared by every treehouse process of the user. Opening validates the
  * file before anything is written; every write is one short `BEGIN IMMEDIATE` transaction.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { RegistryError } from "../errors.ts";
+import { type GiveUp, lockHolder, LockWait } from "./lock-wait.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 
-/** How long a write waits in all for another process's write lock before reporting busy. */
-export const BUSY_TIMEOUT_MS = 10_000;
 /**
  * SQLite's own busy timeout on the connection. SQLite's default busy handler sleeps in growing
- * steps (up to 100 ms) and so leaves the lock idle under contention; treehouse waits itself, in
- * short random pauses (see {@link Registry.write}), which keeps 90 concurrent allocations near the
- * cost of starting 90 processes.
+ * steps (up to 100 ms) and so leaves the lock idle under contention; treehouse waits itself (see
+ * {@link LockWait}): short pauses first, long random ones while others are served, and it gives up only
+ * when nobody commits for a while, naming the holder.
  */
 export const CONNECTION_BUSY_MS = 0;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread for about `ms` milliseconds (registry calls are synchronous by design). */
-function pause(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
-
-/** Runs `fn`, retrying with short random pauses while SQLite reports the database busy. */
-function retryBusy<T>(fn: () => T, deadline = Date.now() + BUSY_TIMEOUT_MS): T {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      pause(Math.random() * Math.min(1 + attempt, 8));
-    }
-  }
-}
 const SQLITE_MAGIC = "SQLite format 3\0";
 
 /** Options for {@link Registry.open}. */
@@ -45,6 +26,7 @@ export interface OpenOptions {
 export class Registry {
   readonly path: string;
   readonly db: DatabaseSync;
+  #dataVersion: StatementSync | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -100,14 +82,14 @@ export class Registry {
   }
 
   /**
-   * Runs `fn` inside one `BEGIN IMMEDIATE` transaction, retrying when another process holds the
-   * write lock longer than the busy timeout. `fn` must not do slow I/O.
+   * Runs `fn` inside one `BEGIN IMMEDIATE` transaction, waiting (see {@link LockWait}) while another
+   * process holds the write lock. `fn` must not do slow I/O.
    */
   write<T>(fn: () => T): T {
-    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    const wait = this.lockWait();
     for (;;) {
       try {
-        retryBusy(() => this.db.exec("BEGIN IMMEDIATE"), deadline);
+        this.retryBusy(() => this.db.exec("BEGIN IMMEDIATE"), wait);
       } catch (error) {
         throw registryError(error, this.path);
       }
@@ -119,7 +101,11 @@ export class Registry {
         try {
           this.db.exec("ROLLBACK");
         } catch { /* the transaction may already be gone */ }
-        if (isBusy(error) && Date.now() < deadline) continue;
+        if (isBusy(error)) {
+          const giveUp = wait.pause();
+          if (!giveUp) continue;
+          throw this.lockedError(error, giveUp);
+        }
         if (isSqliteError(error)) throw registryError(error, this.path);
         throw error;
       }
@@ -129,22 +115,61 @@ export class Registry {
   /** Runs a read query, mapping SQLite failures to {@link RegistryError}. */
   read<T>(fn: () => T): T {
     try {
-      return retryBusy(fn);
+      return this.retryBusy(fn);
     } catch (error) {
       if (isSqliteError(error)) throw registryError(error, this.path);
       throw error;
     }
   }
 
+  /** A wait for the lock whose progress is SQLite's data version (it changes with every commit of others). */
+  private lockWait(): LockWait {
+    return new LockWait(() => {
+      this.#dataVersion ??= this.db.prepare("PRAGMA data_version");
+      return (this.#dataVersion.get() as { data_version?: number } | undefined)?.data_version;
+    });
+  }
+
+  /** Runs `fn`, waiting while SQLite reports the database busy; gives up as {@link LockWait} decides. */
+  private retryBusy<T>(fn: () => T, wait = this.lockWait()): T {
+    for (;;) {
+      try {
+        return fn();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        const giveUp = wait.pause();
+        if (giveUp) throw this.lockedError(error, giveUp);
+      }
+    }
+  }
+
+  /** The error for a wait given up: names the process holding the lock where the kernel says. */
+  private lockedError(cause: unknown, giveUp: GiveUp): RegistryError {
+    const holder = lockHolder(this.path, Deno.pid);
+    const who = holder
+      ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ""}`
+      : "another process";
+    const seconds = Math.round(giveUp.waitedMs / 1000);
+    const how = giveUp.kind === "stalled"
+      ? `stayed locked by ${who}: nothing was written for ${seconds} s`
+      : `was busy for ${seconds} s (locked by ${who} when treehouse gave up)`;
+    return new RegistryError(`Registry ${this.path} ${how}`, {
+      hint: holder
+        ? `If process ${holder.pid} is hung, stop it (kill ${holder.pid}); otherwise try again`
+        : "Try again; if it persists, look for a hung treehouse process (ps aux | grep treehouse)",
+      cause,
+    });
+  }
+
   private prepare(): void {
-    const version = retryBusy(() => this.userVersion());
+    const version = this.retryBusy(() => this.userVersion());
     if (version > SCHEMA_VERSION) {
       throw new RegistryError(
         `Registry ${this.path} was written by a newer treehouse (schema ${version}, this one knows ${SCHEMA_VERSION})`,
         { hint: "Upgrade treehouse, or point TREEHOUSE_DB at another file" },
       );
     }
-    retryBusy(() => {
+    this.retryBusy(() => {
       const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
       if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
       this.db.exec("PRAGMA synchronous = NORMAL");

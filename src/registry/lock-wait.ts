@@ -1,0 +1,126 @@
+/**
+ * Waiting for the registry's write lock, cheaply and with an eye on progress. A burst of processes
+ * (200 `treehouse ip` at once on 2 cores) must all be served: waiters back off quickly to long,
+ * random pauses (so the pollers do not starve the holder of CPU), and a waiter gives up only when
+ * nobody has committed anything for {@link STALL_TIMEOUT_MS} — a holder that keeps the lock — and
+ * then names that holder.
+ */
+
+/** Give up when no process has committed to the registry for this long while we wait. */
+export const STALL_TIMEOUT_MS = 10_000;
+/** Give up in any case after this long (a burst of thousands still fits; a livelock does not hang). */
+export const MAX_WAIT_MS = 300_000;
+/** The first pause after a busy attempt; each next one is 1.5× longer, up to {@link MAX_PAUSE_MS}. */
+export const FIRST_PAUSE_MS = 0.5;
+/**
+ * The longest pause between attempts. With n waiters the lock sits idle about MAX_PAUSE_MS / 2n after
+ * a release, and the waiters' attempts cost about n × 1000 / MAX_PAUSE_MS wake-ups a second.
+ */
+export const MAX_PAUSE_MS = 40;
+
+/** The pause before attempt `attempt` (0-based), drawn in [0.5, 1.5) × the step (`random` in [0, 1)). */
+export function pauseFor(attempt: number, random: number): number {
+  const step = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 1.5 ** attempt);
+  return step * (0.5 + random);
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for about `ms` milliseconds (registry calls are synchronous by design). */
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** Why a wait ended without the lock. */
+export type GiveUp = { kind: "stalled"; waitedMs: number } | { kind: "too-long"; waitedMs: number };
+
+/**
+ * One wait for the lock. `progress()` returns a value that changes whenever another process commits
+ * (SQLite's `PRAGMA data_version`); while it keeps changing, others are being served and the wait goes
+ * on. Call {@link pause} after each busy attempt.
+ */
+export class LockWait {
+  readonly #progress: () => unknown;
+  readonly #now: () => number;
+  readonly #started: number;
+  #lastProgress: number;
+  #marker: unknown;
+  #attempt = 0;
+
+  constructor(progress: () => unknown, now: () => number = Date.now) {
+    this.#progress = progress;
+    this.#now = now;
+    this.#started = now();
+    this.#lastProgress = this.#started;
+    this.#marker = this.#read();
+  }
+
+  /** Sleeps before the next attempt, or returns why waiting longer is pointless. */
+  pause(): GiveUp | undefined {
+    const now = this.#now();
+    const marker = this.#read();
+    if (marker !== undefined && marker !== this.#marker) {
+      this.#marker = marker;
+      this.#lastProgress = now;
+    }
+    if (now - this.#lastProgress >= STALL_TIMEOUT_MS) {
+      return { kind: "stalled", waitedMs: now - this.#started };
+    }
+    if (now - this.#started >= MAX_WAIT_MS) return { kind: "too-long", waitedMs: now - this.#started };
+    sleep(pauseFor(this.#attempt++, Math.random()));
+    return undefined;
+  }
+
+  #read(): unknown {
+    try {
+      return this.#progress();
+    } catch {
+      return undefined; // the probe itself met the lock: no news
+    }
+  }
+}
+
+/** A process holding a lock on the registry, as the kernel reports it. */
+export interface LockHolder {
+  pid: number;
+  command: string;
+}
+
+/**
+ * Who holds a write lock on the registry at `path` (its WAL index `-shm`, or the file itself in
+ * rollback mode), from `/proc/locks`; `undefined` where that is not available (macOS) or nobody does.
+ */
+export function lockHolder(path: string, ownPid: number): LockHolder | undefined {
+  let locks: string;
+  const inodes = new Set<string>();
+  try {
+    locks = Deno.readTextFileSync("/proc/locks");
+    for (const file of [`${path}-shm`, path]) {
+      try {
+        const ino = Deno.statSync(file).ino;
+        if (ino !== null) inodes.add(String(ino));
+      } catch { /* no such file */ }
+    }
+  } catch {
+    return undefined;
+  }
+  for (const line of locks.split("\n")) {
+    // "1: POSIX  ADVISORY  WRITE 1234 fe:00:16041711 120 120"
+    const m = /^\d+:\s+POSIX\s+\S+\s+WRITE\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
+    if (!m || !inodes.has(m[2] as string)) continue;
+    const pid = Number(m[1]);
+    if (pid === ownPid) continue;
+    return { pid, command: commandOf(pid) };
+  }
+  return undefined;
+}
+
+function commandOf(pid: number): string {
+  try {
+    const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
+    const text = argv.join(" ").replace(/\s+/g, " ").trim();
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  } catch {
+    return "";
+  }
+}
