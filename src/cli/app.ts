@@ -61,6 +61,7 @@ const list = buildCommand({
         kind: "boolean",
         brief: "Every project's allocations (default outside a repository)",
         optional: true,
+        withNegated: false,
       },
     },
   },

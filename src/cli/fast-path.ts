@@ -8,8 +8,8 @@
  */
 import { portNumber } from "./flags.ts";
 
-/** One flag of a fast-path spec: a value parser, or `boolean` (with `--no-` negation). */
-type FlagSpec = ((text: string) => unknown) | "boolean";
+/** One flag of a fast-path spec: a value parser, `boolean` (on by default, `--no-` turns it off) or `switch`. */
+type FlagSpec = ((text: string) => unknown) | "boolean" | "switch";
 
 /** A command the fast path knows. */
 interface CommandSpec {
@@ -46,8 +46,8 @@ const SPECS: Record<string, CommandSpec> = {
       ready: String,
       readyTimeout: positiveSeconds,
       killTimeout: positiveSeconds,
-      quiet: "boolean",
-      hosts: "boolean",
+      quiet: "switch",
+      hosts: "switch",
     },
     defaults: { mdns: true, envPort: true, restart: "no" },
     rest: true,
@@ -91,8 +91,8 @@ export function parseFast(args: readonly string[]): FastCall | undefined {
     const kind = spec.flags[name];
     if (kind === undefined || seen.has(name)) return undefined;
     seen.add(name);
-    if (kind === "boolean") {
-      if (match[3] !== undefined) return undefined;
+    if (kind === "boolean" || kind === "switch") {
+      if (match[3] !== undefined || (kind === "switch" && match[1] !== undefined)) return undefined;
       flags[name] = match[1] === undefined;
       continue;
     }

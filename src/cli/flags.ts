@@ -5,9 +5,27 @@ export function stringFlag(brief: string, placeholder: string) {
   return { kind: "parsed", parse: String, brief, placeholder, optional: true } as const;
 }
 
-/** A boolean switch, off by default. */
+/** A boolean switch, off by default (no `--no-` form: there is nothing to turn off). */
 export function switchFlag(brief: string) {
-  return { kind: "boolean", brief, optional: true } as const;
+  return { kind: "boolean", brief, optional: true, withNegated: false } as const;
+}
+
+/**
+ * Shows switches that are on by default as users type them, `[--no-mdns]`, in the usage lines of the
+ * root help and the command's own help (stricli shows `[--mdns]`, a flag nobody needs to type).
+ */
+export function negatedInUsage<C extends { formatUsageLine(a: never): string; formatHelp(a: never): string }>(
+  command: C,
+  flags: string[],
+): C {
+  const fix = (text: string) =>
+    flags.reduce((t, flag) => t.replaceAll(`[--${flag}]`, `[--no-${flag}]`), text);
+  const usage = command.formatUsageLine.bind(command);
+  const help = command.formatHelp.bind(command);
+  return Object.assign(command, {
+    formatUsageLine: (a: never) => fix(usage(a)),
+    formatHelp: (a: never) => fix(help(a)),
+  });
 }
 
 /** `--branch`, `--project`, `--app`: which allocation a command acts on. */

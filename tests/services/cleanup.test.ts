@@ -198,7 +198,7 @@ Deno.test("cleanup also removes port reservations whose directory is gone, and -
     const real = await cli(["cleanup"], { db, cwd: tmp.path });
     assert.equal(real.code, 0, real.stderr);
     assert.match(real.stdout, new RegExp(`port +web +\\d+ +${gone}`));
-    assert.match(real.stderr, /Removed 0 allocations and 1 port reservation in any project/);
+    assert.match(real.stderr, /Removed 1 port reservation across all projects$/m);
     const left = JSON.parse((await cli(["port", "list", "--json"], { db, cwd: tmp.path })).stdout);
     assert.deepEqual(left.map((r: { path: string }) => r.path), [kept]);
   } finally {

@@ -7,6 +7,8 @@ export function linuxSetupAdvice(options: {
   path: string | undefined;
   port80: boolean;
   uninstall: boolean;
+  /** The `sudo … hosts sync` command, naming the registry in use. */
+  hostsSync: string;
 }): string {
   const publish = onPath("avahi-publish", options.path);
   const lines = [
@@ -16,14 +18,23 @@ export function linuxSetupAdvice(options: {
     `All of 127.0.0.0/8 is local on Linux, so the pool ${options.pool} works as it is: no aliases, no root.`,
     "",
     "Hostnames (<branch>.local) need mDNS: avahi plus nss-mdns.",
-    `  avahi-publish: ${publish ? `found (${publish})` : "not found"}`,
-    "  Debian/Ubuntu: sudo apt-get install avahi-daemon avahi-utils libnss-mdns",
-    "  Fedora:        sudo dnf install avahi avahi-tools nss-mdns",
-    "  Arch:          sudo pacman -S avahi nss-mdns",
-    '  then check that the "hosts:" line of /etc/nsswitch.conf has mdns4_minimal before dns.',
+    ...(publish
+      ? [
+        `  avahi-publish: found (${publish}), nothing to install.`,
+        '  Names resolve when the "hosts:" line of /etc/nsswitch.conf has mdns4_minimal before dns',
+        "  (libnss-mdns); `treehouse doctor` checks a round trip.",
+      ]
+      : [
+        "  avahi-publish: not found. Install avahi and nss-mdns:",
+        "  Debian/Ubuntu: sudo apt-get install avahi-daemon avahi-utils libnss-mdns",
+        "  Fedora:        sudo dnf install avahi avahi-tools nss-mdns",
+        "  Arch:          sudo pacman -S avahi nss-mdns",
+        '  then check that the "hosts:" line of /etc/nsswitch.conf has mdns4_minimal before dns.',
+      ]),
     "",
     "Without mDNS (or for browsers that ignore it), keep the names in /etc/hosts instead:",
-    '  sudo "$(command -v treehouse)" hosts sync      # again after new branches; hosts clean to undo',
+    `  ${options.hostsSync}`,
+    "  (again after new branches; `hosts clean` undoes it)",
     "",
     "Check everything with: treehouse doctor",
   ];

@@ -52,11 +52,21 @@ export default function cleanup(this: AppContext, flags: CleanupFlags): void {
     ...reservations.map((r) => ["port", r.tag ?? "-", String(r.port), r.path, r.reason]),
   ];
   if (rows.length > 0) out(this, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
-  const scope = project ? `in ${project} (--all-projects for every project)` : "in any project";
-  const counts = `${allocations.length} allocation${
-    allocations.length === 1 ? "" : "s"
-  } and ${reservations.length} port reservation${reservations.length === 1 ? "" : "s"}`;
-  if (rows.length === 0) say(this, `Nothing to clean up ${scope}`);
-  else if (dryRun) say(this, `Would remove ${counts} ${scope} (dry run: nothing changed)`);
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const counts = [
+    allocations.length > 0 ? plural(allocations.length, "allocation") : "",
+    reservations.length > 0 ? plural(reservations.length, "port reservation") : "",
+  ].filter(Boolean).join(" and ");
+  if (rows.length === 0) {
+    say(
+      this,
+      `Nothing to clean up ${
+        project ? `in ${project} (--all-projects for every project)` : "in any project"
+      }`,
+    );
+    return;
+  }
+  const scope = project ? `from ${project}` : "across all projects";
+  if (dryRun) say(this, `Would remove ${counts} ${scope} (dry run: nothing changed)`);
   else say(this, `Removed ${counts} ${scope}`);
 }

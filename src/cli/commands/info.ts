@@ -2,7 +2,7 @@
 import { loadSettings } from "../../services/settings.ts";
 import { findAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
-import { formatTime, json, out } from "../output.ts";
+import { formatTime, json, out, shellQuote } from "../output.ts";
 import {
   type AllocationView,
   type BranchFlags,
@@ -39,11 +39,23 @@ export default function info(
   try {
     const allocation = registry && findAllocation(registry, target.project_path, target.branch);
     if (!allocation) {
-      throw notAllocated(target, "Create one with `treehouse ip` or `treehouse run -- <command>`");
+      const named = branchArg ?? flags.branch;
+      throw notAllocated(
+        target,
+        named === undefined
+          ? "Create one with `treehouse ip` or `treehouse run -- <command>`"
+          : `See what is allocated with \`treehouse list\`; create it with \`treehouse allocate ${
+            ["--branch=" + named, ...(flags.project ? ["--project", flags.project] : [])].map(word).join(" ")
+          }\``,
+      );
     }
     const view = viewOf(allocation, loadSettings(this.env, this.cwd));
     out(this, flags.json ? json(view) : renderInfo(view));
   } finally {
     registry?.close();
   }
+}
+
+function word(w: string): string {
+  return /^[\w./:=@+-]+$/.test(w) ? w : shellQuote(w);
 }

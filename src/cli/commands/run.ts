@@ -26,6 +26,8 @@ import {
 import { checkPortFree, findPortHolders } from "../../adapters/net/port-holder.ts";
 import { onPath } from "../../adapters/process/spawn.ts";
 import { Watchdog } from "../../adapters/process/watchdog.ts";
+import { sudoCommand } from "../self.ts";
+import { registryPath } from "../../registry/path.ts";
 import { getOrAllocate, listAllocations, recordProcess } from "../../registry/allocations.ts";
 import { cleanupStale, clearProcess, heartbeat, relabel } from "../../registry/liveness.ts";
 import { extraEnv } from "../../services/run/extra-env.ts";
@@ -286,6 +288,11 @@ async function syncHostsAtStart(ctx: AppContext, registry: Registry, template: s
   }
 }
 
+/** The command that puts the names into /etc/hosts, naming the registry in use (root's HOME differs). */
+function hostsSyncCommand(ctx: AppContext): string {
+  return sudoCommand(registryPath(ctx.dbFlag, ctx.env), ["hosts", "sync"]);
+}
+
 /** What to announce, and with which tool. */
 interface AnnouncePlan {
   tool: MdnsTool;
@@ -298,14 +305,14 @@ function planAnnouncers(ctx: AppContext, values: RunValues): AnnouncePlan | unde
   if (!values.host.endsWith(".local")) {
     warn(
       ctx,
-      `mDNS only answers .local names, so ${values.host} is not announced: run \`sudo treehouse hosts sync\``,
+      `mDNS only answers .local names, so ${values.host} is not announced: run ${hostsSyncCommand(ctx)}`,
     );
     return undefined;
   }
   const label = values.host.slice(0, -".local".length);
   const tool = chooseMdnsTool(Deno.build.os, (name) => onPath(name, ctx.env("PATH")) !== undefined);
   if (!tool) {
-    warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip));
+    warn(ctx, missingMdnsMessage(Deno.build.os, values.host, values.ip, hostsSyncCommand(ctx)));
     return undefined;
   }
   return {

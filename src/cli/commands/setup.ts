@@ -12,6 +12,8 @@ import { describeStep, planSetup, planUninstall, type Redirect } from "../../cor
 import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
 import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
+import { sudoCommand } from "../self.ts";
+import { registryPath } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
 
@@ -52,6 +54,7 @@ export default function setup(this: AppContext, flags: SetupFlags): void {
         path: this.env("PATH"),
         port80: flags.port80 ?? false,
         uninstall: flags.uninstall ?? false,
+        hostsSync: sudoCommand(registryPath(this.dbFlag, this.env), ["hosts", "sync"]),
       }),
     );
     return;

@@ -91,9 +91,13 @@ const hostsSync = buildCommand({
   parameters: { flags: { ...hostsFileFlag, ...dryRunFlag } },
   docs: docs(
     "Write one marked block of `<ip> <hostname>.local` lines for every allocation into the hosts file",
-    ["sudo treehouse hosts sync", "treehouse hosts sync --file /tmp/hosts --dry-run"],
+    [
+      "treehouse hosts sync --file /tmp/hosts --dry-run",
+      'sudo "$(command -v treehouse)" --db "$HOME/.local/share/treehouse/registry.db" hosts sync',
+    ],
     "Every other line is kept. The write is atomic (temp file + rename, same mode and owner) and the " +
-      "previous file is kept as <file>.treehouse.bak. Without permission the exact sudo command is printed.",
+      "previous file is kept as <file>.treehouse.bak. Without permission the exact sudo command is printed. " +
+      "Under sudo, name your registry with --db: root's HOME holds another one.",
   ),
 });
 
@@ -102,7 +106,10 @@ const hostsClean = buildCommand({
   parameters: { flags: { ...hostsFileFlag, ...dryRunFlag } },
   docs: docs(
     "Remove the treehouse block from the hosts file, restoring it byte for byte",
-    ["sudo treehouse hosts clean", "treehouse hosts clean --file /tmp/hosts"],
+    [
+      "treehouse hosts clean --file /tmp/hosts",
+      'sudo "$(command -v treehouse)" --db "$HOME/.local/share/treehouse/registry.db" hosts clean',
+    ],
   ),
 });
 

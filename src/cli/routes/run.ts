@@ -1,93 +1,97 @@
 /** Commands of the `run` feature (issue 5), registered in `src/cli/app.ts`. */
 import { buildCommand } from "@stricli/core";
-import { appFlag, branchFlags, docs, portNumber, stringFlag } from "../flags.ts";
+import { appFlag, branchFlags, docs, negatedInUsage, portNumber, stringFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
 import { positiveSeconds } from "../fast-path.ts";
 
-const run = buildCommand({
-  loader: async () => guard((await import("../commands/run.ts")).default),
-  parameters: {
-    flags: {
-      ...branchFlags,
-      ...appFlag,
-      port: {
-        kind: "parsed",
-        parse: portNumber,
-        brief: "Port the server listens on (default: PORT from the environment, else 4000)",
-        placeholder: "N",
-        optional: true,
+const run = negatedInUsage(
+  buildCommand({
+    loader: async () => guard((await import("../commands/run.ts")).default),
+    parameters: {
+      flags: {
+        ...branchFlags,
+        ...appFlag,
+        port: {
+          kind: "parsed",
+          parse: portNumber,
+          brief: "Port the server listens on (default: PORT from the environment, else 4000)",
+          placeholder: "N",
+          optional: true,
+        },
+        name: stringFlag("Hostname label instead of the branch's (still made unique)", "LABEL"),
+        mdns: {
+          kind: "boolean",
+          brief:
+            "Announce <label>.local over mDNS (dns-sd on macOS, avahi-publish on Linux); on by default, --no-mdns skips it",
+          default: true,
+        },
+        envPort: {
+          kind: "boolean",
+          brief:
+            "Set the conventional HOST and PORT variables for the command; on by default, --no-env-port skips them",
+          default: true,
+        },
+        restart: {
+          kind: "enum",
+          values: ["no", "on-failure"],
+          brief: "Restart a crashed command (backoff 1, 2, 4, 8, 16 s; at most 5 times)",
+          default: "no",
+        },
+        ready: stringFlag(
+          "Wait until this port (on the branch's IP) or URL answers, then print ready",
+          "PORT|URL",
+        ),
+        readyTimeout: {
+          kind: "parsed",
+          parse: positiveSeconds,
+          brief: "Seconds to wait for --ready before giving up with exit 11 (default 60)",
+          placeholder: "SECONDS",
+          optional: true,
+        },
+        killTimeout: {
+          kind: "parsed",
+          parse: positiveSeconds,
+          brief: "Seconds between a forwarded SIGTERM/SIGINT/SIGHUP and SIGKILL (default 5)",
+          placeholder: "SECONDS",
+          optional: true,
+        },
+        quiet: { kind: "boolean", brief: "No banner on stderr", optional: true, withNegated: false },
+        hosts: {
+          kind: "boolean",
+          brief: "Also write the allocations to the hosts file (TREEHOUSE_HOSTS_FILE, else /etc/hosts)",
+          optional: true,
+          withNegated: false,
+        },
       },
-      name: stringFlag("Hostname label instead of the branch's (still made unique)", "LABEL"),
-      mdns: {
-        kind: "boolean",
-        brief:
-          "Announce <label>.local over mDNS (dns-sd on macOS, avahi-publish on Linux); on by default, --no-mdns skips it",
-        default: true,
-      },
-      envPort: {
-        kind: "boolean",
-        brief:
-          "Set the conventional HOST and PORT variables for the command; on by default, --no-env-port skips them",
-        default: true,
-      },
-      restart: {
-        kind: "enum",
-        values: ["no", "on-failure"],
-        brief: "Restart a crashed command (backoff 1, 2, 4, 8, 16 s; at most 5 times)",
-        default: "no",
-      },
-      ready: stringFlag(
-        "Wait until this port (on the branch's IP) or URL answers, then print ready",
-        "PORT|URL",
-      ),
-      readyTimeout: {
-        kind: "parsed",
-        parse: positiveSeconds,
-        brief: "Seconds to wait for --ready before giving up with exit 11 (default 60)",
-        placeholder: "SECONDS",
-        optional: true,
-      },
-      killTimeout: {
-        kind: "parsed",
-        parse: positiveSeconds,
-        brief: "Seconds between a forwarded SIGTERM/SIGINT/SIGHUP and SIGKILL (default 5)",
-        placeholder: "SECONDS",
-        optional: true,
-      },
-      quiet: { kind: "boolean", brief: "No banner on stderr", optional: true },
-      hosts: {
-        kind: "boolean",
-        brief: "Also write the allocations to the hosts file (TREEHOUSE_HOSTS_FILE, else /etc/hosts)",
-        optional: true,
+      positional: {
+        kind: "array",
+        parameter: {
+          brief: "The dev server's command and its arguments (after --)",
+          parse: String,
+          placeholder: "CMD",
+        },
+        minimum: 1,
       },
     },
-    positional: {
-      kind: "array",
-      parameter: {
-        brief: "The dev server's command and its arguments (after --)",
-        parse: String,
-        placeholder: "CMD",
-      },
-      minimum: 1,
-    },
-  },
-  docs: docs(
-    "Run a dev server on this branch's IP and port, announce <branch>.local, and clean up when it stops",
-    [
-      "treehouse run -- mix phx.server",
-      "treehouse run -- python3 -m http.server {port} --bind {ip}",
-      "treehouse run --port 5173 -- npx vite --host {ip} --port {port} --strictPort",
-      "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
-      "treehouse run --name api --no-mdns -- deno run -A server.ts",
-    ],
-    "The command runs directly (no shell) with TREEHOUSE_IP, TREEHOUSE_HOST, TREEHOUSE_PORT, " +
-      "TREEHOUSE_URL, TREEHOUSE_BRANCH, TREEHOUSE_DB_NAME, HOST and PORT set; {ip} {port} {host} {url} " +
-      "{branch} {db} in its arguments are replaced. Signals are forwarded; the exit code is the command's " +
-      "(128+N when signal N killed it). Exit 7 when the IP:port is taken, 127/126 when the command cannot " +
-      "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
-      "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay.",
-  ),
-});
+    docs: docs(
+      "Run a dev server on this branch's IP and port, announce <branch>.local, and clean up when it stops",
+      [
+        "treehouse run -- mix phx.server",
+        "treehouse run -- python3 -m http.server {port} --bind {ip}",
+        "treehouse run --port 5173 -- npx vite --host {ip} --port {port} --strictPort",
+        "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
+        "treehouse run --name api --no-mdns -- deno run -A server.ts",
+      ],
+      "The command runs directly (no shell) with TREEHOUSE_IP, TREEHOUSE_HOST, TREEHOUSE_PORT, " +
+        "TREEHOUSE_URL, TREEHOUSE_BRANCH, TREEHOUSE_DB_NAME, HOST and PORT set; {ip} {port} {host} {url} " +
+        "{branch} {db} in its arguments are replaced. Signals are forwarded; the exit code is the command's " +
+        "(128+N when signal N killed it). Exit 7 when the IP:port is taken, 127/126 when the command cannot " +
+        "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
+        "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay.",
+    ),
+  }),
+  ["mdns", "env-port"],
+);
 
 /** The `run` command. */
 export const runRoutes = { run };

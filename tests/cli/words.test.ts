@@ -1,0 +1,54 @@
+/** The words a user reads: help lines, hints and messages say what users type and what is true. */
+import assert from "node:assert/strict";
+import { linuxSetupAdvice } from "../../src/adapters/platform/linux.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+
+Deno.test("help shows the --no- forms users type and no --no- form of a plain switch", async () => {
+  const root = await cli(["--help"]);
+  assert.equal(root.code, 0, root.stderr);
+  assert.match(root.stdout, /treehouse run .*\[--no-mdns\] \[--no-env-port\]/);
+  assert.doesNotMatch(root.stdout, /\[--mdns\]|\[--env-port\]/);
+  const run = await cli(["run", "--help"]);
+  assert.match(run.stdout, /treehouse run .*\[--no-mdns\] \[--no-env-port\]/);
+  const setup = await cli(["setup", "--help"]);
+  assert.equal(setup.code, 0, setup.stderr);
+  assert.match(setup.stdout, /\[--yes\]/);
+  assert.doesNotMatch(setup.stdout, /--no-yes|--no-dry-run|--no-port80/);
+});
+
+Deno.test("setup on Linux prints install lines only when avahi-publish is missing", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = { pool: "127.0.9.10-127.0.9.20", port80: false, uninstall: false, hostsSync: "sudo x" };
+    const missing = linuxSetupAdvice({ ...options, path: tmp.path });
+    assert.match(missing, /avahi-publish: not found/);
+    assert.match(missing, /apt-get install avahi-daemon/);
+    await Deno.writeTextFile(`${tmp.path}/avahi-publish`, "#!/bin/sh\n");
+    await Deno.chmod(`${tmp.path}/avahi-publish`, 0o755);
+    const found = linuxSetupAdvice({ ...options, path: tmp.path });
+    assert.match(found, /avahi-publish: found \(.*\), nothing to install/);
+    assert.doesNotMatch(found, /apt-get|dnf|pacman/);
+    assert.match(found, /sudo x/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("setup's hosts fallback names the registry in use", async () => {
+  const r = await cli(["--db", "/srv/s2 words/r.db", "setup"], { env: { TREEHOUSE_PLATFORM: "linux" } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sudo .* --db '\/srv\/s2 words\/r\.db' hosts sync/);
+});
+
+Deno.test("info of a named branch that has no allocation suggests list and allocate for that branch", async () => {
+  const tmp = await tempDir();
+  try {
+    const r = await cli(["info", "s2-nosuch", "--project", tmp.path], { db: `${tmp.path}/r.db` });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /treehouse list/);
+    assert.match(r.stderr, /treehouse allocate --branch=s2-nosuch --project /);
+    assert.doesNotMatch(r.stderr, /treehouse ip/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
