@@ -15,6 +15,7 @@ import {
   type Trust,
   TRUSTABLE_KEYS,
 } from "../core/trust.ts";
+import { parseRunTable, type RunConfig } from "../core/run-table.ts";
 
 /** File names searched in every directory from the current one up to `/`, and the user file. */
 export const PROJECT_FILE = "treehouse.toml";
@@ -54,6 +55,8 @@ export interface ConfigFile {
   group?: GroupConfig;
   /** The user file's `[trust]`: what project files may do beyond the limits. */
   trust?: { domains: string[]; keys: string[] };
+  /** The `[run]` table (project files only). */
+  run?: RunConfig;
 }
 
 /** The user's file: `$XDG_CONFIG_HOME/treehouse/config.toml` or `~/.config/treehouse/config.toml`. */
@@ -200,6 +203,10 @@ export function parseConfigText(
         file.trust = parseTrust(value, fail);
         continue;
       }
+      if (key === "run") {
+        file.run = parseRunTable(value, path, fail);
+        continue;
+      }
       const def = keyByPath(key);
       if (def) {
         try {
@@ -227,6 +234,11 @@ export function parseConfigText(
     }
   };
   walk(doc, "");
+  if (kind === "user" && file.run) {
+    throw new ConfigError(`${path}:${lineOf(text, "run")}: run: only project files declare [run]`, {
+      hint: `Move the [run] table into the project's ${PROJECT_FILE}`,
+    });
+  }
   if (kind === "user" && file.group) {
     throw new ConfigError(`${path}:${lineOf(text, "group")}: group: only project files declare a group`, {
       hint: `Move the [group] table into the project's ${PROJECT_FILE} (its directory keys the reservations)`,

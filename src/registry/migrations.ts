@@ -68,6 +68,29 @@ export const MIGRATIONS: readonly string[] = [
      UNIQUE (allocation_id, service)
    );
    CREATE INDEX IF NOT EXISTS runs_allocation ON runs (allocation_id);`,
+  // 4: what `treehouse run` remembers between runs (issue 16): the port a branch's service was given
+  // with --port, the project [run] commands the user agreed to run, and notices already shown.
+  `CREATE TABLE IF NOT EXISTS run_ports (
+     project_path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     service TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (project_path, branch, service)
+   );
+   CREATE TABLE IF NOT EXISTS run_consents (
+     project_path TEXT NOT NULL,
+     service TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     decided_at INTEGER NOT NULL,
+     PRIMARY KEY (project_path, service)
+   );
+   CREATE TABLE IF NOT EXISTS notices (
+     project_path TEXT NOT NULL,
+     key TEXT NOT NULL,
+     shown_at INTEGER NOT NULL,
+     PRIMARY KEY (project_path, key)
+   );`,
 ];
 
 /** The schema version this build of treehouse writes. */

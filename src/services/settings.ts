@@ -16,6 +16,7 @@ import {
 } from "../adapters/config-files.ts";
 import { InvalidValue, type KeyDef, type KeyName, KEYS } from "../core/config-schema.ts";
 import { normalizeSuffix, type Trust, TRUSTABLE_KEYS } from "../core/trust.ts";
+import type { RunConfig } from "../core/run-table.ts";
 
 /** Settings used by allocation, `run` and port reservations. */
 export interface Settings {
@@ -38,6 +39,8 @@ export interface Settings {
   expireAfterMs: number;
   /** The nearest project group (`[group]`), if any. */
   group?: GroupConfig;
+  /** The nearest project file's `[run]` table, if any. */
+  run?: RunConfig;
   /** Where each value came from: `default`, `env NAME`, `FILE:LINE`. */
   sources: Record<KeyName, string>;
   /** The configuration files read, highest precedence first. */
@@ -166,18 +169,22 @@ function computeSettings(env: Env, cwd: string): Settings {
     },
     cleanupOnExhaustion: values.cleanupOnExhaustion as boolean,
     expireAfterMs: values.expireAfterMs as number,
-    group: nearestGroup(files),
+    group: nearest(files, "group"),
+    run: nearest(files, "run"),
     sources: sources as Record<KeyName, string>,
     files: files.map((f) => f.path),
   };
 }
 
-/** The `[group]` of the nearest project file (a local file before its neighbour); the user file has none. */
-function nearestGroup(files: ConfigFile[]): GroupConfig | undefined {
+/**
+ * The `[group]` or `[run]` of the nearest project file (a local file before its neighbour); the user
+ * file has none.
+ */
+function nearest<K extends "group" | "run">(files: ConfigFile[], table: K): ConfigFile[K] | undefined {
   const depth = (f: ConfigFile) => f.path.split("/").length;
-  return files.filter((f) => f.group && f.kind !== "user")
+  return files.filter((f) => f[table] && f.kind !== "user")
     .sort((a, b) => depth(b) - depth(a) || (a.kind === "local" ? -1 : 1) - (b.kind === "local" ? -1 : 1))[0]
-    ?.group;
+    ?.[table];
 }
 
 function envValue(env: Env, def: KeyDef): { name: string; value: unknown } | undefined {
