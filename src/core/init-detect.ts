@@ -121,7 +121,11 @@ function jsService(read: Read): DetectedService | undefined {
       };
     }
   }
-  const script = pkg.scripts?.dev !== undefined ? "dev" : pkg.scripts?.start !== undefined ? "start" : undefined;
+  const script = pkg.scripts?.dev !== undefined
+    ? "dev"
+    : pkg.scripts?.start !== undefined
+    ? "start"
+    : undefined;
   if (!script) return undefined;
   return {
     name: "default",
@@ -224,7 +228,14 @@ export function detectProject(read: Read): Detection {
     });
   }
   if ((read("hugo.toml") !== undefined || read("hugo.yaml") !== undefined) && services.length === 0) {
-    backend({ name: "default", framework: "Hugo", preset: "hugo", command: ["hugo", "server"], port: 1313, advice: [] });
+    backend({
+      name: "default",
+      framework: "Hugo",
+      preset: "hugo",
+      command: ["hugo", "server"],
+      port: 1313,
+      advice: [],
+    });
   }
   const deno = read("deno.json") ?? read("deno.jsonc");
   if (deno !== undefined && /"tasks"\s*:\s*\{[^}]*"dev"\s*:/s.test(deno) && services.length === 0) {
@@ -233,7 +244,9 @@ export function detectProject(read: Read): Detection {
       framework: "Deno (deno.json tasks.dev)",
       command: ["deno", "task", "dev"],
       port: 4000,
-      advice: ['the server: Deno.serve({ hostname: Deno.env.get("HOST"), port: Number(Deno.env.get("PORT")) }, …)'],
+      advice: [
+        "the server: Deno.serve({ hostname, port }) with the HOST and PORT variables (treehouse sets both)",
+      ],
     });
   }
   // A JavaScript front end: the main server, or a second one next to a back end.
@@ -299,7 +312,9 @@ export function renderConfig(detection: Detection): string {
   const lines = ["# treehouse.toml, written by `treehouse init`: `treehouse run` starts [run]", ""];
   for (const s of detection.services) {
     lines.push(s.name === "default" ? "[run]" : `[run.${s.name}]`);
-    lines.push(`# ${s.framework}${s.preset ? ": treehouse adds the flags to listen on the branch's IP and port" : ""}`);
+    lines.push(
+      `# ${s.framework}${s.preset ? ": treehouse adds the flags to listen on the branch's IP and port" : ""}`,
+    );
     lines.push(`command = [${s.command.map(tomlString).join(", ")}]`);
     lines.push(`port = ${s.port}`);
     lines.push("");
@@ -330,7 +345,7 @@ export function agentsSnippet(detection: Detection): string {
     "",
     "- Start and wait until it answers: `treehouse run --yes --ready '{url}/'` (in the background: add `&`)" +
     (others.length ? `; other servers: ${others.map((n) => `\`treehouse run ${n} --yes\``).join(", ")}` : ""),
-    "- Where it is: `treehouse info` (URL, IP, port, RUNNING/STOPPED); variables: `eval \"$(treehouse env)\"`",
+    '- Where it is: `treehouse info` (URL, IP, port, RUNNING/STOPPED); variables: `eval "$(treehouse env)"`',
     "- Restart: stop it (Ctrl-C, or `kill` the `treehouse run` process) and start it again",
     "- Stop: SIGTERM to `treehouse run` stops the server and everything it started",
     "- Database: use `$TREEHOUSE_DB_NAME`, not a fixed name",

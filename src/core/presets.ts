@@ -71,7 +71,13 @@ export interface Preset {
   port: number;
 }
 
-const VITE_CONFIGS = ["vite.config.ts", "vite.config.js", "vite.config.mts", "vite.config.mjs", "vite.config.cjs"];
+const VITE_CONFIGS = [
+  "vite.config.ts",
+  "vite.config.js",
+  "vite.config.mts",
+  "vite.config.mjs",
+  "vite.config.cjs",
+];
 
 /** Vite checks `Host` (since 6.0.9); this internal variable adds one allowed name without a config edit. */
 const VITE_ALLOW: EnvRule = { kind: "env", name: "__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS", value: "{host}" };
@@ -376,7 +382,9 @@ export function locateTool(words: readonly string[]): Located | undefined {
       while (i < words.length && (words[i] as string).startsWith("-") && words[i] !== "-m") i++;
       if (words[i] === "-m") {
         const module = words[i + 1];
-        return module === undefined ? undefined : { tool: module === "django" ? "django-admin" : module, at: i + 1 };
+        return module === undefined
+          ? undefined
+          : { tool: module === "django" ? "django-admin" : module, at: i + 1 };
       }
       const script = words[i];
       return script === undefined ? undefined : { tool: basename(script), at: i };
@@ -480,7 +488,11 @@ export function applyPreset(
     }
     if (hasFlag(args, rule.names)) continue;
     const name = rule.names[0] as string;
-    const addition = rule.value === undefined ? [name] : rule.equals ? [`${name}=${rule.value}`] : [name, rule.value];
+    const addition = rule.value === undefined
+      ? [name]
+      : rule.equals
+      ? [`${name}=${rule.value}`]
+      : [name, rule.value];
     extra.push(...addition);
     added.push(addition.join(" "));
   }

@@ -130,7 +130,9 @@ function serviceError(chosen: { error: string; known: string[] }, request: RunRe
     });
   }
   if (chosen.known.length > 0) {
-    return new UsageError(chosen.error, { hint: `Name one: ${known.map((n) => `treehouse run ${n}`).join(", ")}` });
+    return new UsageError(chosen.error, {
+      hint: `Name one: ${known.map((n) => `treehouse run ${n}`).join(", ")}`,
+    });
   }
   return new UsageError("No command to run", {
     hint: "Type it after `--` (treehouse run -- npx vite), or write a [run] table with `treehouse init`",

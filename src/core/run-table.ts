@@ -3,7 +3,7 @@
  * nothing typed. `[run]` itself is the default service; `[run.<service>]` tables are more servers
  * of the same branch (`treehouse run api`). Checked here; the TOML text comes from `files.ts`.
  */
-import { SplitError, splitCommand } from "./words.ts";
+import { splitCommand, SplitError } from "./words.ts";
 import { typeName } from "./config-schema.ts";
 
 /** The name of the service `[run]`'s own keys describe. */
@@ -84,7 +84,11 @@ function parseService(
       case "port": {
         const n = typeof v === "number" || typeof v === "bigint" ? Number(v) : NaN;
         if (!Number.isInteger(n) || n < 1 || n > 65535) {
-          fail(key, `${typeName(v) === "an integer" ? String(v) : typeName(v)} is not a port`, "an integer from 1 to 65535");
+          fail(
+            key,
+            `${typeName(v) === "an integer" ? String(v) : typeName(v)} is not a port`,
+            "an integer from 1 to 65535",
+          );
         }
         service.port = n;
         break;
@@ -92,10 +96,16 @@ function parseService(
       case "ready":
         if (typeof v === "number" || typeof v === "bigint") service.ready = String(v);
         else if (typeof v === "string" && v !== "") service.ready = v;
-        else fail(key, `expected a port or a URL, got ${typeName(v)}`, 'a port (4000) or a URL ("{url}/health")');
+        else {fail(
+            key,
+            `expected a port or a URL, got ${typeName(v)}`,
+            'a port (4000) or a URL ("{url}/health")',
+          );}
         break;
       case "restart":
-        if (v !== "no" && v !== "on-failure") fail(key, `${JSON.stringify(v)} is not a policy`, '"no" or "on-failure"');
+        if (v !== "no" && v !== "on-failure") {
+          fail(key, `${JSON.stringify(v)} is not a policy`, '"no" or "on-failure"');
+        }
         service.restart = v as "no" | "on-failure";
         break;
       case "https":
@@ -104,10 +114,15 @@ function parseService(
         service[field] = v as boolean;
         break;
       case "env":
-        if (!isTable(v)) fail(key, `expected a table, got ${typeName(v)}`, 'a table such as env = { KEY = "value" }');
+        if (!isTable(v)) {
+          fail(key, `expected a table, got ${typeName(v)}`, 'a table such as env = { KEY = "value" }');
+        }
         for (const [k, ev] of Object.entries(v as Record<string, unknown>)) {
           if (!ENV_RE.test(k)) fail(`${key}.${k}`, "is not a variable name", "[A-Za-z_][A-Za-z0-9_]*");
-          if (typeof ev !== "string" && typeof ev !== "number" && typeof ev !== "bigint" && typeof ev !== "boolean") {
+          if (
+            typeof ev !== "string" && typeof ev !== "number" && typeof ev !== "bigint" &&
+            typeof ev !== "boolean"
+          ) {
             fail(`${key}.${k}`, `expected a string, got ${typeName(ev)}`, "a string, number or boolean");
           }
           service.env[k] = String(ev);
@@ -165,5 +180,8 @@ export function chooseService(
   const service = config?.services.find((s) => s.name === DEFAULT_SERVICE) ??
     (config?.services.length === 1 ? config.services[0] : undefined);
   if (service) return { service };
-  return { error: config ? "[run] has several services: name one" : "No [run] table in treehouse.toml", known };
+  return {
+    error: config ? "[run] has several services: name one" : "No [run] table in treehouse.toml",
+    known,
+  };
 }

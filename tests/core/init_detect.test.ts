@@ -5,7 +5,11 @@ const from = (files: Record<string, string>) => (f: string) => files[f];
 
 Deno.test("detectProject() finds Vite, Next.js and SvelteKit from package.json", () => {
   const vite = detectProject(from({ "package.json": '{"devDependencies":{"vite":"^7"}}' }));
-  assert.deepEqual(vite.services.map((s) => [s.preset, s.command.join(" "), s.port]), [["vite", "npx vite", 5173]]);
+  assert.deepEqual(vite.services.map((s) => [s.preset, s.command.join(" "), s.port]), [[
+    "vite",
+    "npx vite",
+    5173,
+  ]]);
   const next = detectProject(from({ "package.json": '{"dependencies":{"next":"15","react":"19"}}' }));
   assert.equal(next.services[0]?.preset, "next");
   assert.match(next.services[0]?.advice.join("\n") ?? "", /allowedDevOrigins/);
@@ -31,10 +35,13 @@ Deno.test("detectProject() finds Django with its settings advice and a Vite fron
 
 Deno.test("detectProject() knows Phoenix, Rails, Flask, FastAPI, Go, Hugo and a static site", () => {
   const one = (files: Record<string, string>) => detectProject(from(files)).services[0]?.command.join(" ");
-  assert.equal(one({ "mix.exs": "{:phoenix, \"~> 1.7\"}" }), "mix phx.server");
+  assert.equal(one({ "mix.exs": '{:phoenix, "~> 1.7"}' }), "mix phx.server");
   assert.equal(one({ Gemfile: 'gem "rails", "~> 7.1"' }), "bin/rails server");
   assert.equal(one({ "requirements.txt": "flask==3" }), "flask run --debug");
-  assert.equal(one({ "pyproject.toml": 'dependencies = ["fastapi"]', "app.py": "" }), "uvicorn app:app --reload");
+  assert.equal(
+    one({ "pyproject.toml": 'dependencies = ["fastapi"]', "app.py": "" }),
+    "uvicorn app:app --reload",
+  );
   assert.equal(one({ "go.mod": "module x" }), "go run .");
   assert.equal(one({ "hugo.toml": "" }), "hugo server");
   assert.equal(one({ "index.html": "<p>" }), "python3 -m http.server");
@@ -43,5 +50,7 @@ Deno.test("detectProject() knows Phoenix, Rails, Flask, FastAPI, Go, Hugo and a 
 
 Deno.test("agentsSnippet() says how to start, wait for, restart and stop the server", () => {
   const text = agentsSnippet(detectProject(from({ "package.json": '{"devDependencies":{"vite":"7"}}' })));
-  for (const word of ["--ready", "treehouse info", "Restart", "Stop", "TREEHOUSE_DB_NAME"]) assert.ok(text.includes(word), word);
+  for (const word of ["--ready", "treehouse info", "Restart", "Stop", "TREEHOUSE_DB_NAME"]) {
+    assert.ok(text.includes(word), word);
+  }
 });

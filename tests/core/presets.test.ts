@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { applyPreset, djangoSettingsFile, findPreset, hasFlag, hostNotice, PRESETS } from "../../src/core/presets.ts";
+import {
+  applyPreset,
+  djangoSettingsFile,
+  findPreset,
+  hasFlag,
+  hostNotice,
+  PRESETS,
+} from "../../src/core/presets.ts";
 
 const words = (line: string) => line.split(" ");
 const apply = (line: string) => applyPreset(words(line)).words.join(" ");
@@ -24,10 +31,16 @@ Deno.test("applyPreset() never doubles a flag the user gave, in any spelling", (
       for (const name of rule.names) {
         const given: string[] = rule.value === undefined ? [name] : [name, "X"];
         const tool = preset.tools[0] as string;
-        const sub: string[] = [preset.subcommands?.find((s) => s !== "")].filter((s): s is string => s !== undefined);
+        const sub: string[] = [preset.subcommands?.find((s) => s !== "")].filter((s): s is string =>
+          s !== undefined
+        );
         const line: string[] = [tool, ...sub, ...given];
         const out: string[] = applyPreset(line).words;
-        assert.equal(out.filter((w) => rule.names.some((n) => w === n || w.startsWith(`${n}=`))).length, 1, `${preset.id} ${name}`);
+        assert.equal(
+          out.filter((w) => rule.names.some((n) => w === n || w.startsWith(`${n}=`))).length,
+          1,
+          `${preset.id} ${name}`,
+        );
       }
     }
   }
@@ -63,7 +76,16 @@ Deno.test("applyPreset() knows the launchers in front of a server", () => {
 });
 
 Deno.test("applyPreset() leaves other commands alone", () => {
-  for (const line of ["node server.js", "npx next build", "mix test", "bin/rails console", "npm run dev", "vite build"]) {
+  for (
+    const line of [
+      "node server.js",
+      "npx next build",
+      "mix test",
+      "bin/rails console",
+      "npm run dev",
+      "vite build",
+    ]
+  ) {
     const result = applyPreset(words(line));
     assert.equal(result.preset, undefined, line);
     assert.deepEqual(result.words, words(line));
@@ -83,8 +105,14 @@ Deno.test("applyPreset() adds Django's addrport only when none is given", () => 
 Deno.test("applyPreset() gives http.server its port and address", () => {
   assert.equal(apply("python3 -m http.server"), "python3 -m http.server --bind {ip} {port}");
   assert.equal(apply("python3 -m http.server 9000"), "python3 -m http.server 9000 --bind {ip}");
-  assert.equal(apply("python3 -m http.server -d public"), "python3 -m http.server -d public --bind {ip} {port}");
-  assert.equal(apply("python3 -m http.server --bind 127.0.0.1"), "python3 -m http.server --bind 127.0.0.1 {port}");
+  assert.equal(
+    apply("python3 -m http.server -d public"),
+    "python3 -m http.server -d public --bind {ip} {port}",
+  );
+  assert.equal(
+    apply("python3 -m http.server --bind 127.0.0.1"),
+    "python3 -m http.server --bind 127.0.0.1 {port}",
+  );
 });
 
 Deno.test("applyPreset() sets Phoenix's PHX_HOST unless it is set", () => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../src/errors.ts";
-import { checkPlaceholders, consentHash, consentSubject, planRun, type RunRequest } from "../../src/core/run-plan.ts";
+import {
+  checkPlaceholders,
+  consentHash,
+  consentSubject,
+  planRun,
+  type RunRequest,
+} from "../../src/core/run-plan.ts";
 import { parseRunTable, type RunConfig } from "../../src/core/run-table.ts";
 import { splitCommand } from "../../src/core/words.ts";
 
@@ -74,7 +80,10 @@ Deno.test("planRun() takes the port from the flag, then the record, then [run], 
 });
 
 Deno.test("planRun() runs a named service, and says which exist when the name is wrong", () => {
-  const config = table({ web: { command: ["npx", "vite"] }, api: { command: ["node", "api.js"], port: 4001 } });
+  const config = table({
+    web: { command: ["npx", "vite"] },
+    api: { command: ["node", "api.js"], port: 4001 },
+  });
   assert.equal(planRun(request({ service: "api" }), context(config)).port, 4001);
   assert.throws(() => planRun(request(), context(config)), (e: unknown) => {
     assert.ok(e instanceof UsageError);
