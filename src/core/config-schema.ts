@@ -259,7 +259,10 @@ export function keyByPath(path: string): [KeyName, KeyDef] | undefined {
 
 /** Every allowed dotted key, for "unknown key" errors. */
 export function allKeys(): string[] {
-  return [...Object.values(KEYS).map((d) => d.key), "group.base", "group.<service>.{offset,port,env}",
+  return [
+    ...Object.values(KEYS).map((d) => d.key),
+    "group.base",
+    "group.<service>.{offset,port,env}",
     "run.{command,port,ready,restart,https,preset,env}",
     "run.<service>.{command,port,ready,restart,https,preset,env}",
   ];
