@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytes, cli, tempDir } from "../helpers.ts";
+import { bytes, cli, tempDir } from "../helpers/cli.ts";
 
 Deno.test("tls ca prints the CA once created and the same CA after; tls path names it", async () => {
   const tmp = await tempDir();

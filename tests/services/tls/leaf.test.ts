@@ -3,7 +3,7 @@ import { leafNames } from "../../../src/core/tls.ts";
 import { ensureCa } from "../../../src/services/tls/ca.ts";
 import { tlsPaths } from "../../../src/services/tls/files.ts";
 import { leafFor } from "../../../src/services/tls/leaf.ts";
-import { tempDir } from "../../helpers.ts";
+import { tempDir } from "../../helpers/cli.ts";
 
 const IP = "127.0.3.10";
 const DAY = 24 * 60 * 60 * 1000;
