@@ -20,6 +20,7 @@ export const ExitCode = {
   timeout: 11,
   system: 12,
   certificate: 13,
+  runEnded: 20,
   commandNotExecutable: 126,
   commandNotFound: 127,
 } as const;
@@ -89,6 +90,11 @@ export class MissingToolError extends TreehouseError {
 /** Something did not become ready in time. */
 export class TimeoutError extends TreehouseError {
   override readonly exitCode: number = ExitCode.timeout;
+}
+
+/** The run asked about is not running (it stopped or crashed, or ended while being waited for). */
+export class RunEndedError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.runEnded;
 }
 
 /** A wrapped command could not be started (`127` not found, `126` not executable). */

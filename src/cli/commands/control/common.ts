@@ -1,0 +1,77 @@
+/** What the control commands (status, logs, restart, stop, open) share: the run target and rendering. */
+import { loadSettings } from "../../../config/settings.ts";
+import { renderHostname } from "../../../config/hostname-template.ts";
+import { formatAge } from "../../../core/duration.ts";
+import { NotFoundError } from "../../../errors.ts";
+import { isProcessAlive } from "../../../platform/process-info.ts";
+import { sendSignal } from "../../../process/spawn.ts";
+import type { Registry } from "../../../registry/registry.ts";
+import type { ControlDeps, RunTarget, RunView } from "../../../services/control/runs.ts";
+import type { AppContext } from "../../context.ts";
+import { type BranchFlags, openRegistryIfExists, resolveTarget } from "../../target.ts";
+
+/** Flags every control command takes. */
+export interface ControlFlags extends BranchFlags {
+  readonly service?: string;
+  readonly json?: boolean;
+}
+
+/** The run a command means: `[BRANCH]` or `--branch`, `--project`, `--service`. */
+export function runTarget(ctx: AppContext, flags: ControlFlags, branchArg?: string): RunTarget {
+  const target = resolveTarget(ctx, flags, branchArg);
+  return { project_path: target.project_path, branch: target.branch, service: flags.service };
+}
+
+/** The control use cases' collaborators for this command. */
+export function controlDeps(ctx: AppContext, registry: Registry): ControlDeps {
+  const template = loadSettings(ctx.env, ctx.cwd).hostnameTemplate;
+  return {
+    registry,
+    isAlive: isProcessAlive,
+    now: Date.now,
+    hostFor: (label, projectPath) => renderHostname(template, label, projectPath),
+    signal: (pid, signal) => sendSignal(pid, signal, false),
+  };
+}
+
+/** Runs `fn` with the registry (never created here: no registry means no runs). */
+export async function withControl<T>(ctx: AppContext, fn: (deps: ControlDeps) => Promise<T>): Promise<T> {
+  const registry = openRegistryIfExists(ctx);
+  if (!registry) {
+    throw new NotFoundError("No runs yet: there is no registry", {
+      hint: "Start a server with `treehouse run --detach -- CMD`",
+    });
+  }
+  try {
+    return await fn(controlDeps(ctx, registry));
+  } finally {
+    registry.close();
+  }
+}
+
+/** A run as JSON for scripts: the view plus `mode` (detached or terminal). */
+export function runJson(view: RunView): Record<string, unknown> {
+  return { ...view, mode: view.detached ? "detached" : "terminal" };
+}
+
+/** The human block of one run. */
+export function renderRun(view: RunView): string {
+  const rows: [string, string][] = [
+    ["Branch", view.branch],
+    ["Service", view.service],
+    [
+      "State",
+      view.reason && (view.state === "stopped" || view.state === "crashed")
+        ? `${view.state} (${view.reason})`
+        : view.state,
+    ],
+    ["URL", view.url],
+    ["PID", view.pid === null ? "-" : `${view.pid} (wrapper ${view.wrapper_pid})`],
+    ["Uptime", view.uptime_ms === null ? "-" : formatAge(view.uptime_ms)],
+    ["Restarts", String(view.restarts)],
+    ["Mode", view.detached ? "detached" : "terminal"],
+    ["Log", view.log ?? (view.detached ? "-" : "in the wrapper's memory (treehouse logs)")],
+    ["Project", view.project_path],
+  ];
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join("\n") + "\n";
+}

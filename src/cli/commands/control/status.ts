@@ -1,0 +1,78 @@
+/**
+ * `treehouse status [BRANCH] [--json] [--wait] [--timeout S] [--all]`: a run's state, pid, URL,
+ * restarts and log; `--wait` blocks until it is ready (exit 0), ends (exit 20) or times out (exit 11).
+ */
+import { RunEndedError, TimeoutError } from "../../../errors.ts";
+import { listRuns, status as runStatus, waitReady } from "../../../services/control/runs.ts";
+import type { AppContext } from "../../context.ts";
+import { json, out, say, table } from "../../output.ts";
+import { formatAge } from "../../../core/duration.ts";
+import { type ControlFlags, renderRun, runJson, runTarget, withControl } from "./common.ts";
+
+/** Flags of `status`. */
+export interface StatusFlags extends ControlFlags {
+  readonly wait?: boolean;
+  readonly timeout?: number;
+  readonly all?: boolean;
+}
+
+/** Default seconds `status --wait` waits. */
+export const DEFAULT_WAIT_S = 60;
+
+export default async function status(
+  this: AppContext,
+  flags: StatusFlags,
+  branchArg?: string,
+): Promise<void> {
+  if (flags.all) {
+    const views = await withControl(this, (deps) => listRuns(deps)).catch(() => []);
+    if (flags.json) return out(this, json(views.map(runJson)));
+    if (views.length === 0) return say(this, "No runs");
+    out(
+      this,
+      table(
+        ["BRANCH", "SERVICE", "STATE", "PID", "URL", "UPTIME", "RESTARTS", "MODE", "PROJECT"],
+        views.map((v) => [
+          v.branch,
+          v.service,
+          v.state,
+          v.pid === null ? "-" : String(v.pid),
+          v.url,
+          v.uptime_ms === null ? "-" : formatAge(v.uptime_ms),
+          String(v.restarts),
+          v.detached ? "detached" : "terminal",
+          v.project_path,
+        ]),
+      ),
+    );
+    return;
+  }
+  const target = runTarget(this, flags, branchArg);
+  await withControl(this, async (deps) => {
+    if (!flags.wait) {
+      const view = await runStatus(deps, target);
+      out(this, flags.json ? json(runJson(view)) : renderRun(view));
+      return;
+    }
+    const seconds = flags.timeout ?? DEFAULT_WAIT_S;
+    const { view, outcome } = await waitReady(deps, target, seconds * 1000);
+    out(this, flags.json ? json(runJson(view)) : outcome === "ready" ? `${view.url}\n` : renderRun(view));
+    if (outcome === "timeout") {
+      throw new TimeoutError(
+        `The ${view.service} run of ${view.branch} was not ready after ${seconds}s (${view.state})`,
+        {
+          hint: "Read its output with `treehouse logs`, or wait longer with --timeout SECONDS",
+        },
+      );
+    }
+    if (outcome === "ended") {
+      throw new RunEndedError(
+        `The ${view.service} run of ${view.branch} is ${view.state}${view.reason ? `: ${view.reason}` : ""}`,
+        {
+          hint:
+            "Read its last output with `treehouse logs`; start it again with `treehouse run --detach -- CMD`",
+        },
+      );
+    }
+  });
+}

@@ -1,0 +1,27 @@
+/** `treehouse stop [BRANCH] [--all]`: ends a run (or every run) as SIGTERM to its wrapper would. */
+import { isLive } from "../../../registry/runs.ts";
+import { listRuns, stop as runStop } from "../../../services/control/runs.ts";
+import type { AppContext } from "../../context.ts";
+import { json, out, say } from "../../output.ts";
+import { type ControlFlags, runJson, runTarget, withControl } from "./common.ts";
+
+/** Flags of `stop`. */
+export interface StopFlags extends ControlFlags {
+  readonly all?: boolean;
+}
+
+export default async function stop(this: AppContext, flags: StopFlags, branchArg?: string): Promise<void> {
+  await withControl(this, async (deps) => {
+    const targets = flags.all
+      ? (await listRuns(deps)).filter(isLive).map((v) => ({
+        project_path: v.project_path,
+        branch: v.branch,
+        service: v.service,
+      }))
+      : [runTarget(this, flags, branchArg)];
+    const stopped = await Promise.all(targets.map((t) => runStop(deps, t)));
+    if (flags.json) return out(this, json(flags.all ? stopped.map(runJson) : runJson(stopped[0]!)));
+    if (stopped.length === 0) return say(this, "No runs to stop");
+    for (const v of stopped) say(this, `treehouse: stopped ${v.branch} (${v.service})`);
+  });
+}
