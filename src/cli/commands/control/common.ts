@@ -1,10 +1,10 @@
 /** What the control commands (status, logs, restart, stop, open) share: the run target and rendering. */
-import { loadSettings } from "../../../config/settings.ts";
-import { renderHostname } from "../../../config/hostname-template.ts";
+import { loadSettings } from "../../../services/settings.ts";
+import { renderHostname } from "../../../core/hostname-template.ts";
 import { formatAge } from "../../../core/duration.ts";
 import { NotFoundError } from "../../../errors.ts";
-import { isProcessAlive } from "../../../platform/process-info.ts";
-import { sendSignal } from "../../../process/spawn.ts";
+import { isProcessAlive } from "../../../adapters/proc/process-info.ts";
+import { sendSignal } from "../../../adapters/process/spawn.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { ControlDeps, RunTarget, RunView } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";

@@ -1,6 +1,6 @@
 /** `treehouse open [BRANCH] [--print]`: opens the run's URL in the default browser (open / xdg-open). */
 import { MissingToolError } from "../../../errors.ts";
-import { onPath, spawn } from "../../../process/spawn.ts";
+import { onPath, spawn } from "../../../adapters/process/spawn.ts";
 import { status as runStatus } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
