@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Registry } from "../../src/registry/registry.ts";
 import { listAllocations } from "../../src/registry/allocations.ts";
-import { cli, tempDir } from "../helpers.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
 
 const POOL = "127.0.8.10-127.0.8.99"; // 90 addresses, this file's own range
 

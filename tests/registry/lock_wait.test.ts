@@ -11,7 +11,7 @@ import {
   STALL_TIMEOUT_MS,
 } from "../../src/registry/lock-wait.ts";
 import { Registry } from "../../src/registry/registry.ts";
-import { cli, makeRepo, tempDir } from "../helpers.ts";
+import { cli, makeRepo, tempDir } from "../helpers/cli.ts";
 
 Deno.test("lock-wait pauses start below a millisecond and grow to a capped, randomized step", () => {
   assert.ok(pauseFor(0, 0.5) < 1);
