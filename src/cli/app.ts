@@ -63,11 +63,21 @@ const list = buildCommand({
         optional: true,
         withNegated: false,
       },
+      watch: {
+        kind: "boolean",
+        brief: "Keep the table on screen, redrawn as branches start, stop and change (Ctrl-C quits)",
+        optional: true,
+      },
     },
   },
   docs: docs(
     "List allocations: this project's inside a repository, every project's outside or with --all",
-    ["treehouse list", "treehouse list --all", "treehouse list --json | jq '.[].ip'"],
+    [
+      "treehouse list",
+      "treehouse list --all",
+      "treehouse list --json | jq '.[].ip'",
+      "treehouse list --watch --all",
+    ],
   ),
 });
 
@@ -126,6 +136,10 @@ const FEATURES = {
     load: async () => (await import("./routes/ops.ts")).opsRoutes,
   },
   tls: { commands: ["tls"], load: async () => (await import("./routes/tls.ts")).tlsRoutes },
+  dashboard: {
+    commands: ["dashboard"],
+    load: async () => (await import("./routes/dashboard.ts")).dashboardRoutes,
+  },
 } as const;
 
 /**

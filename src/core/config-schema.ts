@@ -4,6 +4,7 @@
  */
 import { DEFAULT_TEMPLATE } from "./hostname-template.ts";
 import { parseDuration } from "./duration.ts";
+import { parseListen } from "./web-guard.ts";
 import { DEFAULT_POOL, formatPool, parsePool, type Pool } from "./pool.ts";
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "./policy.ts";
 import { formatSpans, parseSpan, parseSpanList, type PortSpan } from "./spans.ts";
@@ -128,6 +129,7 @@ export function formatDuration(ms: number): string {
 const POOL_ALLOWED = `a loopback range such as ${DEFAULT_POOL} (inside 127.0.0.0/8)`;
 const RANGE_ALLOWED = 'a port range "FIRST-LAST" inside 1-65535, e.g. "5000-7999"';
 const EXCLUDE_ALLOWED = 'a list of ports and ranges, e.g. [5432, "6000-6010"] (variables: "5432,6000-6010")';
+const LISTEN_ALLOWED = 'a loopback "ADDR:PORT", e.g. "127.0.0.1:4900" (port 0: any free port)';
 const TEMPLATE_ALLOWED = 'a name containing {branch} (and optionally {project}), e.g. "{branch}.local"';
 
 /** Default port a branch's server listens on when nothing else says. */
@@ -136,6 +138,8 @@ export const DEFAULT_PORT = 4000;
 export const DEFAULT_HEARTBEAT_MS = 60_000;
 /** Default hostname template: the branch label under `.local` (mDNS). */
 export const DEFAULT_HOSTNAME_TEMPLATE = DEFAULT_TEMPLATE;
+/** Where `treehouse dashboard` listens by default: loopback, outside the reservation range. */
+export const DEFAULT_DASHBOARD_LISTEN = "127.0.0.1:4900";
 /** Default port range for reservations. */
 export const DEFAULT_PORT_RANGE: PortSpan = { first: 5000, last: 7999 };
 
@@ -145,6 +149,15 @@ function parsePoolValue(text: string): Pool {
   } catch {
     throw new InvalidValue(`"${text}" is not a loopback range`, POOL_ALLOWED);
   }
+}
+
+function parseListenValue(text: string): string {
+  try {
+    parseListen(text);
+  } catch {
+    throw new InvalidValue(`"${text}" is not a loopback ADDR:PORT`, LISTEN_ALLOWED);
+  }
+  return text;
 }
 
 function parseTemplate(text: string): string {
@@ -241,13 +254,21 @@ export const KEYS = {
   checkIpv6: bool("ports.occupancy.ipv6", "TREEHOUSE_PORTS_OCCUPANCY_IPV6", true),
   cleanupOnExhaustion: bool("cleanup.on_exhaustion", "TREEHOUSE_CLEANUP_ON_EXHAUSTION", true),
   expireAfterMs: duration("cleanup.expire_after", "TREEHOUSE_CLEANUP_EXPIRE_AFTER", DEFAULT_EXPIRE_AFTER_MS),
+  dashboardListen: stringKey(
+    "dashboard.listen",
+    "TREEHOUSE_DASHBOARD_LISTEN",
+    LISTEN_ALLOWED,
+    DEFAULT_DASHBOARD_LISTEN,
+    parseListenValue,
+    (t) => t,
+  ),
 } as const;
 
 /** The name of a scalar setting. */
 export type KeyName = keyof typeof KEYS;
 
 /** Tables that may appear in a file (their keys are checked one by one). */
-export const TABLES = new Set(["ports", "ports.occupancy", "cleanup", "group"]);
+export const TABLES = new Set(["ports", "ports.occupancy", "cleanup", "group", "dashboard"]);
 
 /** Finds the definition of a dotted key, or undefined. */
 export function keyByPath(path: string): [KeyName, KeyDef] | undefined {

@@ -37,6 +37,8 @@ export interface Settings {
   cleanupOnExhaustion: boolean;
   /** Age after which `autoclean` and the automatic clean-up expire a reservation. */
   expireAfterMs: number;
+  /** `treehouse dashboard`'s default loopback `ADDR:PORT`. */
+  dashboardListen: string;
   /** The nearest project group (`[group]`), if any. */
   group?: GroupConfig;
   /** The nearest project file's `[run]` table, if any. */
@@ -169,6 +171,7 @@ function computeSettings(env: Env, cwd: string): Settings {
     },
     cleanupOnExhaustion: values.cleanupOnExhaustion as boolean,
     expireAfterMs: values.expireAfterMs as number,
+    dashboardListen: values.dashboardListen as string,
     group: nearest(files, "group"),
     run: nearest(files, "run"),
     sources: sources as Record<KeyName, string>,

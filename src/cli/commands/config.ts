@@ -21,6 +21,7 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
     checkIpv6: settings.occupancy.ipv6,
     cleanupOnExhaustion: settings.cleanupOnExhaustion,
     expireAfterMs: settings.expireAfterMs,
+    dashboardListen: settings.dashboardListen,
   };
   const rows = (Object.entries(KEYS) as [KeyName, KeyDef][]).map(([name, def]) => ({
     key: def.key,

@@ -13,9 +13,10 @@ export interface ListFlags {
   readonly json?: boolean;
   readonly project?: string;
   readonly all?: boolean;
+  readonly watch?: boolean;
 }
 
-export default function list(this: AppContext, flags: ListFlags): void {
+export default async function list(this: AppContext, flags: ListFlags): Promise<void> {
   let project: string | undefined;
   if (flags.project !== undefined) {
     const dir = resolve(this.cwd, expandHome(flags.project, this.env));
@@ -23,6 +24,7 @@ export default function list(this: AppContext, flags: ListFlags): void {
   } else if (!flags.all) {
     project = detectRepo(this.cwd)?.project_path;
   }
+  if (flags.watch) return await (await import("./list-watch.ts")).watchList(this, project);
   const registry = openRegistryIfExists(this);
   let rows;
   try {
