@@ -5,7 +5,7 @@
 import { buildApplication, buildCommand, buildRouteMap } from "@stricli/core";
 import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
-import { appFlag, branchFlags, docs, GLOBAL_NOTE, jsonFlag, stringFlag } from "./flags.ts";
+import { appFlag, branchFlags, docs, GLOBAL_NOTE, jsonFlag, stringFlag, switchFlag } from "./flags.ts";
 import { guard } from "./guard.ts";
 
 const branchArg = {
@@ -83,15 +83,24 @@ const list = buildCommand({
 
 const release = buildCommand({
   loader: async () => guard((await import("./commands/release.ts")).default),
-  parameters: { flags: { ...branchFlags, ...jsonFlag }, positional: branchArg },
+  parameters: {
+    flags: {
+      ...branchFlags,
+      ...jsonFlag,
+      force: switchFlag("Stop the branch's running server first (SIGTERM, SIGKILL after 10 s), then release"),
+    },
+    positional: branchArg,
+  },
   docs: docs(
     "Release a branch's allocation so its IP can be reused",
     [
       "treehouse release",
       "treehouse release feature/old-experiment",
       "treehouse release main --project ~/src/app",
+      "treehouse release feature/login --force",
     ],
-    "Exits with code 3 when the branch has no allocation.",
+    "Exits with code 3 when the branch has no allocation, and 7 (naming the pid) while its server runs: " +
+      "a released IP goes to the next new branch. --force stops the server first.",
   ),
 });
 

@@ -1,25 +1,55 @@
-/** `treehouse release [BRANCH]`: remove a branch's allocation. */
+/** `treehouse release [BRANCH] [--force]`: remove a branch's allocation (never while its server runs). */
 import { hostFor } from "../../core/hostname-template.ts";
 import { loadSettings } from "../../services/settings.ts";
-import { releaseAllocation } from "../../registry/allocations.ts";
+import { releaseBranch } from "../../services/release.ts";
+import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { commandLine, parentOf } from "../../adapters/proc/command-line.ts";
+import { sendSignal } from "../../adapters/process/spawn.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
 import { type BranchFlags, notAllocated, openRegistryIfExists, resolveTarget } from "../target.ts";
 
-export default function release(
+/** The `treehouse run` wrapper whose child `pid` is: its parent, when that runs treehouse's `run`. */
+function wrapperOf(pid: number): number | undefined {
+  const parent = parentOf(pid);
+  if (parent === undefined || parent <= 1) return undefined;
+  const words = commandLine(parent) ?? [];
+  const treehouse = words.some((w) => /(^|\/)treehouse$|\/main\.(ts|js)$/.test(w));
+  return treehouse && words.includes("run") ? parent : undefined;
+}
+
+export default async function release(
   this: AppContext,
-  flags: BranchFlags & { json?: boolean },
+  flags: BranchFlags & { json?: boolean; force?: boolean },
   branchArg?: string,
-): void {
+): Promise<void> {
   const target = resolveTarget(this, flags, branchArg);
   // Before anything changes: an invalid configuration stops the command, not its report.
   const template = loadSettings(this.env, this.cwd).hostnameTemplate;
   const registry = openRegistryIfExists(this);
   try {
-    const released = registry && releaseAllocation(registry, target.project_path, target.branch);
+    const name = /^[\w./-]+$/.test(target.branch) && !target.branch.startsWith("-")
+      ? target.branch
+      : `--branch='${target.branch.replaceAll("'", "'\\''")}'`;
+    const released = registry && await releaseBranch(
+      {
+        registry,
+        isAlive: isProcessAlive,
+        wrapperOf,
+        signal: (pid, signal) => void sendSignal(pid, signal, false),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        now: Date.now,
+      },
+      target,
+      { force: flags.force ?? false, name },
+    );
     if (!released) throw notAllocated(target, "See what is allocated with `treehouse list --all`");
-    if (flags.json) out(this, json(released));
-    else say(this, `Released ${released.ip} (${hostFor(released, template)}) from ${released.branch}`);
+    const a = released.allocation;
+    if (flags.json) out(this, json({ ...a, stopped_pid: released.stopped ?? null }));
+    else {
+      if (released.stopped !== undefined) say(this, `Stopped ${a.branch}'s server (pid ${released.stopped})`);
+      say(this, `Released ${a.ip} (${hostFor(a, template)}) from ${a.branch}`);
+    }
   } finally {
     registry?.close();
   }
