@@ -2,8 +2,8 @@
 import { hostFor } from "../../core/hostname-template.ts";
 import { loadSettings } from "../../services/settings.ts";
 import { releaseBranch } from "../../services/release.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
-import { commandLine, parentOf } from "../../adapters/proc/command-line.ts";
+import { commandLine, isProcessAlive, parentOf } from "../../adapters/proc/process-info.ts";
+
 import { sendSignal } from "../../adapters/process/spawn.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
