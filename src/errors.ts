@@ -20,6 +20,7 @@ export const ExitCode = {
   timeout: 11,
   system: 12,
   certificate: 13,
+  database: 14,
   runEnded: 20,
   commandNotExecutable: 126,
   commandNotFound: 127,
@@ -128,4 +129,9 @@ export class SystemError extends TreehouseError {
 /** The local certificate authority is unreadable, corrupt or expired (never replaced without `--renew`). */
 export class CertificateError extends TreehouseError {
   override readonly exitCode: number = ExitCode.certificate;
+}
+
+/** The database server could not be reached, or failed a request (`treehouse db`, `run` creating one). */
+export class DatabaseError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.database;
 }

@@ -8,6 +8,7 @@ import { parseListen } from "./web-guard.ts";
 import { DEFAULT_POOL, formatPool, parsePool, type Pool } from "./pool.ts";
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "./policy.ts";
 import { formatSpans, parseSpan, parseSpanList, type PortSpan } from "./spans.ts";
+import { databaseUrl, InvalidDatabaseUrl, parseServerUrl } from "./database-url.ts";
 
 /** A value that failed validation: `allowed` says what would have been accepted. */
 export class InvalidValue extends Error {
@@ -200,6 +201,55 @@ function spanOrThrow(text: string, allowed: string): PortSpan {
   return span;
 }
 
+const DB_URL_ALLOWED = "a PostgreSQL URL such as postgres://user:password@localhost:5432";
+const DB_NAME_ALLOWED = "a database name of at most 63 bytes";
+const BRANCH_ALLOWED = "a branch name";
+const DB_CREATE_ALLOWED = '"clone", "empty" or "no"';
+
+/** What `run` does about the branch's database: clone the base, create it empty, or nothing. */
+export type DatabaseCreate = "clone" | "empty" | "no";
+
+function parseDatabaseUrl(text: string): string {
+  try {
+    parseServerUrl(text, "user");
+  } catch (error) {
+    if (error instanceof InvalidDatabaseUrl) {
+      throw new InvalidValue(
+        `"${maskUrlText(text)}" is not a PostgreSQL URL: ${error.message}`,
+        DB_URL_ALLOWED,
+      );
+    }
+    throw error;
+  }
+  return text;
+}
+
+/** A URL as shown anywhere but `db url`: its password masked. */
+export function maskUrlText(text: string): string {
+  try {
+    const { server, database } = parseServerUrl(text, "");
+    if (server.password === undefined) return text;
+    return databaseUrl(server, database, true);
+  } catch {
+    return text.replace(/(:\/\/[^:/@]*:)[^@]*@/, "$1****@");
+  }
+}
+
+function nonEmpty(allowed: string, max?: number) {
+  return (text: string) => {
+    if (text.trim() === "") throw new InvalidValue("the value is empty", allowed);
+    if (max !== undefined && new TextEncoder().encode(text).length > max) {
+      throw new InvalidValue(`"${text}" is longer than ${max} bytes`, allowed);
+    }
+    return text;
+  };
+}
+
+function parseCreate(text: string): DatabaseCreate {
+  if (text === "clone" || text === "empty" || text === "no") return text;
+  throw new InvalidValue(`"${text}" is not one of them`, DB_CREATE_ALLOWED);
+}
+
 /** Every scalar key, in the order `treehouse config` prints them. */
 export const KEYS = {
   pool: stringKey(
@@ -262,13 +312,53 @@ export const KEYS = {
     parseListenValue,
     (t) => t,
   ),
+  // The server URL is read from files only here: TREEHOUSE_DATABASE_URL and the PG* variables come after
+  // the file (services/db/server.ts), so a project's own server wins over a shell's leftovers.
+  databaseUrl: {
+    key: "database.url",
+    env: [],
+    allowed: DB_URL_ALLOWED,
+    default: undefined as string | undefined,
+    fromToml: (v: unknown) => {
+      if (typeof v !== "string") {
+        throw new InvalidValue(`expected a string, got ${typeName(v)}`, DB_URL_ALLOWED);
+      }
+      return parseDatabaseUrl(v);
+    },
+    fromEnv: parseDatabaseUrl,
+    show: (v: string | undefined) => (v === undefined ? null : maskUrlText(v)),
+  } satisfies KeyDef<string | undefined>,
+  databaseTemplate: stringKey<string | undefined>(
+    "database.template",
+    "TREEHOUSE_DATABASE_TEMPLATE",
+    DB_NAME_ALLOWED,
+    undefined,
+    nonEmpty(DB_NAME_ALLOWED, 63),
+    (v) => v ?? null,
+  ),
+  databaseFrom: stringKey<string | undefined>(
+    "database.from",
+    "TREEHOUSE_DATABASE_FROM",
+    BRANCH_ALLOWED,
+    undefined,
+    nonEmpty(BRANCH_ALLOWED),
+    (v) => v ?? null,
+  ),
+  databaseCreate: stringKey<DatabaseCreate>(
+    "database.create",
+    "TREEHOUSE_DATABASE_CREATE",
+    DB_CREATE_ALLOWED,
+    "no",
+    parseCreate,
+    (v) => v,
+  ),
 } as const;
 
 /** The name of a scalar setting. */
 export type KeyName = keyof typeof KEYS;
 
 /** Tables that may appear in a file (their keys are checked one by one). */
-export const TABLES = new Set(["ports", "ports.occupancy", "cleanup", "group", "dashboard"]);
+export const TABLES = new Set(["ports", "ports.occupancy", "cleanup", "group", "dashboard", "database"]);
 
 /** Finds the definition of a dotted key, or undefined. */
 export function keyByPath(path: string): [KeyName, KeyDef] | undefined {

@@ -91,6 +91,22 @@ export const MIGRATIONS: readonly string[] = [
      shown_at INTEGER NOT NULL,
      PRIMARY KEY (project_path, key)
    );`,
+  // 5: databases treehouse created (or adopted) on a server, one row per (server, name). A row in
+  // state 'creating' is a create that has not finished: the next create makes the database again.
+  `CREATE TABLE IF NOT EXISTS databases (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     server TEXT NOT NULL,
+     name TEXT NOT NULL,
+     project_path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     source TEXT,
+     method TEXT NOT NULL,
+     state TEXT NOT NULL,
+     pid INTEGER,
+     created_at INTEGER NOT NULL,
+     UNIQUE (server, name)
+   );
+   CREATE INDEX IF NOT EXISTS databases_branch ON databases (project_path, branch);`,
 ];
 
 /** The schema version this build of treehouse writes. */

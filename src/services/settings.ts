@@ -14,7 +14,7 @@ import {
   readConfigFile,
   userConfigPath,
 } from "../adapters/config-files.ts";
-import { InvalidValue, type KeyDef, type KeyName, KEYS } from "../core/config-schema.ts";
+import { type DatabaseCreate, InvalidValue, type KeyDef, type KeyName, KEYS } from "../core/config-schema.ts";
 import { normalizeSuffix, type Trust, TRUSTABLE_KEYS } from "../core/trust.ts";
 import type { RunConfig } from "../core/run-table.ts";
 
@@ -39,6 +39,13 @@ export interface Settings {
   expireAfterMs: number;
   /** `treehouse dashboard`'s default loopback `ADDR:PORT`. */
   dashboardListen: string;
+  /** `[database]`: the server URL from a file, the base of clones, and what `run` creates. */
+  database: {
+    url?: string;
+    template?: string;
+    from?: string;
+    create: DatabaseCreate;
+  };
   /** The nearest project group (`[group]`), if any. */
   group?: GroupConfig;
   /** The nearest project file's `[run]` table, if any. */
@@ -174,6 +181,12 @@ function computeSettings(env: Env, cwd: string): Settings {
     dashboardListen: values.dashboardListen as string,
     group: nearest(files, "group"),
     run: nearest(files, "run"),
+    database: {
+      url: values.databaseUrl as string | undefined,
+      template: values.databaseTemplate as string | undefined,
+      from: values.databaseFrom as string | undefined,
+      create: values.databaseCreate as DatabaseCreate,
+    },
     sources: sources as Record<KeyName, string>,
     files: files.map((f) => f.path),
   };

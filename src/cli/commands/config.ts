@@ -22,12 +22,16 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
     cleanupOnExhaustion: settings.cleanupOnExhaustion,
     expireAfterMs: settings.expireAfterMs,
     dashboardListen: settings.dashboardListen,
+    databaseUrl: settings.database.url,
+    databaseTemplate: settings.database.template,
+    databaseFrom: settings.database.from,
+    databaseCreate: settings.database.create,
   };
   const rows = (Object.entries(KEYS) as [KeyName, KeyDef][]).map(([name, def]) => ({
     key: def.key,
     value: def.show(values[name]),
     source: settings.sources[name],
-    env: def.env[0] as string,
+    env: def.env[0] ?? null,
   }));
   const group = settings.group
     ? {
