@@ -52,3 +52,25 @@ Deno.test("info of a named branch that has no allocation suggests list and alloc
     await tmp.cleanup();
   }
 });
+
+Deno.test("a multi-label .local template is warned about by validate, config and doctor", async () => {
+  const tmp = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${tmp.path}/treehouse.toml`,
+      'hostname_template = "{branch}.{project}.local"\n',
+    );
+    const env = { XDG_CONFIG_HOME: `${tmp.path}/xdg`, TREEHOUSE_DOCTOR_ROUND_TRIP: "0" };
+    const v = await cli(["port", "validate", "treehouse.toml"], { cwd: tmp.path, env });
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stderr, /warning: .*treehouse\.toml:1: hostname_template .*mdns4_minimal/);
+    const c = await cli(["config"], { cwd: tmp.path, env });
+    assert.match(c.stderr, /warning: hostname_template .*single-label/);
+    const d = await cli(["doctor", "--json"], { cwd: tmp.path, env, db: `${tmp.path}/r.db` });
+    const settings = JSON.parse(d.stdout).checks.find((c: { id: string }) => c.id === "settings");
+    assert.equal(settings.status, "warn");
+    assert.match(settings.detail, /more than one label/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

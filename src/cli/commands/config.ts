@@ -2,10 +2,13 @@
 import { type KeyDef, type KeyName, KEYS } from "../../core/config-schema.ts";
 import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
-import { json, out, table } from "../output.ts";
+import { json, out, table, warn } from "../output.ts";
+import { multiLabelWarning } from "../../core/hostname-template.ts";
 
 export default function config(this: AppContext, flags: { readonly json?: boolean }): void {
   const settings = loadSettings(this.env, this.cwd);
+  const multi = multiLabelWarning(settings.hostnameTemplate);
+  if (multi) warn(this, `${multi} (set in ${settings.sources.hostnameTemplate})`);
   const values: Record<string, unknown> = {
     pool: settings.pool,
     reclaimAfterMs: settings.reclaimAfterMs,

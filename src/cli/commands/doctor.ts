@@ -21,6 +21,7 @@ import {
   staleAnnouncers,
 } from "../../services/doctor/checks.ts";
 import { readBlock } from "../../core/hosts-block.ts";
+import { multiLabelWarning } from "../../core/hostname-template.ts";
 import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
@@ -156,6 +157,15 @@ function registryFix(error: unknown, path: string): string {
 function checkSettings(env: Env): Check {
   try {
     env.settings = loadSettings(env.ctx.env, env.ctx.cwd);
+    const multi = multiLabelWarning(env.settings.hostnameTemplate);
+    if (multi) {
+      return {
+        id: "settings",
+        status: "warn",
+        detail: multi,
+        fix: `change hostname_template (${env.settings.sources.hostnameTemplate})`,
+      };
+    }
     return { id: "settings", status: "ok", detail: `pool ${formatPool(env.settings.pool)}` };
   } catch (error) {
     const variable = /in (TREEHOUSE_\w+|PORT)\b/.exec(problem(error).detail)?.[1];

@@ -5,7 +5,7 @@
  */
 import type { Registry } from "../../registry/registry.ts";
 import { parseDuration } from "../../core/duration.ts";
-import { hostFor } from "../../core/hostname-template.ts";
+import { hostFor, multiLabelWarning } from "../../core/hostname-template.ts";
 import { loadSettings } from "../../services/settings.ts";
 import {
   ConfigError,
@@ -172,7 +172,7 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
           // The announcer and the heartbeat start after the server, off the path to its first answer.
           // The announcer waits a moment more: its start-up would compete with the server's for the CPU,
           // and the name takes mDNS about a second of probing to be answered anyway.
-          const plan = flags.mdns ? planAnnouncers(this, values) : undefined;
+          const plan = flags.mdns ? planAnnouncers(this, values, settings.hostnameTemplate) : undefined;
           if (plan) {
             announceTimer = setTimeout(() => {
               announceTimer = undefined;
@@ -301,7 +301,7 @@ interface AnnouncePlan {
 }
 
 /** Chooses the announcer for the run; warns once (and returns undefined) when there is none. */
-function planAnnouncers(ctx: AppContext, values: RunValues): AnnouncePlan | undefined {
+function planAnnouncers(ctx: AppContext, values: RunValues, template: string): AnnouncePlan | undefined {
   if (!values.host.endsWith(".local")) {
     warn(
       ctx,
@@ -309,6 +309,8 @@ function planAnnouncers(ctx: AppContext, values: RunValues): AnnouncePlan | unde
     );
     return undefined;
   }
+  const multi = multiLabelWarning(template);
+  if (multi) warn(ctx, multi);
   const label = values.host.slice(0, -".local".length);
   const tool = chooseMdnsTool(Deno.build.os, (name) => onPath(name, ctx.env("PATH")) !== undefined);
   if (!tool) {

@@ -11,7 +11,8 @@ import { findByPort, findReservation } from "../../../registry/reservations.ts";
 import { registryPath } from "../../../registry/path.ts";
 import { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
-import { out, say } from "../../output.ts";
+import { out, say, warn } from "../../output.ts";
+import { multiLabelWarning } from "../../../core/hostname-template.ts";
 import { keyPath, tagOf } from "./common.ts";
 
 function fail(ctx: AppContext, message: string): void {
@@ -117,6 +118,9 @@ export function validate(this: AppContext, _flags: Record<string, never>, file: 
   const config = readConfigFile(path, kind, trustFor(this.env));
   if (!config) throw new NotFoundError(`No such file: ${path}`);
   const keys = Object.keys(config.values).length + (config.group ? 1 : 0);
+  const template = config.values.hostnameTemplate;
+  const multi = typeof template === "string" ? multiLabelWarning(template) : undefined;
+  if (multi) warn(this, `${path}:${config.lines.hostnameTemplate ?? 1}: ${multi}`);
   say(
     this,
     `${path} is valid (${keys} setting${keys === 1 ? "" : "s"}${
