@@ -49,7 +49,7 @@ interface Env {
   registry?: Registry;
 }
 
-export default function doctor(this: AppContext, flags: DoctorFlags): void {
+export default async function doctor(this: AppContext, flags: DoctorFlags): Promise<void> {
   const dbPath = registryPath(this.dbFlag, this.env);
   const env: Env = { ctx: this, fix: flags.fix ?? false, dbPath, platform: currentPlatform(this.env) };
   const checks: Check[] = [];
@@ -67,6 +67,7 @@ export default function doctor(this: AppContext, flags: DoctorFlags): void {
   } finally {
     env.registry?.close();
   }
+  checks.push(...await tlsChecks(this, dbPath));
   const broken = checks.filter((c) => c.status === "fail" && !c.fixed);
   if (flags.json) out(this, json({ ok: broken.length === 0, version: VERSION, checks }));
   else {
@@ -486,4 +487,17 @@ function checkPath(env: Env): Check {
   } catch (error) {
     return { id: "path", status: "warn", ...problem(error) };
   }
+}
+
+/** One check per trust store of the local CA (loaded only here: it may issue a test leaf). */
+async function tlsChecks(ctx: AppContext, dbPath: string): Promise<Check[]> {
+  const { trustChecks } = await import("../../services/tls/trust-check.ts");
+  const { tlsPaths } = await import("../../services/tls/files.ts");
+  const { trustContext } = await import("./setup-https.ts");
+  const root = (ctx.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
+  return await trustChecks(
+    tlsPaths(dbPath.slice(0, dbPath.lastIndexOf("/")) || "/"),
+    trustContext(ctx, root),
+    Date.now(),
+  );
 }

@@ -19,6 +19,7 @@ import { out, say } from "../output.ts";
 
 /** Flags of `setup`. */
 export interface SetupFlags {
+  readonly https?: boolean;
   readonly port80?: boolean;
   readonly uninstall?: boolean;
   readonly yes?: boolean;
@@ -43,7 +44,15 @@ function needsSudo(ctx: AppContext): boolean {
   return Deno.uid() !== 0;
 }
 
-export default function setup(this: AppContext, flags: SetupFlags): void {
+export default async function setup(this: AppContext, flags: SetupFlags): Promise<void> {
+  if (flags.https) {
+    if (flags.port80) {
+      throw new UsageError("--https and --port80 cannot be combined", {
+        hint: "Run them one after the other",
+      });
+    }
+    return await (await import("./setup-https.ts")).default.call(this, flags);
+  }
   const platform = currentPlatform(this.env);
   const settings = loadSettings(this.env, this.cwd);
   if (platform.name === "linux") {

@@ -61,6 +61,9 @@ const setup = buildCommand({
   loader: async () => guard((await import("../commands/setup.ts")).default),
   parameters: {
     flags: {
+      https: switchFlag(
+        "Trust the local CA (treehouse tls ca) in this machine's stores: macOS keychain, Linux system store, NSS",
+      ),
       port80: switchFlag("macOS: also redirect <ip>:80 to each branch's port with a pf anchor"),
       uninstall: switchFlag("Remove everything setup added, and nothing else"),
       yes: switchFlag("Do not ask before using sudo (for scripts)"),
@@ -73,12 +76,16 @@ const setup = buildCommand({
     [
       "treehouse setup",
       "treehouse setup --port80 --yes",
+      "treehouse setup --https",
+      "treehouse setup --https --uninstall",
       "treehouse setup --uninstall",
       "treehouse setup --dry-run",
     ],
     "On macOS a LaunchDaemon adds an lo0 alias for every pool IP at boot (aliases vanish on reboot); " +
       "--port80 adds a pf anchor so URLs need no port. setup prints its plan and asks before using sudo. " +
-      "On Linux all of 127/8 is already local: setup explains how to get mDNS or use `treehouse hosts sync`.",
+      "On Linux all of 127/8 is already local: setup explains how to get mDNS or use `treehouse hosts sync`. " +
+      "--https trusts the local CA: the macOS System keychain (sudo), the Linux system store (as root) and " +
+      "the user's NSS databases (~/.pki/nssdb, Firefox profiles) through certutil.",
   ),
 });
 
