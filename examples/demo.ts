@@ -16,40 +16,62 @@ const once = Deno.args.includes("--once");
 const dir = await Deno.makeTempDir({ prefix: "treehouse-demo-" });
 const env = { TREEHOUSE_DB: `${dir}/registry.db` };
 
-const treehouse = (args: string[], piped = false) =>
+const treehouse = (
+  args: string[],
+  piped = false,
+  stderr: "piped" | "inherit" = piped ? "piped" : "inherit",
+) =>
   new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", main, ...args],
     env,
     stdin: "null",
     stdout: piped ? "piped" : "inherit",
-    stderr: piped ? "piped" : "inherit",
+    stderr,
   });
+
+/** Passes a wrapper's messages through to ours and counts its "ready at" lines. */
+let readyCount = 0;
+async function relay(stream: ReadableStream<Uint8Array>): Promise<void> {
+  let line = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+    line += text;
+    const lines = line.split("\n");
+    line = lines.pop() ?? "";
+    readyCount += lines.filter((l) => /ready at /.test(l)).length;
+  }
+}
 
 const branches = ["main", "feature/login"];
 console.log(`Starting two branches of ${server} on port ${port}…\n`);
 const wrappers = branches.map((branch) =>
-  treehouse([
-    "run",
-    "--branch",
-    branch,
-    "--project",
-    `${root}examples`,
-    "--app",
-    "demo",
-    "--port",
-    port,
-    "--ready",
-    port,
-    "--ready-timeout",
-    "30",
-    "--",
-    Deno.execPath(),
-    "run",
-    "--allow-net",
-    "--allow-env",
-    server,
-  ]).spawn()
+  treehouse(
+    [
+      "run",
+      "--branch",
+      branch,
+      "--project",
+      `${root}examples`,
+      "--app",
+      "demo",
+      "--port",
+      port,
+      "--ready",
+      port,
+      "--ready-timeout",
+      "30",
+      "--",
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-env",
+      server,
+    ],
+    false,
+    "piped",
+  ).spawn()
 );
+const relayed = Promise.all(wrappers.map((w) => relay(w.stderr)));
 
 let stopping = false;
 const stop = () => {
@@ -67,13 +89,16 @@ const exited = Promise.all(wrappers.map((w) => w.status));
 
 try {
   const list = treehouse(["list", "--all", "--json"], true);
-  let rows: { branch: string; ip: string; url: string; running: boolean }[] = [];
+  let rows: { branch: string; ip: string; url: string; port: number | null; running: boolean }[] = [];
   for (let i = 0; i < 300 && !stopping; i++) {
     rows = JSON.parse(new TextDecoder().decode((await list.output()).stdout) || "[]");
     const answers = await Promise.all(
       rows.map((r) => fetch(`http://${r.ip}:${port}/json`).then((res) => res.json()).catch(() => undefined)),
     );
-    if (rows.length === branches.length && answers.every(Boolean)) {
+    // Both wrappers said "ready at …" and recorded their port: what the lines below show is settled.
+    const settled = rows.length === branches.length && readyCount === branches.length &&
+      rows.every((r) => r.running && r.port === Number(port));
+    if (settled && answers.every(Boolean)) {
       console.log("\nBoth answer on the same port:");
       for (const [i, r] of rows.entries()) {
         const a = answers[i] as { branch: string; database: string };
@@ -93,5 +118,6 @@ try {
 } finally {
   stop();
   await exited;
+  await relayed;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }

@@ -14,9 +14,12 @@ export interface TempDir {
   cleanup(): Promise<void>;
 }
 
-/** Creates a temp directory (realpath, so comparisons with git's answers hold). */
-export async function tempDir(prefix = "treehouse-test-"): Promise<TempDir> {
-  const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+/**
+ * Creates a temp directory (realpath, so comparisons with git's answers hold), in `dir` when given
+ * (default: the system's temp directory, `TMPDIR`).
+ */
+export async function tempDir(prefix = "treehouse-test-", dir?: string): Promise<TempDir> {
+  const path = await Deno.realPath(await Deno.makeTempDir({ prefix, dir }));
   return {
     path,
     cleanup: async () => {

@@ -7,11 +7,16 @@
  */
 import { setsidPath } from "./spawn.ts";
 
-/** The watchdog script. `$1` is how long to wait between SIGTERM and SIGKILL, in tenths of a second. */
+/**
+ * The watchdog script. `$1` is how long to wait between SIGTERM and SIGKILL, in tenths of a second;
+ * `$2` the first target and `$3` the tag, when known at start (arguments arrive with the process, while
+ * a line on the pipe is written only when the wrapper's event loop next runs: a wrapper SIGKILLed before
+ * that would leave its watchdog without orders).
+ */
 export const WATCHDOG_SCRIPT = `
 trap '' INT HUP TERM QUIT TSTP TTIN TTOU
-targets=""
-tag=""
+targets="\${2:-}"
+tag="\${3:-}"
 while IFS= read -r line; do
   case "$line" in
     "add "*) targets="$targets \${line#add }" ;;
@@ -65,7 +70,7 @@ export class Watchdog {
   /** Starts the watchdog now. */
   static start(graceMs: number): Watchdog {
     const watchdog = new Watchdog(graceMs);
-    watchdog.#ensureStarted();
+    watchdog.#ensureStarted(undefined);
     return watchdog;
   }
 
@@ -78,8 +83,8 @@ export class Watchdog {
    * Starts `/bin/sh` once. Without a shell the watchdog stays inert: supervision still works, only the
    * SIGKILL case loses its safety net.
    */
-  #ensureStarted(): void {
-    if (this.#started) return;
+  #ensureStarted(firstTarget?: number): boolean {
+    if (this.#started) return false;
     this.#started = true;
     try {
       const args = [
@@ -87,6 +92,8 @@ export class Watchdog {
         WATCHDOG_SCRIPT,
         "treehouse-watchdog",
         String(Math.max(1, Math.round(this.graceMs / 100))),
+        firstTarget === undefined ? "" : String(firstTarget),
+        this.#tag ?? "",
       ];
       const setsid = setsidPath();
       const process = new Deno.Command(setsid ?? "/bin/sh", {
@@ -101,8 +108,10 @@ export class Watchdog {
       process.unref();
       this.#process = process;
       this.#writer = process.stdin.getWriter();
-      if (this.#tag !== undefined) this.#send(`tag ${this.#tag}\n`);
-    } catch { /* inert */ }
+      return true;
+    } catch {
+      return false; // inert
+    }
   }
 
   /** The watchdog's pid (undefined when it could not start). */
@@ -112,8 +121,8 @@ export class Watchdog {
 
   /** Adds a process (`pid`) or group (`-pgid`) to end if the wrapper dies. */
   watch(target: number): void {
-    this.#ensureStarted();
-    this.#send(`add ${target}\n`);
+    // The first target of a lazy watchdog goes in its arguments: in force as soon as it is spawned.
+    if (!this.#ensureStarted(target)) this.#send(`add ${target}\n`);
   }
 
   /** Forgets a target that has ended (its pid could be reused by an unrelated process later). */

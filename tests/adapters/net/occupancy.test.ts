@@ -1,7 +1,7 @@
 /** The occupancy probe on ports this user may not bind: the kernel's listening sockets decide. */
 import assert from "node:assert/strict";
 import { bindErrorMeansFree, tcpListening } from "../../../src/adapters/net/occupancy.ts";
-import { skipped, tempDir } from "../../helpers/cli.ts";
+import { ROOT, skipped, tempDir } from "../../helpers/cli.ts";
 
 const PROBE = new URL("../../fixtures/probe_port.ts", import.meta.url).pathname;
 
@@ -52,8 +52,19 @@ Deno.test("a non-root probe of a privileged port finds a root server on it, and 
   }
   const port = freeLowPort();
   if (port === undefined) return skipped("no free port between 901 and 1000");
-  const tmp = await tempDir();
+  // The other user must read what it runs wherever the checkout lives (a clone in a 0700 directory is
+  // unreadable to it): the probe goes into one bundled file in a world-readable temp directory under /tmp.
+  const tmp = await tempDir("treehouse-test-", "/tmp");
   await Deno.chmod(tmp.path, 0o777);
+  const script = `${tmp.path}/probe_port.js`;
+  const bundled = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "--output", script, PROBE],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(bundled.success, new TextDecoder().decode(bundled.stderr));
+  await Deno.chmod(script, 0o644);
   const probe = async () => {
     const out = await new Deno.Command(setpriv, {
       args: [
@@ -65,7 +76,7 @@ Deno.test("a non-root probe of a privileged port finds a root server on it, and 
         "--quiet",
         "--no-config",
         "-A", // Deno reads /proc/net/* only with all permissions, as treehouse runs
-        PROBE,
+        script,
         String(port),
       ],
       env: { DENO_DIR: `${tmp.path}/deno`, HOME: tmp.path, NO_COLOR: "1" },

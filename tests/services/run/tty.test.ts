@@ -100,6 +100,34 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
+/**
+ * Waits until the watchdog `sh` started by `wrapper` (its child, named `treehouse-watchdog`) is running
+ * with `child` among its targets (the first target is one of its arguments), so a SIGKILL of the wrapper
+ * from now on is the case under test and not a race with the watchdog's start.
+ */
+async function watchdogArmed(wrapper: number, child: number): Promise<void> {
+  await waitUntil(
+    () => {
+      for (const entry of Deno.readDirSync("/proc")) {
+        if (!/^\d+$/.test(entry.name)) continue;
+        try {
+          const pid = Number(entry.name);
+          if (parentOf(pid) !== wrapper) continue;
+          const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+          if (
+            argv.includes("treehouse-watchdog") && argv.some((a) => a === `${child}` || a === `-${child}`)
+          ) {
+            return true;
+          }
+        } catch { /* gone meanwhile */ }
+      }
+      return false;
+    },
+    20_000,
+    `the watchdog of wrapper ${wrapper} to watch ${child}`,
+  );
+}
+
 /** The state letter of a process (`S` sleeping, `T` stopped…), or undefined when gone. */
 function stateOf(pid: number): string | undefined {
   try {
@@ -197,6 +225,8 @@ for (
           child = await readPid(pidfile);
           grandchild = await readPid(grandfile);
           const wrapper = parentOf(child);
+          // The watchdog must have its orders before the wrapper dies: wait until it has read them.
+          if (signal === "SIGKILL") await watchdogArmed(wrapper, child);
           Deno.kill(wrapper, signal);
           await waitGone([wrapper, child, grandchild], 10_000);
           if (signal === "SIGTERM") {
