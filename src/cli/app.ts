@@ -88,6 +88,9 @@ const release = buildCommand({
       ...branchFlags,
       ...jsonFlag,
       force: switchFlag("Stop the branch's running server first (SIGTERM, SIGKILL after 10 s), then release"),
+      dropDatabase: switchFlag(
+        "Also drop the branch's database (only one treehouse created: `treehouse db`)",
+      ),
     },
     positional: branchArg,
   },
@@ -98,6 +101,7 @@ const release = buildCommand({
       "treehouse release feature/old-experiment",
       "treehouse release main --project ~/src/app",
       "treehouse release feature/login --force",
+      "treehouse release feature/done --drop-database",
     ],
     "Exits with code 3 when the branch has no allocation, and 7 (naming the pid) while its server runs: " +
       "a released IP goes to the next new branch. --force stops the server first.",

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
-import { childEnv, cli, type CliOptions, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
+import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
 
 const POOL = "127.0.4.10-127.0.4.99";
@@ -403,3 +403,58 @@ async function recordState(registryPath: string, name: string): Promise<string |
     db.close();
   }
 }
+
+Deno.test({
+  name:
+    "release --drop-database and cleanup --drop-databases drop only the databases of the branches they remove",
+  ignore,
+}, async (t) => {
+  const tmp = await tempDir();
+  const pg = await startPostgres();
+  try {
+    const w = await world(pg, tmp.path, "gone");
+    await seed(pg, "gone_dev_main", 10);
+
+    await t.step("release without the flag keeps the database; with it, drops it", async () => {
+      assert.equal((await w.run(["db", "create", "--branch", "db-rel"])).code, 0);
+      const keep = await w.run(["release", "--branch", "db-rel"]);
+      assert.equal(keep.code, 0, keep.stderr);
+      assert.ok(await w.exists("gone_dev_db_rel"), "release alone never drops data");
+      assert.equal((await w.run(["ip", "--branch", "db-rel"])).code, 0);
+      const r = await w.run(["release", "--branch", "db-rel", "--drop-database", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.databases[0].record.name, "gone_dev_db_rel");
+      assert.equal(out.databases[0].dropped, true);
+      assert.equal(await w.exists("gone_dev_db_rel"), false);
+    });
+
+    await t.step(
+      "cleanup --drop-databases --dry-run names the database and drops nothing; then it drops it",
+      async () => {
+        await git(w.repo, "branch", "db-clean");
+        await git(w.repo, "branch", "db-stays");
+        assert.equal((await w.run(["db", "create", "db-clean"])).code, 0);
+        assert.equal((await w.run(["db", "create", "db-stays"])).code, 0);
+        await git(w.repo, "branch", "-D", "db-clean");
+        const dry = await w.run(["cleanup", "--drop-databases", "--dry-run"]);
+        assert.equal(dry.code, 0, dry.stderr);
+        assert.match(dry.stdout, /database\s+db-clean\s+gone_dev_db_clean/);
+        assert.match(dry.stderr, /Would remove 1 allocation and 1 database/);
+        assert.ok(await w.exists("gone_dev_db_clean"));
+        const plain = await w.run(["cleanup"]);
+        assert.equal(plain.code, 0, plain.stderr);
+        assert.ok(await w.exists("gone_dev_db_clean"), "cleanup without the flag never drops data");
+        const r = await w.run(["cleanup", "--drop-databases"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /Removed 1 database/);
+        assert.equal(await w.exists("gone_dev_db_clean"), false);
+        assert.ok(await w.exists("gone_dev_db_stays"), "an existing branch keeps its database");
+        assert.ok(await w.exists("gone_dev_main"), "a database treehouse did not create stays");
+      },
+    );
+  } finally {
+    await pg.stop();
+    await tmp.cleanup();
+  }
+});

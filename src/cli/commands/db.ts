@@ -12,7 +12,13 @@ import type { Registry } from "../../registry/registry.ts";
 import { postgresEngine } from "../../adapters/postgres/client.ts";
 import { branchDatabase, chooseBase } from "../../services/db/base.ts";
 import { createDatabase, type CreateResult, type DbDeps, type DbEvent } from "../../services/db/create.ts";
-import { dropDatabase, resetDatabase } from "../../services/db/drop.ts";
+import {
+  type DropCandidate,
+  dropCandidates,
+  dropDatabase,
+  type DropOutcome,
+  resetDatabase,
+} from "../../services/db/drop.ts";
 import { listBranchDatabases } from "../../services/db/list.ts";
 import { branchUrl, maskedBranchUrl, type ResolvedServer, resolveServer } from "../../services/db/server.ts";
 import type { AppContext } from "../context.ts";
@@ -353,4 +359,34 @@ export async function list(this: AppContext, flags: ListFlags): Promise<void> {
   } finally {
     registry.close();
   }
+}
+
+/**
+ * Drops the candidates of `release --drop-database` and `cleanup --drop-databases` on the configured
+ * server (nothing in a dry run), printing nothing: the caller reports the outcomes.
+ */
+export async function dropForBranches(
+  ctx: AppContext,
+  registry: Registry,
+  candidates: readonly DropCandidate[],
+  dryRun: boolean,
+): Promise<DropOutcome[]> {
+  if (candidates.length === 0) return [];
+  const resolved = serverOf(ctx, loadSettings(ctx.env, ctx.cwd));
+  return await dropCandidates(
+    { registry, engine: postgresEngine, resolved, now: Date.now, pid: Deno.pid },
+    candidates,
+    { dryRun },
+  );
+}
+
+/** One line per outcome that did not go as planned (for release and cleanup). */
+export function reportDropFailures(ctx: AppContext, outcomes: readonly DropOutcome[]): boolean {
+  let failed = false;
+  for (const o of outcomes) {
+    if (o.error === undefined) continue;
+    failed = true;
+    say(ctx, `treehouse: database ${o.record.name} (${o.record.branch}) not dropped: ${o.error}`);
+  }
+  return failed;
 }

@@ -6,6 +6,8 @@ import { commandLine, isProcessAlive, parentOf } from "../../adapters/proc/proce
 
 import { sendSignal } from "../../adapters/process/spawn.ts";
 import type { AppContext } from "../context.ts";
+import { ExitCode } from "../../errors.ts";
+import type { Registry } from "../../registry/registry.ts";
 import { json, out, say } from "../output.ts";
 import { type BranchFlags, notAllocated, openRegistryIfExists, resolveTarget } from "../target.ts";
 
@@ -20,7 +22,7 @@ function wrapperOf(pid: number): number | undefined {
 
 export default async function release(
   this: AppContext,
-  flags: BranchFlags & { json?: boolean; force?: boolean },
+  flags: BranchFlags & { json?: boolean; force?: boolean; dropDatabase?: boolean },
   branchArg?: string,
 ): Promise<void> {
   const target = resolveTarget(this, flags, branchArg);
@@ -45,12 +47,36 @@ export default async function release(
     );
     if (!released) throw notAllocated(target, "See what is allocated with `treehouse list --all`");
     const a = released.allocation;
-    if (flags.json) out(this, json({ ...a, stopped_pid: released.stopped ?? null }));
-    else {
+    // Only with --drop-database does a branch's data go with it (and only a database treehouse created).
+    let databases: Awaited<ReturnType<typeof dropBranchDatabases>> = [];
+    if (flags.dropDatabase) databases = await dropBranchDatabases(this, registry, a);
+    if (flags.json) {
+      const extra = flags.dropDatabase ? { databases } : {};
+      out(this, json({ ...a, stopped_pid: released.stopped ?? null, ...extra }));
+    } else {
       if (released.stopped !== undefined) say(this, `Stopped ${a.branch}'s server (pid ${released.stopped})`);
       say(this, `Released ${a.ip} (${hostFor(a, template)}) from ${a.branch}`);
+      for (const d of databases.filter((d) => d.dropped)) say(this, `Dropped database ${d.record.name}`);
+    }
+    if (flags.dropDatabase) {
+      const { reportDropFailures } = await import("./db.ts");
+      if (reportDropFailures(this, databases)) this.exitCode = ExitCode.database;
     }
   } finally {
     registry?.close();
   }
+}
+
+/** `--drop-database`: the released branch's recorded databases, dropped (loaded only with the flag). */
+async function dropBranchDatabases(
+  ctx: AppContext,
+  registry: Registry,
+  a: { project_path: string; branch: string },
+) {
+  const [{ dropForBranches }, { databasesOfBranches }] = await Promise.all([
+    import("./db.ts"),
+    import("../../services/db/drop.ts"),
+  ]);
+  const candidates = databasesOfBranches(registry, [{ ...a, reason: "its branch was released" }]);
+  return await dropForBranches(ctx, registry, candidates, false);
 }

@@ -21,6 +21,9 @@ const cleanup = buildCommand({
       allProjects: switchFlag(
         "Every project (default inside a repository: its allocations and the reservations in its directory)",
       ),
+      dropDatabases: switchFlag(
+        "Also drop the databases treehouse created for the branches removed (and for branches gone); try --dry-run first",
+      ),
     },
   },
   docs: docs(
@@ -29,11 +32,12 @@ const cleanup = buildCommand({
       "treehouse cleanup --dry-run",
       "treehouse cleanup --all-projects",
       "treehouse cleanup --older-than 7d --json",
+      "treehouse cleanup --drop-databases --dry-run",
     ],
     "Removed: allocations whose branch no longer exists, whose linked worktree or repository directory was " +
       "deleted, or whose process is dead with a heartbeat older than TREEHOUSE_STALE_AFTER (30m); port " +
       "reservations whose directory is gone or whose ttl ran out. Each is named with the reason. Running " +
-      "servers are never touched.",
+      "servers are never touched. Databases are dropped only with --drop-databases, and only those treehouse created.",
   ),
 });
 
