@@ -3,6 +3,7 @@
  * The announcer runs in its own process group, is restarted with backoff if it dies while the server
  * runs, and is always ended with the wrapper (the watchdog covers a SIGKILLed wrapper).
  */
+import { ipv6NameAddress } from "../core/name-address.ts";
 import { sendSignal, spawn, type Spawned } from "./process/spawn.ts";
 
 /** Which program announces names. */
@@ -18,12 +19,16 @@ export interface Announcement {
 
 /**
  * The announcer command lines for `tool`, one process each. Pure. dns-sd's `-P` publishes the address
- * and an `_http._tcp` service in one; avahi needs the address (`-a -R`) and the service (`-s -H`) apart.
+ * and an `_http._tcp` service in one; avahi needs the address (`-a -R`), its IPv6 name address and the service (`-s -H`) apart.
  */
 export function announceArgs(tool: MdnsTool, a: Announcement): string[][] {
   const host = `${a.label}.local`;
   if (tool === "dns-sd") return [["-P", a.label, "_http._tcp", "local", String(a.port), host, a.ip]];
-  return [["-a", "-R", host, a.ip], ["-s", "-H", host, a.label, "_http._tcp", String(a.port)]];
+  return [
+    ["-a", "-R", host, a.ip],
+    ["-a", "-R", host, ipv6NameAddress(a.ip)], // the AAAA answer, so resolvers asking for it never wait
+    ["-s", "-H", host, a.label, "_http._tcp", String(a.port)],
+  ];
 }
 
 /**

@@ -104,7 +104,7 @@ export async function issueLeaf(
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([
         ...subject.dnsNames.map((value) => ({ type: "dns" as const, value })),
-        ...subject.ips.map((value) => ({ type: "ip" as const, value })),
+        ...subject.ips.map((value) => ({ type: "ip" as const, value: sanIp(value) })),
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -112,6 +112,17 @@ export async function issueLeaf(
   });
   const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
   return { certPem: cert.toString("pem") + "\n", keyPem: pem("PRIVATE KEY", key) };
+}
+
+/**
+ * An IP address as the library encodes it: IPv6 with an embedded IPv4 part (`::ffff:127.0.0.1`) is
+ * written in hex groups (`::ffff:7f00:1`), which it parses correctly where the dotted tail is not.
+ */
+export function sanIp(ip: string): string {
+  const mapped = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!mapped) return ip;
+  const [a, b, c, d] = mapped.slice(2).map(Number) as [number, number, number, number];
+  return `${mapped[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 /** Reads a PEM certificate; throws when it is not one. */

@@ -4,6 +4,8 @@
  * `removeBlock` takes it out again so that `removeBlock(applyBlock(x, e)) === x` byte for byte.
  */
 
+import { ipv6NameAddress, isIpv6NameAddress } from "./name-address.ts";
+
 /** First line of the block. */
 export const BEGIN_MARKER = "# >>> treehouse: managed by `treehouse hosts`, do not edit >>>";
 /** Last line of the block. */
@@ -26,10 +28,15 @@ interface BlockSpan {
   text: string;
 }
 
-/** The block's lines for `entries`, sorted by IP then host, without a final newline. */
+/**
+ * The block's lines for `entries`, sorted by IP then host, without a final newline. Every name has
+ * two lines: its IPv4 address and its IPv6 name address (`::ffff:<ip>`), so resolvers asking for
+ * AAAA get an answer at once.
+ */
 export function buildBlock(entries: readonly HostsEntry[]): string {
   const sorted = [...entries].sort((a, b) => ipKey(a.ip) - ipKey(b.ip) || a.host.localeCompare(b.host));
-  return [BEGIN_MARKER, ...sorted.map((e) => `${e.ip}\t${e.host}`), END_MARKER].join("\n");
+  const lines = sorted.flatMap((e) => [`${e.ip}\t${e.host}`, `${ipv6NameAddress(e.ip)}\t${e.host}`]);
+  return [BEGIN_MARKER, ...lines, END_MARKER].join("\n");
 }
 
 function ipKey(ip: string): number {
@@ -84,7 +91,7 @@ export function readBlock(text: string): HostsEntry[] | undefined {
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const [ip, host] = trimmed.split(/\s+/);
-    if (ip && host) entries.push({ ip, host });
+    if (ip && host && !isIpv6NameAddress(ip)) entries.push({ ip, host }); // the IPv6 twin of a line
   }
   return entries;
 }

@@ -42,7 +42,9 @@ Deno.test("applyBlock replaces an existing block in place and is idempotent", ()
 Deno.test("a block in the middle of the file keeps the lines after it", () => {
   const withBlock = applyBlock(ORIGINAL, [{ ip: "127.0.0.10", host: "a.local" }]) + "192.168.1.1 router\n";
   const updated = applyBlock(withBlock, [{ ip: "127.0.0.11", host: "b.local" }]);
-  assert.ok(updated.endsWith(`127.0.0.11\tb.local\n${END_MARKER}\n192.168.1.1 router\n`));
+  assert.ok(
+    updated.endsWith(`127.0.0.11\tb.local\n::ffff:127.0.0.11\tb.local\n${END_MARKER}\n192.168.1.1 router\n`),
+  );
   assert.equal(removeBlock(updated), ORIGINAL + "192.168.1.1 router\n");
 });
 
@@ -69,7 +71,12 @@ Deno.test("hosts sync writes every allocation and clean restores the original fi
     assert.match(synced.stderr, /Updated .*hosts: 2 entries/);
     const text = await Deno.readTextFile(file);
     assert.ok(text.startsWith(ORIGINAL), "user lines are kept in front");
-    assert.ok(text.includes("127.0.0.10\tmain.local\n127.0.0.11\tfeature-login.local\n"));
+    assert.ok(
+      text.includes(
+        "127.0.0.10\tmain.local\n::ffff:127.0.0.10\tmain.local\n127.0.0.11\tfeature-login.local\n" +
+          "::ffff:127.0.0.11\tfeature-login.local\n",
+      ),
+    );
     assert.equal((await Deno.stat(file)).mode! & 0o777, 0o640, "mode is kept");
     assert.equal(
       await Deno.readTextFile(`${file}.treehouse.bak`),

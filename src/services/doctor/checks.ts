@@ -64,7 +64,8 @@ export function staleAnnouncers(
   const found: { pid: number; reason: string }[] = [];
   for (const p of processes) {
     if (!isAnnouncer(p.argv)) continue;
-    const ip = p.argv.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && inPool(a));
+    const ip = p.argv.map((a) => a.replace(/^::ffff:/i, "")) // the IPv6 name address announces the same IP
+      .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && inPool(a));
     if (ip === undefined) continue;
     const allocation = byIp.get(ip);
     if (allocation === undefined) {

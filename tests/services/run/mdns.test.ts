@@ -60,23 +60,25 @@ async function startAnnounced(
 }
 
 for (const ending of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
-  Deno.test(`run announces with avahi-publish (address and service) and the announcers are gone after ${ending}`, async () => {
+  Deno.test(`run announces with avahi-publish (address, IPv6 name address and service) and the announcers are gone after ${ending}`, async () => {
     const tmp = await tempDir();
     let started: Awaited<ReturnType<typeof startAnnounced>> | undefined;
     let announcers: number[] = [];
     try {
       started = await startAnnounced(tmp.path, ["avahi-publish"], (bin) => `${bin}:${SYSTEM_PATH}`);
-      await waitUntil(() => fakeMdnsLog(started!.log).length === 2, 10_000, "both announcers");
-      const entries = fakeMdnsLog(started.log).sort((x, y) => (x[2] ?? "").localeCompare(y[2] ?? ""));
+      await waitUntil(() => fakeMdnsLog(started!.log).length === 3, 10_000, "every announcer");
+      const key = (e: string[]) => e.slice(2).join(" ");
+      const entries = fakeMdnsLog(started.log).sort((x, y) => key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0);
       announcers = entries.map((e) => Number(e[1]));
       assert.deepEqual(entries.map((e) => e.slice(2)), [
         ["-a", "-R", "feature-mdns.local", started.ip],
+        ["-a", "-R", "feature-mdns.local", `::ffff:${started.ip}`],
         ["-s", "-H", "feature-mdns.local", "feature-mdns", "_http._tcp", String(started.port)],
       ]);
       Deno.kill(started.run.pid, ending);
       await started.run.status;
       await waitGone([...announcers, started.child], 10_000);
-      assert.equal(fakeMdnsLog(started.log).length, 2, "each started once");
+      assert.equal(fakeMdnsLog(started.log).length, 3, "each started once");
     } finally {
       await started?.run.ensureDead();
       killAll([...announcers, started?.child]);

@@ -79,6 +79,7 @@ Deno.test("announceArgs() builds the dns-sd and avahi-publish command lines", ()
   ]]);
   assert.deepEqual(announceArgs("avahi-publish", a), [
     ["-a", "-R", "feature-x.local", "127.0.0.12"],
+    ["-a", "-R", "feature-x.local", "::ffff:127.0.0.12"],
     ["-s", "-H", "feature-x.local", "feature-x", "_http._tcp", "4000"],
   ]);
   assert.deepEqual([0, 1, 4, 5, 9].map(announcerBackoffMs), [1000, 2000, 16000, 30000, 30000]);

@@ -22,7 +22,7 @@ Deno.test("a leaf issued by the local CA passes openssl verify and curl --cacert
   const tmp = await tempDir();
   try {
     const paths = tlsPaths(tmp.path);
-    const names = leafNames("tls-verify.local", "tls-verify", IP);
+    const names = leafNames("tls-verify.local", "tls-verify", IP, `::ffff:${IP}`);
     const leaf = await leafFor(paths, "tls-verify.local", names, Date.now());
     assert.equal(leaf.issued, "none cached");
     const verify = await run("openssl", "verify", "-CAfile", paths.caCert, leaf.certFile);
@@ -30,6 +30,7 @@ Deno.test("a leaf issued by the local CA passes openssl verify and curl --cacert
     const text = await run("openssl", "x509", "-in", leaf.certFile, "-noout", "-ext", "subjectAltName");
     assert.match(text.stdout, /DNS:tls-verify\.local/);
     assert.match(text.stdout, /IP Address:127\.0\.3\.10/);
+    assert.match(text.stdout, /IP Address:0:0:0:0:0:FFFF:7F00:30A/);
 
     const server = Deno.serve(
       { hostname: IP, port: 0, cert: leaf.certPem, key: leaf.keyPem, onListen() {} },
@@ -51,6 +52,17 @@ Deno.test("a leaf issued by the local CA passes openssl verify and curl --cacert
       assert.equal(byName.stdout, "hello over tls", byName.stderr);
       const byIp = await run("curl", "-sS", "-m", "10", "--cacert", paths.caCert, `https://${IP}:${port}/`);
       assert.equal(byIp.stdout, "hello over tls", byIp.stderr);
+      // Over IPv6, to the name address: a dual-stack socket reaches the IPv4 listener, and the SAN matches.
+      const byV6 = await run(
+        "curl",
+        "-sS",
+        "-m",
+        "10",
+        "--cacert",
+        paths.caCert,
+        `https://[::ffff:${IP}]:${port}/`,
+      );
+      assert.equal(byV6.stdout, "hello over tls", byV6.stderr);
     } finally {
       await server.shutdown();
     }
