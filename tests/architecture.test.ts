@@ -80,7 +80,6 @@ const KNOWN: readonly Violation[] = [
   "src/cli/commands/doctor.ts uses Deno.Command outside src/adapters/process",
   "src/cli/commands/port/assert.ts runs SQL outside src/registry",
   "src/cli/commands/port/list.ts runs SQL outside src/registry",
-  "src/cli/commands/run.ts reads Deno.build.os",
   "src/registry/path.ts reads Deno.env",
   "src/services/cleanup.ts runs SQL outside src/registry",
   "src/services/maintain.ts runs SQL outside src/registry",

@@ -15,6 +15,8 @@ export interface AppContext extends CommandContext {
   readonly process: { readonly stdout: TextWriter; readonly stderr: TextWriter };
   readonly cwd: string;
   readonly env: Env;
+  /** The operating system (`Deno.build.os`), read once here. */
+  readonly os: string;
   /** `--db PATH` given anywhere before `--`. */
   readonly dbFlag?: string;
   /** `--verbose`: show error causes. */

@@ -1,6 +1,8 @@
 /** Output helpers: tables, colour, safe quoting for shells and dotenv files, JSON. */
 import type { AppContext } from "./context.ts";
 
+export { dotenvQuote, fishQuote, shellQuote } from "../core/quote.ts";
+
 /** Writes data to stdout. */
 export function out(ctx: AppContext, text: string): void {
   ctx.process.stdout.write(text);
@@ -32,27 +34,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
-}
-
-/** Quotes a value for POSIX shells: single quotes, with `'` written as `'\''`. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Quotes a value for fish: single quotes, escaping `\` and `'`. */
-export function fishQuote(value: string): string {
-  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-}
-
-/**
- * Quotes a value for dotenv files: double quotes with `\`, `"`, `$` and newlines escaped, so
- * dotenv readers and direnv's `dotenv` never expand anything.
- */
-export function dotenvQuote(value: string): string {
-  return `"${
-    value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("$", "\\$").replaceAll("`", "\\`")
-      .replaceAll("\n", "\\n")
-  }"`;
 }
 
 /** Formats epoch milliseconds as local `YYYY-MM-DD HH:MM`. */

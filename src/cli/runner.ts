@@ -67,6 +67,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     onStart: () => parserStderr.commandStarted(),
     cwd: Deno.cwd(),
     env: denoEnv,
+    os: Deno.build.os,
     dbFlag: globals.db,
     verbose: globals.verbose,
     color: !noColor && Deno.stderr.isTerminal(),

@@ -6,6 +6,7 @@ import { Registry } from "../registry/registry.ts";
 import type { Allocation } from "../registry/allocations.ts";
 import { hostFor } from "../core/hostname-template.ts";
 import { isProcessAlive } from "../adapters/proc/process-info.ts";
+import type { Target } from "../services/target.ts";
 import type { AppContext } from "./context.ts";
 
 /** Flags shared by every command that acts on a branch. */
@@ -19,12 +20,7 @@ export interface AppFlags {
   readonly app?: string;
 }
 
-/** The key of an allocation plus the application name used for the database name. */
-export interface Target {
-  project_path: string;
-  branch: string;
-  app: string;
-}
+export type { Target };
 
 /** Resolves `--project`, `--branch` and `--app` against the current directory's repository. */
 export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, branchArg?: string): Target {

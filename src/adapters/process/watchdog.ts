@@ -146,6 +146,8 @@ export class Watchdog {
       await writer.close();
     } catch { /* already gone */ }
     try {
+      // Waited for now: an unref'd child alone would let the event loop end under this await.
+      this.#process?.ref();
       await this.#process?.status;
     } catch { /* ignore */ }
   }

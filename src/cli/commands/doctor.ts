@@ -26,7 +26,7 @@ import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
 import { cleanupAllocations } from "../../services/cleanup.ts";
-import { sudoCommand } from "../self.ts";
+import { sudoCommand } from "../../adapters/self.ts";
 import { VERSION } from "../../version.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";

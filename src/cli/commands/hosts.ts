@@ -8,7 +8,7 @@ import { listAllocations } from "../../registry/allocations.ts";
 import { buildBlock, type HostsEntry } from "../../core/hosts-block.ts";
 import { withHostsLock } from "../../adapters/hosts-file.ts";
 import { cleanHosts, hostsEntries, resolveHostsFile, syncHosts } from "../../services/hosts.ts";
-import { sudoCommand } from "../self.ts";
+import { sudoCommand } from "../../adapters/self.ts";
 
 interface HostsFlags {
   file?: string;

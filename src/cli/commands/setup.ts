@@ -12,7 +12,7 @@ import { describeStep, planSetup, planUninstall, type Redirect } from "../../cor
 import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
 import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
-import { sudoCommand } from "../self.ts";
+import { sudoCommand } from "../../adapters/self.ts";
 import { registryPath } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";

@@ -6,18 +6,15 @@
  * the group. On a terminal the child stays in the wrapper's process group so it keeps the terminal
  * (stdin, `/dev/tty`, Ctrl-C, Ctrl-Z/fg behave as without the wrapper); what to stop is then found
  * by walking the process tree and the run's `TREEHOUSE_RUN_ID` tag.
+ *
+ * The run's {@link RunControl} follows the child (starting, ready, restarting, crashed, stopped) and
+ * can ask for a restart now or a stop.
  */
-import {
-  exitCodeOf,
-  type ExitInfo,
-  sendSignal,
-  signalNumber,
-  spawn,
-  type Spawned,
-} from "../../adapters/process/spawn.ts";
-import { runMembers } from "../../adapters/process/tree.ts";
+import type { ProcessAdapter } from "../../adapters/process/adapter.ts";
+import { exitCodeOf, type ExitInfo, signalNumber, type Spawned } from "../../adapters/process/spawn.ts";
 import type { Watchdog } from "../../adapters/process/watchdog.ts";
 import { LineTail, RESTART_BACKOFF_MS, restartDelay } from "../../core/child-env.ts";
+import { RunControl } from "./control.ts";
 import { type ReadyTarget, waitReady } from "./ready.ts";
 
 /** Signals the wrapper forwards to its child. */
@@ -44,10 +41,23 @@ export interface SuperviseOptions {
   backoffMs?: readonly number[];
   /** Pipe the child's output through the wrapper, keeping its last lines (needed by `ready`). */
   capture: boolean;
-  ready?: { target: ReadyTarget; timeoutMs: number; onReady(): void };
+  ready?: { target: ReadyTarget; timeoutMs: number };
   watchdog: Watchdog;
+  /** Starting, signalling and finding processes. */
+  process: ProcessAdapter;
+  /** The clock (epoch ms). */
+  now(): number;
+  /** The run's state and on-demand restart/stop; a fresh one when not given. */
+  control?: RunControl;
   /** A child started (first start or restart). */
   onSpawn(pid: number): void;
+  /**
+   * The child is ready: `--ready`'s target answered, or (without `--ready`) it was just started.
+   * `first` is true only once per run.
+   */
+  onReady?(first: boolean): void;
+  /** Every chunk of the child's output, when `capture` is on. */
+  onOutput?(chunk: Uint8Array, stream: "stdout" | "stderr"): void;
   /** A message for the user. */
   say(text: string): void;
 }
@@ -70,9 +80,13 @@ export interface SuperviseResult {
  * every later failure ends supervision with the child's code.
  */
 export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
+  const proc = o.process;
+  const control = o.control ?? new RunControl(o.now());
   let child: Spawned | undefined;
   let stopping: Deno.Signal | undefined;
+  let restartRequested = false;
   let readyTimedOut = false;
+  let readySeen = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   let wake: (() => void) | undefined;
   const tail = new LineTail(20);
@@ -81,20 +95,42 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   const signalChild = (signal: Deno.Signal) => {
     if (!child) return;
     if (group) {
-      sendSignal(child.pid, signal, true);
+      proc.signal(child.pid, signal, true);
       return;
     }
-    for (const pid of runMembers(child.pid, { group: false, tag: o.runId })) sendSignal(pid, signal, false);
+    for (const pid of proc.members(child.pid, { group: false, tag: o.runId })) {
+      proc.signal(pid, signal, false);
+    }
+  };
+  const armKillTimer = () => {
+    if (killTimer === undefined) killTimer = setTimeout(() => signalChild("SIGKILL"), o.killTimeoutMs);
   };
   const stop = (signal: Deno.Signal, forward: boolean) => {
     stopping ??= signal;
     wake?.();
     if (!child) return;
     if (forward) signalChild(signal);
-    if (killTimer === undefined && forward) {
-      killTimer = setTimeout(() => signalChild("SIGKILL"), o.killTimeoutMs);
-    }
+    if (forward) armKillTimer();
   };
+  const markReady = () => {
+    control.enter("ready", o.now());
+    const first = !readySeen;
+    readySeen = true;
+    o.onReady?.(first);
+  };
+  control.bind({
+    restart: () => {
+      if (stopping) return false;
+      restartRequested = true;
+      control.enter("restarting", o.now());
+      if (child) {
+        signalChild("SIGTERM");
+        armKillTimer();
+      } else wake?.();
+      return true;
+    },
+    stop: () => stop("SIGTERM", true),
+  });
   const handlers = FORWARDED_SIGNALS.map((signal) => {
     // On a terminal, Ctrl-C already reached the child (same foreground group): forwarding it again
     // would be a second Ctrl-C (iex quits, a debugger gives up). The child decides what it means.
@@ -110,7 +146,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   let pumps: Promise<void>[] = [];
   try {
     for (let restarts = 0;; restarts++) {
-      child = spawn(o.command, {
+      child = proc.spawn(o.command, {
         args: o.args,
         env: o.env,
         cwd: o.cwd,
@@ -119,40 +155,60 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         stdout: o.capture ? "piped" : "inherit",
         stderr: o.capture ? "piped" : "inherit",
       });
-      const startedAt = Date.now();
+      const startedAt = o.now();
+      control.pid = child.pid;
+      control.enter("starting", startedAt);
       o.watchdog.watch(group ? -child.pid : child.pid);
       o.onSpawn(child.pid);
       if (o.capture) {
         pumps = [
-          pump(child.process.stdout, Deno.stdout, tail),
-          pump(child.process.stderr, Deno.stderr, tail),
+          pump(child.process.stdout, Deno.stdout, tail, (c) => o.onOutput?.(c, "stdout")),
+          pump(child.process.stderr, Deno.stderr, tail, (c) => o.onOutput?.(c, "stderr")),
         ];
       }
       if (stopping) stop(stopping, true); // a signal arrived while starting
-      if (o.ready && !readyTask) {
+      if (!o.ready) markReady();
+      else if (!readyTask) {
         const ready = o.ready;
-        readyTask = waitReady(ready.target, Date.now() + ready.timeoutMs, done).then((outcome) => {
-          if (outcome === "ready") ready.onReady();
+        readyTask = waitReady(ready.target, o.now() + ready.timeoutMs, done).then((outcome) => {
+          if (outcome === "ready") markReady();
           else if (outcome === "timeout") {
             readyTimedOut = true;
             stop("SIGTERM", true);
           }
         });
+      } else if (readySeen) {
+        // A restarted child: its readiness is only observed (the first wait alone can time out).
+        const ready = o.ready;
+        const exited = child.exited.then(() => {});
+        void waitReady(ready.target, o.now() + ready.timeoutMs, Promise.race([exited, done])).then(
+          (outcome) => {
+            if (outcome === "ready" && !stopping) markReady();
+          },
+        );
       }
       last = await child.exited;
       const pid = child.pid;
       // Leftovers first: a background grandchild holding the output pipes would keep the pumps open.
-      await endLeftovers(pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
+      await endLeftovers(proc, pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
       await Promise.all(pumps);
       o.watchdog.unwatch(group ? -pid : pid);
       child = undefined;
+      control.pid = null;
       if (killTimer !== undefined) clearTimeout(killTimer);
       killTimer = undefined;
       if (stopping) break;
+      if (restartRequested) {
+        // Asked for: at once, and not one of `--restart`'s attempts.
+        restartRequested = false;
+        restarts--;
+        control.restarts++;
+        continue;
+      }
       const code = exitCodeOf(last);
       const backoff = o.backoffMs ?? RESTART_BACKOFF_MS;
       // A command that ran a good while before crashing starts a fresh series of restarts.
-      if (Date.now() - startedAt >= HEALTHY_RUN_STEPS * (backoff[0] ?? 1000)) restarts = 0;
+      if (o.now() - startedAt >= HEALTHY_RUN_STEPS * (backoff[0] ?? 1000)) restarts = 0;
       const delay = restartDelay(o.restart, code, restarts, backoff);
       if (delay === undefined) {
         if (o.restart === "on-failure" && code !== 0) {
@@ -165,6 +221,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
           restarts + 1
         } of ${backoff.length})`,
       );
+      control.enter("restarting", o.now());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {
@@ -174,9 +231,12 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       });
       wake = undefined;
       if (stopping) break;
+      restartRequested = false; // a request during the wait only ends the wait early
+      control.restarts++;
     }
   } finally {
     finish();
+    control.bind(undefined);
     if (killTimer !== undefined) clearTimeout(killTimer);
     if (child) {
       // Only reached when something threw mid-run: never leave the child behind.
@@ -187,6 +247,8 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   await readyTask;
   let code = last ? exitCodeOf(last) : 1;
   if (!last && stopping) code = 128 + (signalNumber(stopping) ?? 0);
+  control.pid = null;
+  control.enter(readyTimedOut || (!stopping && code !== 0) ? "crashed" : "stopped", o.now());
   return { code, last, signal: stopping, readyTimedOut, tail: tail.lines() };
 }
 
@@ -196,17 +258,23 @@ export function describeExit(command: string, info: ExitInfo): string {
 }
 
 /** After the child exited: SIGTERM whatever is left of its group/tree/tag, then SIGKILL after `graceMs`. */
-async function endLeftovers(pid: number, group: boolean, tag: string, graceMs: number): Promise<void> {
-  let members = runMembers(pid, { group, tag });
+async function endLeftovers(
+  proc: ProcessAdapter,
+  pid: number,
+  group: boolean,
+  tag: string,
+  graceMs: number,
+): Promise<void> {
+  let members = proc.members(pid, { group, tag });
   if (members.length === 0) return;
-  for (const m of members) sendSignal(m, "SIGTERM", false);
+  for (const m of members) proc.signal(m, "SIGTERM", false);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
-    members = runMembers(pid, { group, tag });
+    members = proc.members(pid, { group, tag });
     if (members.length === 0) return;
   }
-  for (const m of members) sendSignal(m, "SIGKILL", false);
+  for (const m of members) proc.signal(m, "SIGKILL", false);
 }
 
 /** Copies a child's output to ours, keeping its last lines. If ours is closed, keeps draining. */
@@ -214,12 +282,16 @@ async function pump(
   stream: ReadableStream<Uint8Array>,
   target: { write(p: Uint8Array): Promise<number> },
   tail: LineTail,
+  tap: (chunk: Uint8Array) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let writable = true;
   try {
     for await (const chunk of stream) {
       tail.push(decoder.decode(chunk, { stream: true }));
+      try {
+        tap(chunk);
+      } catch { /* a tap's failure must not block the child */ }
       let rest = chunk;
       while (writable && rest.length > 0) {
         try {

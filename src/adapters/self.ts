@@ -1,5 +1,5 @@
 /** How to name this program in a command a user should copy (e.g. under sudo, where PATH changes). */
-import { shellQuote } from "./output.ts";
+import { shellQuote } from "../core/quote.ts";
 
 /** Shell words that run this treehouse: the compiled binary's path, or `"$(command -v treehouse)"`. */
 export function selfCommand(execPath: string = Deno.execPath()): string {

@@ -1,0 +1,40 @@
+/**
+ * The process adapter as one object: what a use case that starts and watches processes needs
+ * (`services/run`), so tests and new collaborators get it passed rather than imported.
+ */
+import { isProcessAlive, processStartTime } from "../proc/process-info.ts";
+import { onPath, sendSignal, spawn, type Spawned, type SpawnOptions } from "./spawn.ts";
+import { runMembers } from "./tree.ts";
+import { Watchdog } from "./watchdog.ts";
+
+/** Starting, signalling and finding processes. */
+export interface ProcessAdapter {
+  /** Starts a program (argument array, never a shell); see {@link spawn}. */
+  spawn(command: string, options?: SpawnOptions): Spawned;
+  /** Sends `signal` to `pid` (to its whole group with `group`); false when there is no such process. */
+  signal(pid: number, signal: Deno.Signal, group: boolean): boolean;
+  /** Everything that belongs to a supervised child: its group, descendants and tagged processes. */
+  members(child: number, options: { group: boolean; tag: string }): number[];
+  /** The path of `name` on `path`, or undefined (no process starts). */
+  onPath(name: string, path: string | undefined): string | undefined;
+  /** Start time of `pid` in epoch ms, or undefined when it does not run. */
+  startTime(pid: number): number | undefined;
+  /** True when `pid` runs and started at `startedAt` (when known). */
+  isAlive(pid: number, startedAt: number | null): boolean;
+  /** A lazy watchdog (its `sh` starts at the first watch) with `graceMs` between SIGTERM and SIGKILL. */
+  watchdog(graceMs: number): Watchdog;
+  /** Whether this process's stdin is a terminal. */
+  stdinIsTerminal(): boolean;
+}
+
+/** The real processes of this machine. */
+export const systemProcess: ProcessAdapter = {
+  spawn,
+  signal: sendSignal,
+  members: runMembers,
+  onPath,
+  startTime: processStartTime,
+  isAlive: isProcessAlive,
+  watchdog: (graceMs) => Watchdog.lazy(graceMs),
+  stdinIsTerminal: () => Deno.stdin.isTerminal(),
+};

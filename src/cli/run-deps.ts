@@ -1,0 +1,81 @@
+/**
+ * How the CLI builds `treehouse run`'s dependencies: the real adapters, stderr as the output sink,
+ * and the collaborators new features add. To plug a feature into `run`, add its factory to
+ * {@link RUN_COLLABORATORS} (it gets the command's context and flags and returns a collaborator, or
+ * undefined when its flags leave it out); keep its heavy modules behind `await import()` in the factory.
+ */
+import { Announcer } from "../adapters/mdns.ts";
+import { checkPortFree, findPortHolders } from "../adapters/net/port-holder.ts";
+import { currentPlatform } from "../adapters/platform/platform.ts";
+import { systemProcess } from "../adapters/process/adapter.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { Settings } from "../services/settings.ts";
+import type { RunCollaborator, RunDeps, RunOutput } from "../services/run/types.ts";
+import type { AppContext } from "./context.ts";
+import { paint, say, warn } from "./output.ts";
+import type { AppFlags, BranchFlags } from "./target.ts";
+
+/** Flags of `run`. */
+export interface RunFlags extends BranchFlags, AppFlags {
+  readonly port?: number;
+  readonly name?: string;
+  readonly mdns: boolean;
+  readonly envPort: boolean;
+  readonly restart: "no" | "on-failure";
+  readonly ready?: string;
+  readonly readyTimeout?: number;
+  readonly killTimeout?: number;
+  readonly quiet?: boolean;
+  /** Keep the hosts file's treehouse block in sync at start (`TREEHOUSE_HOSTS_FILE`, else /etc/hosts). */
+  readonly hosts?: boolean;
+}
+
+/** What a collaborator factory is given. */
+export interface CollaboratorContext {
+  ctx: AppContext;
+  flags: RunFlags;
+  settings: Settings;
+}
+
+/** Makes one feature's collaborator for a run, or undefined when the run does not use the feature. */
+export type CollaboratorFactory = (
+  c: CollaboratorContext,
+) => RunCollaborator | undefined | Promise<RunCollaborator | undefined>;
+
+/** The features plugged into `run`, in hook order (after the built-in liveness and mDNS collaborators). */
+export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [];
+
+/** stderr as the run's output: the banner, messages, warnings and the ready line. */
+export function stderrOutput(ctx: AppContext): RunOutput {
+  return {
+    banner: (b) => {
+      const title = paint(ctx.color, "1", `treehouse: ${b.branch} → ${b.url}`);
+      say(ctx, `${title}\n${b.rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`).join("\n")}`);
+    },
+    info: (text) => say(ctx, text),
+    warn: (text) => warn(ctx, text),
+    ready: (url) => say(ctx, paint(ctx.color, "32", `treehouse: ready at ${url}`)),
+  };
+}
+
+/** The run's dependencies over this machine. */
+export async function runDeps(
+  ctx: AppContext,
+  flags: RunFlags,
+  settings: Settings,
+  registry: Registry,
+): Promise<RunDeps> {
+  const made = await Promise.all(RUN_COLLABORATORS.map((make) => make({ ctx, flags, settings })));
+  return {
+    registry,
+    now: Date.now,
+    platform: currentPlatform(ctx.env, ctx.os),
+    process: systemProcess,
+    net: { checkPortFree, findPortHolders },
+    announcers: (tool, args, events) => new Announcer(tool, args, {}, events),
+    env: ctx.env,
+    cwd: ctx.cwd,
+    output: stderrOutput(ctx),
+    collaborators: made.filter((c): c is RunCollaborator => c !== undefined),
+  };
+}
