@@ -6,6 +6,7 @@ import type { BenchResult } from "./lib.ts";
 import { benchConcurrent, benchIp } from "./foundation.ts";
 import { benchPorts } from "./port_reserve.ts";
 import { benchRun } from "./run_wrapper.ts";
+import { benchFront } from "./https_front.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
@@ -15,6 +16,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["ports", () => benchPorts()],
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],
+  ["front", () => benchFront()],
 ];
 
 for (const [name, suite] of suites) {

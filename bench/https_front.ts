@@ -1,0 +1,164 @@
+/**
+ * The HTTPS front (`run --https`) against the server straight, in the same run:
+ * - median latency of 1,000 small keep-alive GETs through the front (https) vs straight (http), goal ≤ 1.15×;
+ * - throughput of a 50 MB body through the front vs straight, goal ≥ 0.8×.
+ * The server doing TLS itself (Deno's rustls) is measured too: the floor of any TLS front here.
+ * Server and front run as their own processes, as under `treehouse run --https`; the client is
+ * this process (fetch, one keep-alive connection, the local CA trusted through `caCerts`).
+ *
+ * Run alone: `deno run -A bench/https_front.ts`.
+ */
+import { leafNames } from "../src/core/tls.ts";
+import { tlsPaths } from "../src/services/tls/files.ts";
+import { leafFor } from "../src/services/tls/leaf.ts";
+import { type BenchResult, median } from "./lib.ts";
+
+const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+
+const DENO = Deno.execPath();
+const IP = "127.0.3.90";
+const SERVER = new URL("./fixtures/bench_server.ts", import.meta.url).pathname;
+const FRONT = new URL("./fixtures/front.ts", import.meta.url).pathname;
+
+function freePort(): number {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    try {
+      Deno.listen({ hostname: IP, port }).close();
+      return port;
+    } catch { /* taken */ }
+  }
+}
+
+async function startProcess(args: string[]): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(DENO, { args, stdout: "piped", stderr: "inherit" }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("listening")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${args.join(" ")} exited before listening`);
+    seen += value;
+  }
+  reader.releaseLock();
+  return child;
+}
+
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* gone */ }
+  await child.stdout.cancel().catch(() => {});
+  await child.status;
+}
+
+/** Median latency of `n` sequential GETs on one keep-alive connection (after 50 warm-up requests). */
+async function latency(url: string, client: Deno.HttpClient, n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n + 50; i++) {
+    const start = performance.now();
+    const response = await fetch(url, { client });
+    await response.arrayBuffer();
+    if (i >= 50) times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/** Best of three downloads of the 50 MB body, in MB/s. */
+async function throughput(url: string, client: Deno.HttpClient): Promise<number> {
+  let best = 0;
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    const response = await fetch(url, { client });
+    let bytes = 0;
+    for await (const chunk of response.body!) bytes += chunk.length;
+    const seconds = (performance.now() - start) / 1000;
+    best = Math.max(best, bytes / 1e6 / seconds);
+  }
+  return best;
+}
+
+/** Latency and throughput through the front vs straight to the server. */
+export async function benchFront(): Promise<BenchResult[]> {
+  const dir = await Deno.makeTempDir({ prefix: "treehouse-bench-tls-" });
+  const serverPort = freePort();
+  const frontPort = freePort();
+  const server = await startProcess(["run", "-A", "--quiet", SERVER, IP, String(serverPort)]);
+  let front: Deno.ChildProcess | undefined;
+  let tlsServer: Deno.ChildProcess | undefined;
+  const client = Deno.createHttpClient({});
+  try {
+    const leaf = await leafFor(
+      tlsPaths(dir),
+      "bench.local",
+      leafNames("bench.local", "bench", IP),
+      Date.now(),
+    );
+    const tlsPort = freePort();
+    tlsServer = await startProcess([
+      "run",
+      "-A",
+      "--quiet",
+      SERVER,
+      IP,
+      String(tlsPort),
+      leaf.certFile,
+      leaf.keyFile,
+    ]);
+    front = await startProcess([
+      "run",
+      "-A",
+      "--quiet",
+      FRONT,
+      IP,
+      String(serverPort),
+      String(frontPort),
+      leaf.certFile,
+      leaf.keyFile,
+    ]);
+    const tlsClient = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(leaf.caFile)] });
+    try {
+      const direct = `http://${IP}:${serverPort}`;
+      const through = `https://${IP}:${frontPort}`;
+      const latDirect = await latency(`${direct}/`, client, 1000);
+      const latFront = await latency(`${through}/`, tlsClient, 1000);
+      const tpDirect = await throughput(`${direct}/big`, client);
+      const tpFront = await throughput(`${through}/big`, tlsClient);
+      const tpTls = await throughput(`https://${IP}:${tlsPort}/big`, tlsClient);
+      const latTls = await latency(`https://${IP}:${tlsPort}/`, tlsClient, 1000);
+      return [
+        {
+          name: "1,000 keep-alive GETs through the HTTPS front vs straight to the server (median latency)",
+          ratio: latFront / latDirect,
+          goal: "≤ 1.15×",
+          detail:
+            `${us(latFront)} vs ${us(latDirect)} per request: the front adds ${us(latFront - latDirect)}; ` +
+            `the server doing TLS itself: ${us(latTls)}`,
+        },
+        {
+          name: "50 MB body through the HTTPS front vs straight (throughput)",
+          ratio: tpFront / tpDirect,
+          goal: "≥ 0.8×",
+          detail:
+            `${tpFront.toFixed(0)} MB/s vs ${tpDirect.toFixed(0)} MB/s (best of 3); the server doing TLS ` +
+            `itself: ${tpTls.toFixed(0)} MB/s, so the front keeps ${
+              (tpFront / tpTls).toFixed(2)
+            }× of Deno's TLS speed`,
+        },
+      ];
+    } finally {
+      tlsClient.close();
+    }
+  } finally {
+    client.close();
+    if (front) await stop(front);
+    if (tlsServer) await stop(tlsServer);
+    await stop(server);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  for (const r of await benchFront()) {
+    console.log(`${r.ratio.toFixed(2)}×  (goal ${r.goal})  ${r.name}: ${r.detail}`);
+  }
+}
