@@ -19,11 +19,24 @@ export interface Announcement {
 
 /**
  * The announcer command lines for `tool`, one process each. Pure. dns-sd's `-P` publishes the address
- * and an `_http._tcp` service in one; avahi needs the address (`-a -R`), its IPv6 name address and the service (`-s -H`) apart.
+ * and an `_http._tcp` service in one (`-lo` first: to this machine only, mDNSResponder's LocalOnly
+ * interface); avahi needs the address (`-a -R`), its IPv6 name address and the service (`-s -H`) apart,
+ * and has no way to keep them off the network.
  */
-export function announceArgs(tool: MdnsTool, a: Announcement): string[][] {
+export function announceArgs(tool: MdnsTool, a: Announcement, localOnly = false): string[][] {
   const host = `${a.label}.local`;
-  if (tool === "dns-sd") return [["-P", a.label, "_http._tcp", "local", String(a.port), host, a.ip]];
+  if (tool === "dns-sd") {
+    return [[
+      ...(localOnly ? ["-lo"] : []),
+      "-P",
+      a.label,
+      "_http._tcp",
+      "local",
+      String(a.port),
+      host,
+      a.ip,
+    ]];
+  }
   return [
     ["-a", "-R", host, a.ip],
     ["-a", "-R", host, ipv6NameAddress(a.ip)], // the AAAA answer, so resolvers asking for it never wait
@@ -52,9 +65,30 @@ export function missingMdnsMessage(os: string, host: string, ip: string, hostsSy
     `The server runs anyway (use --no-mdns to silence this)`;
 }
 
-/** Backoff before restarting a dead announcer: 1, 2, 4, 8, 16, then 30 s. Pure. */
+/** Backoff before restarting a dead announcer: 1, 2, 4… s, slowing to one try every 2 min. Pure. */
 export function announcerBackoffMs(restarts: number): number {
-  return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts));
+  return Math.min(120_000, 1000 * 2 ** Math.max(0, restarts));
+}
+
+/** An announcer's exit as {@link AnnouncerEvents.onFailure} sees it. */
+export interface AnnouncerFailure {
+  /** Its last stderr line, or its exit code. */
+  why: string;
+  /** When it will be started again. */
+  delayMs: number;
+  /** It had run a minute or more (a new outage, not the same one going on). */
+  afterHealthyRun: boolean;
+}
+
+/** The daemon the announcer needs is not running (avahi-daemon, mDNSResponder). Pure. */
+export function isDaemonDown(why: string): boolean {
+  return /daemon not running|failed to create client|no such file or directory.*socket|service not running/i
+    .test(why);
+}
+
+/** The name is already answered on the network (avahi: "Host name conflict"; dns-sd: "Name conflict"). */
+export function isNameConflict(why: string): boolean {
+  return /name conflict|name collision/i.test(why);
 }
 
 /** Callbacks of the {@link Announcer}. */
@@ -65,6 +99,11 @@ export interface AnnouncerEvents {
   onExit?(pid: number): void;
   /** A message for the user (announcer died, restarting). */
   onMessage(text: string): void;
+  /**
+   * The announcer exited: return false to leave it stopped. Without it, every exit is a message and a
+   * restart.
+   */
+  onFailure?(failure: AnnouncerFailure): boolean;
 }
 
 /** Keeps one announcer process (one of {@link announceArgs}' command lines) running until {@link Announcer.stop}. */
@@ -106,13 +145,18 @@ export class Announcer {
       if (this.#stopped || this.#child !== child) return;
       this.#child = undefined;
       // A run of a minute or more earns a fresh backoff.
-      if (Date.now() - started > 60_000) this.#restarts = 0;
+      const afterHealthyRun = Date.now() - started > 60_000;
+      if (afterHealthyRun) this.#restarts = 0;
       const delay = announcerBackoffMs(this.#restarts++);
       const why = (await lastLine) || `exit code ${info.code}`;
       if (this.#stopped) return; // stopped while its last words were read
-      this.#events.onMessage(
-        `mDNS announcer ${this.tool} exited (${why}); restarting it in ${Math.round(delay / 1000)}s`,
-      );
+      if (this.#events.onFailure) {
+        if (!this.#events.onFailure({ why, delayMs: delay, afterHealthyRun })) return;
+      } else {
+        this.#events.onMessage(
+          `mDNS announcer ${this.tool} exited (${why}); restarting it in ${Math.round(delay / 1000)}s`,
+        );
+      }
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         try {

@@ -250,6 +250,17 @@ function parseCreate(text: string): DatabaseCreate {
   throw new InvalidValue(`"${text}" is not one of them`, DB_CREATE_ALLOWED);
 }
 
+/** Where `run` announces names over mDNS. */
+export type MdnsMode = "local" | "lan" | "off";
+
+const MDNS_ALLOWED = '"local" (this machine only, where the platform can), "lan" (every interface) or "off"';
+
+function parseMdns(text: string): MdnsMode {
+  const t = text.trim().toLowerCase();
+  if (t === "local" || t === "lan" || t === "off") return t;
+  throw new InvalidValue(`"${text}" is not local, lan or off`, MDNS_ALLOWED);
+}
+
 /** Every scalar key, in the order `treehouse config` prints them. */
 export const KEYS = {
   pool: stringKey(
@@ -271,6 +282,7 @@ export const KEYS = {
     parseTemplate,
     (t) => t,
   ),
+  mdns: stringKey<MdnsMode>("mdns", "TREEHOUSE_MDNS", MDNS_ALLOWED, "local", parseMdns, (m) => m),
   defaultPort: port("default_port", ["TREEHOUSE_DEFAULT_PORT", "PORT"], DEFAULT_PORT),
   portRange: stringKey("ports.range", "TREEHOUSE_PORTS_RANGE", RANGE_ALLOWED, DEFAULT_PORT_RANGE, (t) => {
     const span = spanOrThrow(t, RANGE_ALLOWED);

@@ -19,6 +19,8 @@ export const TRUSTABLE_KEYS = {
   stale_after: "cleanup removes other projects' stopped allocations after it",
   heartbeat: "every heartbeat is a write to the registry all projects share",
   "cleanup.expire_after": "the automatic clean-up expires every project's reservations after it",
+  mdns: "lan announces every branch name, often confidential, to the whole network",
+  "database.url": "treehouse creates, clones and drops databases there with your credentials",
   "group.env": "the variable is set for the command and by `eval`; PATH, LD_PRELOAD or PROMPT_COMMAND " +
     "would run programs",
 } as const;
@@ -122,6 +124,16 @@ export function checkProjectValue(key: string, value: unknown, trust: Trust): Re
       return atLeast(value as number, MIN_PROJECT_HEARTBEAT_MS);
     case "cleanup.expire_after":
       return atLeast(value as number, DEFAULT_EXPIRE_AFTER_MS);
+    case "mdns":
+      return value === "lan"
+        ? refuse('"lan" is wider than a project file may set (it may set "local" or "off")')
+        : undefined;
+    case "database.url": {
+      const host = databaseHost(String(value));
+      return host === undefined || isLocalHost(host)
+        ? undefined
+        : refuse(`${host} is not this machine: a project file's database server must be local`);
+    }
     case "group.env": {
       const name = String(value);
       return /PORT$/i.test(name) || /^TREEHOUSE_PORT_/i.test(name) ? undefined : refuse(
@@ -130,4 +142,23 @@ export function checkProjectValue(key: string, value: unknown, trust: Trust): Re
       );
     }
   }
+}
+
+/** The host a PostgreSQL URL connects to (`?host=` wins), or undefined for the default socket. */
+export function databaseHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    const query = u.searchParams.get("host");
+    const host = query ?? decodeURIComponent(u.hostname);
+    return host === "" ? undefined : host.replace(/^\[|\]$/g, "");
+  } catch {
+    return undefined; // the schema's own check reports a malformed URL
+  }
+}
+
+/** A host that is this machine: a socket directory, localhost, 127/8 or ::1. */
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h.startsWith("/") || h === "localhost" || h.endsWith(".localhost") || h === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

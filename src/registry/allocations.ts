@@ -40,6 +40,8 @@ export interface AllocateRequest {
   isAlive: AliveCheck;
   /** Preferred hostname label (`run --name`); still made unique. */
   name?: string;
+  /** Labels never given (the machine's own mDNS host name); asked only when a new name is chosen. */
+  reserved?: () => readonly string[];
 }
 
 /** The outcome of get-or-allocate. */
@@ -120,6 +122,7 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
       ip = reclaimed.ip;
     }
     const taken = new Set(rows.filter((r) => r.id !== reclaimed?.id).map((r) => r.hostname));
+    for (const label of req.reserved?.() ?? []) taken.add(label);
     const hostname = chooseHostname(req.branch, req.project_path, taken, req.name);
     const db_name = databaseName(req.app, req.branch);
     const result = db.prepare(

@@ -62,13 +62,19 @@ export function cleanupStale(
  * Gives allocation `a` the hostname label `name` (`run --name`), made unique like a new one. Returns
  * the allocation as stored.
  */
-export function relabel(registry: Registry, a: Allocation, name: string): Allocation {
+export function relabel(
+  registry: Registry,
+  a: Allocation,
+  name: string,
+  avoid: readonly string[] = [],
+): Allocation {
   return registry.write(() => {
     const taken = new Set(
       registry.db.prepare("SELECT hostname FROM allocations WHERE id != ?").all(a.id).map((r) =>
         String(r.hostname)
       ),
     );
+    for (const label of avoid) taken.add(label);
     const hostname = chooseHostname(a.branch, a.project_path, taken, name);
     if (hostname === a.hostname) return a;
     registry.db.prepare("UPDATE allocations SET hostname = ? WHERE id = ?").run(hostname, a.id);

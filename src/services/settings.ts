@@ -14,7 +14,14 @@ import {
   readConfigFile,
   userConfigPath,
 } from "../adapters/config-files.ts";
-import { type DatabaseCreate, InvalidValue, type KeyDef, type KeyName, KEYS } from "../core/config-schema.ts";
+import {
+  type DatabaseCreate,
+  InvalidValue,
+  type KeyDef,
+  type KeyName,
+  KEYS,
+  type MdnsMode,
+} from "../core/config-schema.ts";
 import { normalizeSuffix, type Trust, TRUSTABLE_KEYS } from "../core/trust.ts";
 import type { RunConfig } from "../core/run-table.ts";
 
@@ -27,6 +34,8 @@ export interface Settings {
   defaultPort: number;
   /** Hostname template with `{branch}` (and `{project}`), e.g. `{branch}.local`. */
   hostnameTemplate: string;
+  /** Where `run` announces names (`local` by default: see {@link Settings.sources} for whether it was set). */
+  mdns: MdnsMode;
   /** Ports reservations are chosen from. */
   portRange: PortSpan;
   /** Ports never handed out (all configuration levels together). */
@@ -168,6 +177,7 @@ function computeSettings(env: Env, cwd: string): Settings {
     heartbeatMs: values.heartbeatMs as number,
     defaultPort: values.defaultPort as number,
     hostnameTemplate: values.hostnameTemplate as string,
+    mdns: values.mdns as MdnsMode,
     portRange: range,
     excludedPorts: values.excludedPorts as PortSpan[],
     occupancy: {

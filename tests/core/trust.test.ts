@@ -174,3 +174,29 @@ Deno.test("treehouse refuses a cloned repository's foreign domain until the user
     await tmp.cleanup();
   }
 });
+
+Deno.test("a project may keep mDNS local or off, not widen it to the network", () => {
+  accepted('mdns = "local"\n');
+  accepted('mdns = "off"\n');
+  const e = refusal('mdns = "lan"\n', trust({}));
+  assert.match(e.message, /:1: mdns: "lan" is wider than a project file may set/);
+  assert.match(e.hint ?? "", /"mdns" to trust\.keys/);
+  accepted('mdns = "lan"\n', trust({ keys: ["mdns"] }));
+});
+
+Deno.test("a project's database server must be this machine unless trust.keys has database.url", () => {
+  for (
+    const ok of [
+      "postgres://localhost/app",
+      "postgres://127.0.0.1:5433/app",
+      "postgresql:///app?host=/var/run/postgresql",
+    ]
+  ) {
+    accepted(`[database]\nurl = "${ok}"\n`);
+  }
+  const e = refusal('[database]\nurl = "postgres://me@db.example.com/app"\n', trust({}));
+  assert.match(e.message, /:2: database\.url: db\.example\.com is not this machine/);
+  assert.match(e.hint ?? "", /"database\.url" to trust\.keys/);
+  refusal('[database]\nurl = "postgres://localhost/app?host=db.example.com"\n', trust({}));
+  accepted('[database]\nurl = "postgres://me@db.example.com/app"\n', trust({ keys: ["database.url"] }));
+});

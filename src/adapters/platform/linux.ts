@@ -47,3 +47,40 @@ export function linuxSetupAdvice(options: {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** What {@link mdnsDaemonFix} looks at on this machine. */
+export interface ServiceFacts {
+  exists(path: string): boolean;
+  onPath(name: string): boolean;
+}
+
+/** The real machine's facts (`path`: the PATH to search). */
+export function serviceFacts(path: string | undefined): ServiceFacts {
+  return {
+    exists: (p) => {
+      try {
+        Deno.statSync(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    onPath: (name) => onPath(name, path) !== undefined,
+  };
+}
+
+/**
+ * The command that starts the mDNS daemon, fitting how this machine starts services: systemd
+ * (`/run/systemd/system` exists only when systemd is PID 1), OpenRC, SysV `service`, else the daemon
+ * itself (which needs the system D-Bus). macOS: mDNSResponder is launchd's.
+ */
+export function mdnsDaemonFix(platform: "linux" | "macos", facts: ServiceFacts): string {
+  if (platform === "macos") return "sudo launchctl kickstart -k system/com.apple.mDNSResponder";
+  if (facts.exists("/run/systemd/system")) return "sudo systemctl enable --now avahi-daemon";
+  if (facts.onPath("rc-service")) return "sudo rc-service avahi-daemon start";
+  if (facts.onPath("service") && facts.exists("/etc/init.d/avahi-daemon")) {
+    return "sudo service avahi-daemon start";
+  }
+  const dbus = facts.exists("/run/dbus/system_bus_socket") ? "" : "sudo dbus-daemon --system --fork && ";
+  return `${dbus}sudo avahi-daemon --daemonize`;
+}

@@ -4,6 +4,7 @@ import { loadSettings } from "../../services/settings.ts";
 import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
 import { labelForBranch } from "../../core/sanitize.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { machineLabels } from "../../adapters/machine-name.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
 import { type AppFlags, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";
@@ -25,6 +26,7 @@ export function allocateFor(
       reclaimAfterMs: settings.reclaimAfterMs,
       isAlive: isProcessAlive,
       name: flags.name,
+      reserved: machineLabels,
     });
     if (result.reclaimed) {
       say(
@@ -37,7 +39,9 @@ export function allocateFor(
       const template = settings.hostnameTemplate;
       say(
         ctx,
-        `treehouse: ${renderHostname(template, wanted, target.project_path)} is taken by another project, ` +
+        `treehouse: ${renderHostname(template, wanted, target.project_path)} is ${
+          machineLabels().includes(wanted) ? "this machine's own mDNS name" : "taken by another project"
+        }, ` +
           `so this branch is ${hostFor(result.allocation, template)}`,
       );
     }

@@ -15,6 +15,7 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
     staleAfterMs: settings.staleAfterMs,
     heartbeatMs: settings.heartbeatMs,
     hostnameTemplate: settings.hostnameTemplate,
+    mdns: settings.mdns,
     defaultPort: settings.defaultPort,
     portRange: settings.portRange,
     excludedPorts: settings.excludedPorts,

@@ -6,6 +6,7 @@ import { formatBytes } from "../../core/database-url.ts";
 import { loadSettings, type Settings } from "../../services/settings.ts";
 import { UsageError } from "../../errors.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { machineLabels } from "../../adapters/machine-name.ts";
 import { getOrAllocate } from "../../registry/allocations.ts";
 import { listDatabases } from "../../registry/databases.ts";
 import type { Registry } from "../../registry/registry.ts";
@@ -122,6 +123,7 @@ function prepare(
       now: Date.now(),
       reclaimAfterMs: settings.reclaimAfterMs,
       isAlive: isProcessAlive,
+      reserved: machineLabels,
     });
     return { settings, resolved, registry, target, name: allocation.db_name };
   } catch (error) {

@@ -22,6 +22,7 @@ import {
 } from "../../services/doctor/checks.ts";
 import { readBlock } from "../../core/hosts-block.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
+import { mdnsDaemonFix, serviceFacts } from "../../adapters/platform/linux.ts";
 import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
@@ -343,7 +344,7 @@ function avahiRoundTrip(env: Env, hostsInUse: boolean): Check {
     id: "mdns",
     status: hostsInUse ? "warn" : "fail",
     detail: `avahi could not announce and resolve ${name} (is avahi-daemon running?)`,
-    fix: "sudo systemctl enable --now avahi-daemon",
+    fix: mdnsDaemonFix("linux", serviceFacts(env.ctx.env("PATH"))),
   };
 }
 

@@ -9,6 +9,7 @@ import { childVariables, expandPlaceholders, type RunValues, urlFor } from "../.
 import { TimeoutError } from "../../errors.ts";
 import { getOrAllocate } from "../../registry/allocations.ts";
 import { relabel } from "../../registry/liveness.ts";
+import { machineLabels } from "../../adapters/machine-name.ts";
 import { announceCollaborator } from "./announce.ts";
 import { RunControl } from "./control.ts";
 import { extraEnv } from "./extra-env.ts";
@@ -37,9 +38,19 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     reclaimAfterMs: settings.reclaimAfterMs,
     isAlive: deps.process.isAlive,
     name: request.name,
+    reserved: machineLabels,
   });
   // A new allocation already has the name; an existing one takes it now.
-  if (request.name !== undefined && !created) allocation = relabel(registry, allocation, request.name);
+  if (request.name !== undefined && !created) {
+    allocation = relabel(registry, allocation, request.name, machineLabels());
+  } else if (!created && machineLabels().includes(allocation.hostname)) {
+    // Made before treehouse kept the machine's own name free: it would take over <host>.local.
+    const old = allocation.hostname;
+    allocation = relabel(registry, allocation, old, machineLabels());
+    deps.output.warn(
+      `${old}.local is this machine's own mDNS name: this branch is ${allocation.hostname} now`,
+    );
+  }
 
   if (request.hosts) {
     await (await import("./hosts-at-start.ts")).syncHostsAtStart(deps, settings.hostnameTemplate);

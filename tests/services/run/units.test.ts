@@ -9,6 +9,7 @@ import {
   urlFor,
 } from "../../../src/core/child-env.ts";
 import { announceArgs, announcerBackoffMs, chooseMdnsTool } from "../../../src/adapters/mdns.ts";
+import { mdnsDaemonFix } from "../../../src/adapters/platform/linux.ts";
 import { collides, parseProcNetTcp } from "../../../src/adapters/net/port-holder.ts";
 import { descendants } from "../../../src/adapters/process/tree.ts";
 import { exitCodeOf, signalNumber } from "../../../src/adapters/process/spawn.ts";
@@ -82,7 +83,7 @@ Deno.test("announceArgs() builds the dns-sd and avahi-publish command lines", ()
     ["-a", "-R", "feature-x.local", "::ffff:127.0.0.12"],
     ["-s", "-H", "feature-x.local", "feature-x", "_http._tcp", "4000"],
   ]);
-  assert.deepEqual([0, 1, 4, 5, 9].map(announcerBackoffMs), [1000, 2000, 16000, 30000, 30000]);
+  assert.deepEqual([0, 1, 4, 5, 9].map(announcerBackoffMs), [1000, 2000, 16000, 32000, 120000]);
 });
 
 Deno.test("chooseMdnsTool() picks dns-sd on macOS, avahi-publish then dns-sd elsewhere", () => {
@@ -146,4 +147,30 @@ Deno.test("parseReady() takes a port on the branch IP or an http(s) URL, and rej
   });
   assert.throws(() => parseReady("70000", "x"), /Invalid --ready value/);
   assert.throws(() => parseReady("localhost:4000", "x"), /Invalid --ready value/);
+});
+
+Deno.test("announceArgs() keeps dns-sd on this machine with -lo when local only", () => {
+  const a = { label: "x", ip: "127.0.0.10", port: 4000 };
+  assert.equal(announceArgs("dns-sd", a, true)[0]?.[0], "-lo");
+  assert.equal(announceArgs("dns-sd", a, false)[0]?.[0], "-P");
+  assert.deepEqual(announceArgs("avahi-publish", a, true), announceArgs("avahi-publish", a, false));
+});
+
+Deno.test("mdnsDaemonFix() fits how the machine starts services", () => {
+  const facts = (paths: string[], programs: string[] = []) => ({
+    exists: (p: string) => paths.includes(p),
+    onPath: (n: string) => programs.includes(n),
+  });
+  assert.match(mdnsDaemonFix("linux", facts(["/run/systemd/system"])), /systemctl enable --now avahi-daemon/);
+  assert.equal(mdnsDaemonFix("linux", facts([], ["rc-service"])), "sudo rc-service avahi-daemon start");
+  assert.equal(
+    mdnsDaemonFix("linux", facts(["/etc/init.d/avahi-daemon"], ["service"])),
+    "sudo service avahi-daemon start",
+  );
+  assert.equal(
+    mdnsDaemonFix("linux", facts(["/run/dbus/system_bus_socket"])),
+    "sudo avahi-daemon --daemonize",
+  );
+  assert.match(mdnsDaemonFix("linux", facts([])), /dbus-daemon --system --fork && sudo avahi-daemon/);
+  assert.match(mdnsDaemonFix("macos", facts([])), /launchctl kickstart/);
 });
