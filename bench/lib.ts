@@ -39,3 +39,37 @@ export function median(values: number[]): number {
 export function ms(value: number): string {
   return `${value.toFixed(1)} ms`;
 }
+
+/** Bundles main.ts into `dir` with the project's own `deno task bundle` arguments; returns the entry. */
+export async function bundle(dir: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const args = String(config.tasks.bundle).split(" ").slice(1).map((a, i, all) =>
+    all[i - 1] === "--outdir" ? dir : a === "main.ts" ? MAIN : a
+  );
+  const out = await new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`deno bundle failed: ${new TextDecoder().decode(out.stderr)}`);
+  return `${dir}/main.js`;
+}
+
+/** A process's memory in KiB: resident (`VmRSS`) and private (`Private_Clean + Private_Dirty`, Linux). */
+export interface Memory {
+  rss: number;
+  private: number;
+}
+
+/** Reads a process's resident and private memory from /proc (Linux). */
+export function memoryOf(pid: number): Memory {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  const field = (text: string, name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    rss: field(status, "VmRSS"),
+    private: field(rollup, "Private_Clean") + field(rollup, "Private_Dirty"),
+  };
+}
+
+/** Formats KiB as MiB with one decimal. */
+export function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}

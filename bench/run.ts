@@ -12,7 +12,7 @@ const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
 const suites: [string, () => Promise<BenchResult[]>][] = [
   // Quiet ones first: the concurrent burst and run's mDNS announcements leave the machine busy a while.
-  ["ip", async () => [await benchIp()]],
+  ["ip", () => benchIp()],
   ["ports", () => benchPorts()],
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],

@@ -1,7 +1,8 @@
 /**
  * `treehouse run` benchmarks, each against a floor measured in the same run:
  * - time from start until the wrapped server answers HTTP vs the bare server (goal ≤ 1.2× + 50 ms);
- * - the wrapper's own resident memory while its child runs vs a bare idle Deno process (goal ≤ 1.2×).
+ * - the wrapper's own private memory (what each running branch costs; resident memory shown too) while
+ *   its child runs vs a bare idle Deno process (goal ≤ 1.2×).
  *
  * The wrapper is the bundle that `deno task compile` turns into the release binary (`deno task
  * bundle`, run with `--no-config`): the closest to what users run that can be built here, since
@@ -10,7 +11,18 @@
  *
  * Run alone: `deno run -A bench/run_wrapper.ts`.
  */
-import { type BenchResult, HELLO, MAIN, median, ms, timeCommand } from "./lib.ts";
+import {
+  type BenchResult,
+  bundle,
+  HELLO,
+  MAIN,
+  median,
+  type Memory,
+  memoryOf,
+  mib,
+  ms,
+  timeCommand,
+} from "./lib.ts";
 
 const DENO = Deno.execPath();
 const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
@@ -53,37 +65,23 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
 /** How long the wrapper runs after its server answered before its memory is read. */
 const RSS_SETTLE_MS = 1000;
 
-function rssKiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
-}
-
-const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-
-/** Median resident memory of an idle Deno process started with `args`, read a second after it is up. */
-async function idleRss(args: string[]): Promise<number> {
-  const samples = [];
+/** Median memory of an idle Deno process started with `args`, read a second after it is up. */
+async function idleMemory(args: string[]): Promise<Memory> {
+  const samples: Memory[] = [];
   for (let i = 0; i < 5; i++) {
     const child = new Deno.Command(DENO, { args, stdin: "null", stdout: "piped", stderr: "null" }).spawn();
     const reader = child.stdout.getReader();
     await reader.read();
     await new Promise((r) => setTimeout(r, RSS_SETTLE_MS));
-    samples.push(rssKiB(child.pid));
+    samples.push(memoryOf(child.pid));
     reader.releaseLock();
     await stop(child);
   }
-  return median(samples);
+  return medianMemory(samples);
 }
 
-/** Bundles main.ts into `dir` as `deno task bundle` does; returns the entry's path. */
-async function bundle(dir: string): Promise<string> {
-  const out = await new Deno.Command(DENO, {
-    args: ["bundle", "--quiet", "--platform", "deno", "--code-splitting", "--outdir", dir, MAIN],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`deno bundle failed: ${new TextDecoder().decode(out.stderr)}`);
-  return `${dir}/main.js`;
+function medianMemory(samples: Memory[]): Memory {
+  return { rss: median(samples.map((m) => m.rss)), private: median(samples.map((m) => m.private)) };
 }
 
 /** Median wall time of a Deno hello-world: the runtime's own start-up on this machine. */
@@ -135,10 +133,10 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
       }).spawn();
       try {
         const elapsed = await untilAnswers(url, start, child);
-        if (!sampleRss || Deno.build.os !== "linux") return { elapsed, rss: NaN };
+        if (!sampleRss || Deno.build.os !== "linux") return { elapsed, memory: undefined };
         // Steady state: the announcer (started 250 ms after the server) and the heartbeat timer are running.
         await new Promise((r) => setTimeout(r, RSS_SETTLE_MS));
-        return { elapsed, rss: rssKiB(child.pid) };
+        return { elapsed, memory: memoryOf(child.pid) };
       } finally {
         await stop(child);
       }
@@ -164,11 +162,11 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
     const a: number[] = [];
     const s: number[] = [];
     const b: number[] = [];
-    const rss: number[] = [];
+    const memory: Memory[] = [];
     for (let i = 0; i < rounds; i++) {
       const w = await wrapped(entries.bundle, true);
       a.push(w.elapsed);
-      rss.push(w.rss);
+      if (w.memory) memory.push(w.memory);
       b.push(await bare());
       s.push((await wrapped(entries.source)).elapsed);
     }
@@ -186,19 +184,19 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
     }];
 
     if (Deno.build.os === "linux") {
-      // The wrapper's RSS was read a second after its server answered; the floor's a second after it is up:
+      // The wrapper's memory was read a second after its server answered; the floor's a second after it is up:
       // a plain JavaScript file run like the bundle (the smallest bare Deno process), and `deno eval`, which
       // also maps the TypeScript transpiler, for comparison.
-      const idleRun = await idleRss(["run", "--quiet", "--no-config", IDLE]);
-      const idleEval = await idleRss(["eval", `setInterval(() => {}, 1000); console.log("up")`]);
-      const w = median(rss.filter(Number.isFinite));
+      const idleRun = await idleMemory(["run", "--quiet", "--no-config", IDLE]);
+      const idleEval = await idleMemory(["eval", `setInterval(() => {}, 1000); console.log("up")`]);
+      const w = medianMemory(memory);
       results.push({
-        name: "`treehouse run` wrapper's resident memory while its child runs vs a bare idle Deno process",
-        ratio: w / idleRun,
+        name: "`treehouse run` wrapper's private memory while its child runs vs a bare idle Deno process",
+        ratio: w.private / idleRun.private,
         goal: "≤ 1.2×",
-        detail: `${mib(w)} vs ${mib(idleRun)} (median); ${
-          (w / idleEval).toFixed(2)
-        }× an idle \`deno eval\` (${mib(idleEval)})`,
+        detail: `${mib(w.private)} vs ${mib(idleRun.private)} private (median); resident ${mib(w.rss)} vs ${
+          mib(idleRun.rss)
+        } (${(w.rss / idleRun.rss).toFixed(2)}×); an idle \`deno eval\`: ${mib(idleEval.private)} private`,
       });
     }
     return results;
