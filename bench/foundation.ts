@@ -2,7 +2,7 @@
  * Foundation benchmarks: `treehouse ip` start-up on an allocated branch, and 90 concurrent
  * first-time allocations, each against a floor measured in the same run.
  */
-import { type BenchResult, bundle, HELLO, MAIN, median, ms, timeCommand } from "./lib.ts";
+import { type BenchResult, bundle, BUNDLE_FLAGS, HELLO, MAIN, median, ms, timeCommand } from "./lib.ts";
 
 const DENO = Deno.execPath();
 
@@ -31,7 +31,7 @@ export async function benchIp(rounds = 25): Promise<BenchResult[]> {
     const env = { TREEHOUSE_DB: `${tmp}/registry.db`, NO_COLOR: "1" };
     const ip = (entry: string[]) =>
       timeCommand(DENO, ["run", "-A", "--quiet", ...entry, "ip"], { cwd: repo, env });
-    const fromBundle = () => ip(["--no-config", bundled]);
+    const fromBundle = () => ip([...BUNDLE_FLAGS, bundled]);
     const fromSource = () => ip([MAIN]);
     const floor = async () =>
       await timeCommand(DENO, ["run", "--quiet", HELLO], { cwd: repo }) +

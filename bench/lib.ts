@@ -40,6 +40,12 @@ export function ms(value: number): string {
   return `${value.toFixed(1)} ms`;
 }
 
+/**
+ * How the bundle is run (the README's install of it): no config, and chunks loaded when imported rather
+ * than every statically analyzable dynamic import at start-up.
+ */
+export const BUNDLE_FLAGS = ["--no-config", "--unstable-lazy-dynamic-imports"];
+
 /** Bundles main.ts into `dir` with the project's own `deno task bundle` arguments; returns the entry. */
 export async function bundle(dir: string): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));

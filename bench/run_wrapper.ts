@@ -14,6 +14,7 @@
 import {
   type BenchResult,
   bundle,
+  BUNDLE_FLAGS,
   HELLO,
   MAIN,
   median,
@@ -97,7 +98,7 @@ export async function benchRun(rounds = 10): Promise<BenchResult[]> {
   const env = { TREEHOUSE_DB: `${tmp}/registry.db`, NO_COLOR: "1" };
   try {
     const bundled = await bundle(`${tmp}/bundle`);
-    const entries = { bundle: ["--no-config", bundled], source: [MAIN] };
+    const entries = { bundle: [...BUNDLE_FLAGS, bundled], source: [MAIN] };
     const ipOut = await new Deno.Command(DENO, {
       args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "bench", "--project", tmp],
       env,

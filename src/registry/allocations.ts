@@ -87,11 +87,28 @@ export function toAllocation(row: unknown, path: string): Allocation {
 }
 
 /**
- * Returns the allocation of (project, branch), refreshing `last_seen_at`, or allocates the lowest
- * free IP of the pool. When the pool is full, reclaims the least recently seen allocation that is
- * old enough and whose process is dead; otherwise throws {@link PoolExhaustedError}.
+ * How stale `last_seen_at` may get before a lookup refreshes it. Below this a repeated lookup (a prompt
+ * calling `treehouse ip` every time) is a plain read: no write lock, no WAL append, nothing to
+ * checkpoint when the connection closes. Reclaiming (7 days) and staleness (30 minutes) are far coarser.
+ */
+export const LAST_SEEN_REFRESH_MS = 60_000;
+
+/**
+ * Returns the allocation of (project, branch), refreshing `last_seen_at` when it is older than
+ * {@link LAST_SEEN_REFRESH_MS}, or allocates the lowest free IP of the pool. When the pool is full,
+ * reclaims the least recently seen allocation that is old enough and whose process is dead;
+ * otherwise throws {@link PoolExhaustedError}.
  */
 export function getOrAllocate(registry: Registry, req: AllocateRequest): AllocateResult {
+  const seen = registry.read(() =>
+    registry.db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
+      .get(req.project_path, req.branch)
+  );
+  if (seen) {
+    const allocation = toAllocation(seen, registry.path);
+    const age = req.now - allocation.last_seen_at;
+    if (age >= 0 && age < LAST_SEEN_REFRESH_MS) return { allocation, created: false };
+  }
   return registry.write(() => {
     const db = registry.db;
     const existing = db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)

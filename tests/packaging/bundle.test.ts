@@ -17,7 +17,7 @@ async function bundle(dir: string): Promise<string[]> {
   const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
     .output();
   assert.ok(out.success, `deno ${args.join(" ")} failed: ${dec.decode(out.stderr)}`);
-  return ["--no-config", `${dir}/main.js`];
+  return ["--no-config", "--unstable-lazy-dynamic-imports", `${dir}/main.js`];
 }
 
 Deno.test("the bundle runs without deno.json and answers like the source tree", async () => {

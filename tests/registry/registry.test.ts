@@ -5,6 +5,7 @@ import {
   type AllocateRequest,
   findAllocation,
   getOrAllocate,
+  LAST_SEEN_REFRESH_MS,
   listAllocations,
   recordProcess,
   releaseAllocation,
@@ -242,3 +243,18 @@ Deno.test("a directory given as the registry path is a clear error", async () =>
     await tmp.cleanup();
   }
 });
+
+Deno.test("getOrAllocate() within a minute of the last refresh reads without writing", () =>
+  withRegistry((registry) => {
+    getOrAllocate(registry, request("main"));
+    const changes = () =>
+      Number((registry.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n);
+    const writes = changes();
+    const soon = getOrAllocate(registry, request("main", { now: 1_000 * DAY + LAST_SEEN_REFRESH_MS - 1 }));
+    assert.equal(soon.created, false);
+    assert.equal(soon.allocation.last_seen_at, 1_000 * DAY);
+    assert.equal(changes(), writes, "no row written");
+    const later = getOrAllocate(registry, request("main", { now: 1_000 * DAY + LAST_SEEN_REFRESH_MS }));
+    assert.equal(later.allocation.last_seen_at, 1_000 * DAY + LAST_SEEN_REFRESH_MS);
+    assert.equal(changes(), writes + 1);
+  }));
