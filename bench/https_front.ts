@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script reports on stdout
 /**
  * The HTTPS front (`run --https`) against the server straight, in the same run:
  * - median latency of 1,000 small keep-alive GETs through the front (https) vs straight (http), goal ≤ 1.15×;
