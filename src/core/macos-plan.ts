@@ -1,13 +1,13 @@
 /**
  * What `treehouse setup` does on macOS, as data: the LaunchDaemon plist that adds the `lo0` aliases
- * at boot, the pf anchor and its LaunchDaemon for `--port80`, and the steps that take the machine
+ * at boot, the pf anchor and its LaunchDaemon for `--ports`, and the steps that take the machine
  * from its current state to the wanted one (or back, for `--uninstall`). Pure: the adapter in
  * `src/adapters/platform/macos.ts` reads the state and runs the steps.
  */
 
 /** launchd label of the alias daemon. */
 export const ALIAS_LABEL = "dev.treehouse.lo0-aliases";
-/** launchd label of the pf daemon (`--port80`). */
+/** launchd label of the pf daemon (`--ports`; the label predates it). */
 export const PF_LABEL = "dev.treehouse.pf-port80";
 /** Where the alias daemon's plist lives. */
 export const ALIAS_PLIST = `/Library/LaunchDaemons/${ALIAS_LABEL}.plist`;
@@ -18,11 +18,14 @@ export const PF_ANCHOR_FILE = "/etc/pf.anchors/treehouse";
 /** A sub-anchor of `com.apple/*`, which macOS's stock pf.conf already evaluates: pf.conf is not edited. */
 export const PF_ANCHOR = "com.apple/treehouse";
 
-/** One `<ip>:80 → <ip>:<port>` redirect. */
-export interface Redirect {
-  ip: string;
-  port: number;
-}
+/**
+ * The unprivileged ports the pf anchor sends `<ip>:80` and `<ip>:443` to, on the same IP, for every
+ * pool IP: the HTTPS front of `treehouse run` listens there, so URLs need no port and new branches
+ * need nothing (macOS refuses unprivileged binds of a specific address below 1024).
+ */
+export const PF_HTTP_PORT = 10080;
+/** See {@link PF_HTTP_PORT}. */
+export const PF_HTTPS_PORT = 10443;
 
 /** What is on the machine now (files as their content, `undefined` when absent). */
 export interface MacState {
@@ -79,20 +82,28 @@ export function pfPlist(): string {
   return plist(PF_LABEL, ["/sbin/pfctl", "-E", "-a", PF_ANCHOR, "-f", PF_ANCHOR_FILE]);
 }
 
-/** The anchor's rules: each branch's IP, port 80, to its own port (branches already on 80 need none). */
-export function pfAnchor(redirects: readonly Redirect[]): string {
-  const rules = redirects.filter((r) => r.port !== 80)
-    .map((r) => `rdr pass on lo0 inet proto tcp from any to ${r.ip} port 80 -> ${r.ip} port ${r.port}`);
-  return `# treehouse: <ip>:80 -> <ip>:<branch port>; written by \`treehouse setup --port80\`\n${
-    rules.map((r) => `${r}\n`).join("")
-  }`;
+/** The anchor's rules: `:80` and `:443` of every pool IP to {@link PF_HTTP_PORT} / {@link PF_HTTPS_PORT}. */
+export function pfAnchor(ips: readonly string[]): string {
+  const rules = ips.flatMap((ip) => [
+    `rdr pass on lo0 inet proto tcp from any to ${ip} port 80 -> ${ip} port ${PF_HTTP_PORT}`,
+    `rdr pass on lo0 inet proto tcp from any to ${ip} port 443 -> ${ip} port ${PF_HTTPS_PORT}`,
+  ]);
+  return `# treehouse: <ip>:80 -> <ip>:${PF_HTTP_PORT}, <ip>:443 -> <ip>:${PF_HTTPS_PORT} for every pool IP; ` +
+    `written by \`treehouse setup --ports\`\n${rules.map((r) => `${r}\n`).join("")}`;
+}
+
+/** Whether an installed anchor sends `ip`'s ports 80 and 443 to the front's ports. Pure. */
+export function anchorCovers(anchor: string | undefined, ip: string): boolean {
+  return anchor !== undefined &&
+    anchor.includes(`to ${ip} port 443 -> ${ip} port ${PF_HTTPS_PORT}\n`) &&
+    anchor.includes(`to ${ip} port 80 -> ${ip} port ${PF_HTTP_PORT}\n`);
 }
 
 /** What setup wants. */
 export interface Wanted {
   ips: readonly string[];
-  /** `--port80`: the redirects (undefined: leave pf alone). */
-  redirects?: readonly Redirect[];
+  /** `--ports`: redirect :80 and :443 of every pool IP (false: leave pf alone). */
+  ports?: boolean;
   /** Prefix of every file path (tests); plist contents always name the real paths. */
   root?: string;
 }
@@ -136,8 +147,8 @@ export function planSetup(state: MacState, wanted: Wanted): Step[] {
       steps.push({ kind: "run", argv: ["ifconfig", "lo0", "-alias", ip] });
     }
   }
-  if (wanted.redirects) {
-    const anchor = pfAnchor(wanted.redirects);
+  if (wanted.ports) {
+    const anchor = pfAnchor(wanted.ips);
     if (state.anchor !== anchor) {
       steps.push({ kind: "write", path: root + PF_ANCHOR_FILE, content: anchor });
       steps.push({ kind: "run", argv: ["pfctl", "-a", PF_ANCHOR, "-f", root + PF_ANCHOR_FILE] });

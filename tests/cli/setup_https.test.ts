@@ -149,3 +149,26 @@ Deno.test("doctor reports each trust store: missing, then trusted with a fresh l
     await m.tmp.cleanup();
   }
 });
+
+Deno.test("setup --ports on Linux writes the sysctl.d file and applies it; --uninstall undoes both", async () => {
+  const m = await machine("linux");
+  try {
+    await Deno.mkdir(`${m.root}/proc/sys/net/ipv4`, { recursive: true });
+    await Deno.writeTextFile(`${m.root}/proc/sys/net/ipv4/ip_unprivileged_port_start`, "1024\n");
+    const done = await m.run("setup", "--ports");
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(
+      await Deno.readTextFile(`${m.root}/etc/sysctl.d/50-treehouse-ports.conf`),
+      "# treehouse: let dev servers' HTTPS fronts bind :80 and :443 without root (`treehouse setup --ports`)\n" +
+        "net.ipv4.ip_unprivileged_port_start = 80\n",
+    );
+    assert.deepEqual(await m.logged(), ["sysctl -w net.ipv4.ip_unprivileged_port_start=80"]);
+    assert.match((await m.run("setup", "--ports")).stderr, /already bindable: nothing to do/);
+    const removed = await m.run("setup", "--ports", "--uninstall");
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual((await m.logged()).slice(1), ["sysctl -w net.ipv4.ip_unprivileged_port_start=1024"]);
+    await assert.rejects(Deno.stat(`${m.root}/etc/sysctl.d/50-treehouse-ports.conf`));
+  } finally {
+    await m.tmp.cleanup();
+  }
+});

@@ -137,7 +137,7 @@ Deno.test("doctor on macOS (fakes) finds missing lo0 aliases and a stale port-80
     );
     assert.match(
       r.stdout,
-      /FAIL +port80 +the pf redirect does not match.*\n +fix: treehouse setup --port80 /,
+      /FAIL +ports +the pf redirect is not the one for this pool.*\n +fix: treehouse setup --ports /,
     );
   } finally {
     await tmp.cleanup();
@@ -200,7 +200,7 @@ Deno.test("doctor on macOS (fakes) warns when the aliases exist but nothing rest
     assert.equal((await cli(["setup"], { db, env: { ...env, TREEHOUSE_SUDO: "0" } })).code, 0);
     const after = await cli(["doctor", "--json"], { db, env });
     assert.equal(check(JSON.parse(after.stdout), "pool").status, "ok");
-    assert.equal(check(JSON.parse(after.stdout), "port80").status, "ok", "not set up: optional");
+    assert.equal(check(JSON.parse(after.stdout), "ports").status, "warn", "not set up: optional");
   } finally {
     await tmp.cleanup();
   }

@@ -60,15 +60,14 @@ Deno.test("the alias plist runs one ifconfig alias per pool IP at load", () => {
   assert.match(text, /<key>RunAtLoad<\/key>\n {2}<true\/>/);
 });
 
-Deno.test("the pf anchor redirects port 80 of each branch IP to its port, skipping branches on 80", () => {
+Deno.test("the pf anchor sends ports 80 and 443 of every pool IP to the front's ports on the same IP", () => {
   assert.equal(
-    pfAnchor([{ ip: "127.0.0.10", port: 4000 }, { ip: "127.0.0.11", port: 80 }, {
-      ip: "127.0.0.12",
-      port: 3001,
-    }]),
-    "# treehouse: <ip>:80 -> <ip>:<branch port>; written by `treehouse setup --port80`\n" +
-      "rdr pass on lo0 inet proto tcp from any to 127.0.0.10 port 80 -> 127.0.0.10 port 4000\n" +
-      "rdr pass on lo0 inet proto tcp from any to 127.0.0.12 port 80 -> 127.0.0.12 port 3001\n",
+    pfAnchor(["127.0.0.10", "127.0.0.11"]),
+    "# treehouse: <ip>:80 -> <ip>:10080, <ip>:443 -> <ip>:10443 for every pool IP; written by `treehouse setup --ports`\n" +
+      "rdr pass on lo0 inet proto tcp from any to 127.0.0.10 port 80 -> 127.0.0.10 port 10080\n" +
+      "rdr pass on lo0 inet proto tcp from any to 127.0.0.10 port 443 -> 127.0.0.10 port 10443\n" +
+      "rdr pass on lo0 inet proto tcp from any to 127.0.0.11 port 80 -> 127.0.0.11 port 10080\n" +
+      "rdr pass on lo0 inet proto tcp from any to 127.0.0.11 port 443 -> 127.0.0.11 port 10443\n",
   );
 });
 
@@ -122,7 +121,7 @@ Deno.test("setup through sudo writes the plist, loads it, adds the aliases, and 
   }
 });
 
-Deno.test("setup --port80 adds the pf anchor and its daemon; --uninstall removes everything and nothing else", async () => {
+Deno.test("setup --ports adds the pool-wide pf anchor and its daemon (--port80 is its old name); --uninstall removes everything and nothing else", async () => {
   const mac = await fakeMac();
   try {
     const repo = await makeRepo(mac.tmp.path);
@@ -133,7 +132,7 @@ Deno.test("setup --port80 adds the pf anchor and its daemon; --uninstall removes
     await Deno.mkdir(`${mac.root}/etc/pf.anchors`, { recursive: true });
     await Deno.writeTextFile(`${mac.root}/etc/pf.anchors/com.apple`, "# not ours\n");
 
-    const r = await cli(["setup", "--port80"], { db: mac.db, env: mac.env() });
+    const r = await cli(["setup", "--ports"], { db: mac.db, env: mac.env() });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await mac.changes(), [
       `launchctl bootstrap system ROOT${ALIAS_PLIST}`,
@@ -145,8 +144,7 @@ Deno.test("setup --port80 adds the pf anchor and its daemon; --uninstall removes
     ]);
     assert.equal(
       await Deno.readTextFile(`${mac.root}${ANCHOR}`),
-      "# treehouse: <ip>:80 -> <ip>:<branch port>; written by `treehouse setup --port80`\n" +
-        "rdr pass on lo0 inet proto tcp from any to 127.0.0.10 port 80 -> 127.0.0.10 port 4000\n",
+      pfAnchor(["127.0.0.10", "127.0.0.11", "127.0.0.12"]),
     );
     assert.match(
       await Deno.readTextFile(`${mac.root}${PF_PLIST}`),

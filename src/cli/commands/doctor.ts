@@ -26,6 +26,7 @@ import { mdnsDaemonFix, serviceFacts } from "../../adapters/platform/linux.ts";
 import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
+import { SYSCTL_PROC } from "../../core/linux-ports.ts";
 import { cleanupAllocations } from "../../services/cleanup.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import { VERSION } from "../../version.ts";
@@ -62,7 +63,7 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
     checks.push(checkMdns(env, hosts.inUse));
     checks.push(hosts.check);
     checks.push(checkAnnouncers(env));
-    checks.push(checkPort80(env));
+    checks.push(checkPorts(env));
     checks.push(checkStale(env));
     checks.push(checkPath(env));
   } finally {
@@ -406,38 +407,62 @@ function checkAnnouncers(env: Env): Check {
   return { id: "announcers", status: "fail", detail, fix: `kill ${pids.join(" ")}` };
 }
 
-function checkPort80(env: Env): Check {
-  if (env.platform.name !== "macos") {
-    return { id: "port80", status: "skip", detail: "the pf redirect is macOS only" };
-  }
+function checkPorts(env: Env): Check {
   const root = (env.ctx.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
+  const fix = "treehouse setup --ports   # once per machine, asks before using sudo";
+  if (env.platform.name !== "macos") {
+    let start: number | undefined;
+    try {
+      start = Number(Deno.readTextFileSync(root + SYSCTL_PROC).trim());
+    } catch { /* not Linux, or hidden */ }
+    if (Deno.uid() === 0 || (start !== undefined && start <= 80)) {
+      return {
+        id: "ports",
+        status: "ok",
+        detail: "ports 80 and 443 can be bound: https://<branch>.local/ needs no port",
+      };
+    }
+    return {
+      id: "ports",
+      status: "warn",
+      detail: `unprivileged ports start at ${start ?? "?"}: run --https uses ports 10443/10080 in URLs`,
+      fix,
+    };
+  }
   let anchor: string;
   try {
     anchor = Deno.readTextFileSync(root + PF_ANCHOR_FILE);
   } catch {
-    return { id: "port80", status: "ok", detail: "not set up (optional: treehouse setup --port80)" };
+    return {
+      id: "ports",
+      status: "warn",
+      detail: "no pf redirect: run --https uses ports 10443/10080 in URLs",
+      fix,
+    };
   }
-  if (!env.allocations || !env.settings) {
-    return { id: "port80", status: "skip", detail: noRegistry(env) };
-  }
-  const port = env.settings.defaultPort;
-  const wanted = pfAnchor(env.allocations.map((a) => ({ ip: a.ip, port: a.port ?? port })));
-  if (anchor === wanted) {
+  if (!env.settings) return { id: "ports", status: "skip", detail: noRegistry(env) };
+  const ips: string[] = [];
+  for (let n = env.settings.pool.first; n <= env.settings.pool.last; n++) ips.push(intToIp(n));
+  if (anchor === pfAnchor(ips)) {
     if (runProgram(["launchctl", "print", `system/${PF_LABEL}`]).code !== 0) {
       return {
-        id: "port80",
+        id: "ports",
         status: "fail",
         detail: "the pf rules are written but their LaunchDaemon is not loaded",
-        fix: "treehouse setup --port80   # asks before using sudo",
+        fix,
       };
     }
-    return { id: "port80", status: "ok", detail: "pf redirect matches every branch" };
+    return {
+      id: "ports",
+      status: "ok",
+      detail: "pf sends :80 and :443 of every pool IP to the HTTPS fronts",
+    };
   }
   return {
-    id: "port80",
+    id: "ports",
     status: "fail",
-    detail: "the pf redirect does not match the current branches and ports",
-    fix: "treehouse setup --port80   # asks before using sudo",
+    detail: "the pf redirect is not the one for this pool (an older --port80 one, or another pool)",
+    fix,
   };
 }
 

@@ -1,14 +1,13 @@
 /**
- * `treehouse setup [--port80] [--uninstall] [--yes] [--dry-run]`: on macOS, a LaunchDaemon that adds
- * the pool's `lo0` aliases at boot (and optionally a pf anchor for port 80); on Linux, advice.
+ * `treehouse setup [--ports] [--uninstall] [--yes] [--dry-run]`: on macOS, a LaunchDaemon that adds
+ * the pool's `lo0` aliases at boot (and with `--ports` a pf anchor for ports 80 and 443); on Linux,
+ * advice, or with `--ports` the unprivileged-port sysctl. `--https` trusts the local CA.
  * Prints the plan and asks before using sudo.
  */
 import { loadSettings } from "../../services/settings.ts";
 import { formatPool, intToIp, type Pool } from "../../core/pool.ts";
 import { SystemError, UsageError } from "../../errors.ts";
-import { listAllocations } from "../../registry/allocations.ts";
-import { openExistingRegistry } from "../../registry/open.ts";
-import { describeStep, planSetup, planUninstall, type Redirect } from "../../core/macos-plan.ts";
+import { describeStep, planSetup, planUninstall } from "../../core/macos-plan.ts";
 import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
 import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
@@ -20,6 +19,8 @@ import { out, say } from "../output.ts";
 /** Flags of `setup`. */
 export interface SetupFlags {
   readonly https?: boolean;
+  readonly ports?: boolean;
+  /** The former name of `--ports` (it redirected port 80 per branch; now every pool IP's 80 and 443). */
   readonly port80?: boolean;
   readonly uninstall?: boolean;
   readonly yes?: boolean;
@@ -55,6 +56,12 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
   }
   const platform = currentPlatform(this.env);
   const settings = loadSettings(this.env, this.cwd);
+  const ports = flags.ports || flags.port80;
+  const root = (flags.root ?? this.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
+  if (platform.name === "linux" && ports) {
+    (await import("./setup-ports.ts")).default.call(this, flags, root, needsSudo(this));
+    return;
+  }
   if (platform.name === "linux") {
     out(
       this,
@@ -68,27 +75,15 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     );
     return;
   }
-  if (flags.port80 && flags.uninstall) {
-    throw new UsageError("--port80 and --uninstall cannot be combined", {
-      hint: "`treehouse setup --uninstall` removes the port-80 redirect too",
+  if (ports && flags.uninstall) {
+    throw new UsageError("--ports and --uninstall cannot be combined", {
+      hint: "`treehouse setup --uninstall` removes the pf redirect too",
     });
   }
-  const root = (flags.root ?? this.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
   const ips = poolIps(settings.pool);
   const sudo = needsSudo(this);
   const state = readMacState(root);
-  let redirects: Redirect[] | undefined;
-  if (flags.port80) {
-    const registry = openExistingRegistry(this.dbFlag, this.env, "setup --port80");
-    try {
-      redirects = listAllocations(registry).map((a) => ({ ip: a.ip, port: a.port ?? settings.defaultPort }));
-    } finally {
-      registry.close();
-    }
-  }
-  const steps = flags.uninstall
-    ? planUninstall(state, ips, root)
-    : planSetup(state, { ips, redirects, root });
+  const steps = flags.uninstall ? planUninstall(state, ips, root) : planSetup(state, { ips, ports, root });
   if (steps.length === 0) {
     say(
       this,
@@ -152,13 +147,15 @@ function verify(ctx: AppContext, root: string, ips: string[], flags: SetupFlags)
       { hint: "Run `treehouse doctor` to see what is wrong" },
     );
   }
-  if (flags.port80 && !after.pfLoaded) {
+  if ((flags.ports || flags.port80) && !after.pfLoaded) {
     throw new SystemError("Setup did not take: the pf LaunchDaemon is not loaded", {
       hint: "Run `treehouse doctor` to see what is wrong",
     });
   }
   say(
     ctx,
-    `Done: ${ips.length} lo0 aliases, restored at every boot${flags.port80 ? "; port 80 redirected" : ""}`,
+    `Done: ${ips.length} lo0 aliases, restored at every boot${
+      flags.ports || flags.port80 ? "; ports 80 and 443 of every pool IP redirected" : ""
+    }`,
   );
 }

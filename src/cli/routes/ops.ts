@@ -68,7 +68,10 @@ const setup = buildCommand({
       https: switchFlag(
         "Trust the local CA (treehouse tls ca) in this machine's stores: macOS keychain, Linux system store, NSS",
       ),
-      port80: switchFlag("macOS: also redirect <ip>:80 to each branch's port with a pf anchor"),
+      ports: switchFlag(
+        "Ports 80 and 443 for run --https on every pool IP, once (Linux: the unprivileged-port sysctl; macOS: a pf anchor)",
+      ),
+      port80: { ...switchFlag("The former name of --ports"), hidden: true },
       uninstall: switchFlag("Remove everything setup added, and nothing else"),
       yes: switchFlag("Do not ask before using sudo (for scripts)"),
       ...dryRunFlag,
@@ -79,14 +82,16 @@ const setup = buildCommand({
     "Prepare this machine: loopback aliases at boot on macOS, advice on Linux",
     [
       "treehouse setup",
-      "treehouse setup --port80 --yes",
+      "treehouse setup --ports --yes",
       "treehouse setup --https",
       "treehouse setup --https --uninstall",
       "treehouse setup --uninstall",
       "treehouse setup --dry-run",
     ],
     "On macOS a LaunchDaemon adds an lo0 alias for every pool IP at boot (aliases vanish on reboot); " +
-      "--port80 adds a pf anchor so URLs need no port. setup prints its plan and asks before using sudo. " +
+      "--ports adds a pf anchor sending :80 and :443 of every pool IP to the HTTPS front's ports (10080, 10443), " +
+      "so URLs need no port; on Linux it lowers net.ipv4.ip_unprivileged_port_start to 80 (/etc/sysctl.d). " +
+      "setup prints its plan and asks before using sudo. " +
       "On Linux all of 127/8 is already local: setup explains how to get mDNS or use `treehouse hosts sync`. " +
       "--https trusts the local CA: the macOS System keychain (sudo), the Linux system store (as root) and " +
       "the user's NSS databases (~/.pki/nssdb, Firefox profiles) through certutil.",
