@@ -32,6 +32,7 @@ export function clientOptions(server: ServerSpec, database: string): Record<stri
     connect_timeout: CONNECT_TIMEOUT_S,
     idle_timeout: 0,
     prepare: false,
+    fetch_types: false,
     onnotice: () => {},
     connection: { application_name: "treehouse" },
     ...(sslmode === undefined || sslmode === "disable"
@@ -81,9 +82,12 @@ class PostgresSession implements EngineSession {
   }
 
   async sizes(names: readonly string[]): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    // One parameter per name: no array type needed (the client does not fetch types).
+    const list = names.map((_, i) => `$${i + 1}`).join(", ");
     const rows = await this.q(
-      "SELECT datname, pg_database_size(oid)::bigint::text AS size FROM pg_database WHERE datname = ANY($1)",
-      [names],
+      `SELECT datname, pg_database_size(oid)::text AS size FROM pg_database WHERE datname IN (${list})`,
+      [...names],
     );
     return new Map(rows.map((r) => [String(r.datname), Number(r.size)]));
   }

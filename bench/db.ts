@@ -1,0 +1,148 @@
+/**
+ * Per-branch database benchmarks on a throwaway PostgreSQL cluster (skipped where PostgreSQL cannot
+ * run), each against a floor measured in the same run on the same server:
+ * - `treehouse db create --from main` of a ~100 MB database vs `createdb -T` (goal ≤ 1.1×);
+ * - the busy-base fallback (a session holds the base) vs a bare `pg_dump -Fc | pg_restore` (goal ≤ 1.1×);
+ * - `treehouse run` until its server answers with an existing branch database vs without the database
+ *   feature (goal ≤ +5 ms).
+ *
+ * Run alone: `deno run -A bench/db.ts`.
+ */
+import { type BenchResult, MAIN, median, ms, timeCommand } from "./lib.ts";
+import { PG_BIN, type PgCluster, POSTGRES_MISSING, startPostgres } from "../tests/helpers/postgres.ts";
+
+const DENO = Deno.execPath();
+
+function gitEnv(): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: "b",
+    GIT_AUTHOR_EMAIL: "b@b",
+    GIT_COMMITTER_NAME: "b",
+    GIT_COMMITTER_EMAIL: "b@b",
+  };
+}
+
+async function makeRepo(dir: string): Promise<void> {
+  await new Deno.Command("git", { args: ["init", "-q", "-b", "main", dir], env: gitEnv() }).output();
+  await new Deno.Command("git", {
+    args: ["-C", dir, "commit", "-q", "--allow-empty", "-m", "x"],
+    env: gitEnv(),
+  })
+    .output();
+}
+
+/** Fills `name` with about `mb` megabytes of rows. */
+async function seed(pg: PgCluster, name: string, mb: number): Promise<void> {
+  await pg.psql(`CREATE DATABASE "${name}"`);
+  const rows = mb * 7_000; // ~140 bytes a row with its index
+  await pg.psql(
+    `CREATE TABLE items (id int PRIMARY KEY, label text, body text);
+     INSERT INTO items SELECT g, 'item ' || g, repeat(md5(g::text), 2) FROM generate_series(1, ${rows}) g;`,
+    name,
+  );
+  await pg.psql("VACUUM ANALYZE items", name);
+}
+
+async function sizeMb(pg: PgCluster, name: string): Promise<number> {
+  return Number((await pg.psql(`SELECT pg_database_size('${name}')`)).trim()) / 1e6;
+}
+
+/** The clone and fallback benchmarks; [] (with a note) where PostgreSQL cannot run. */
+export async function benchDb(rounds = 3): Promise<BenchResult[]> {
+  if (POSTGRES_MISSING !== undefined) {
+    Deno.stderr.writeSync(new TextEncoder().encode(`db benchmarks skipped: ${POSTGRES_MISSING}\n`));
+    return [];
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "treehouse-bench-db-" });
+  const pg = await startPostgres();
+  try {
+    const repo = `${tmp}/benchapp`;
+    await makeRepo(repo);
+    const env = {
+      TREEHOUSE_DB: `${tmp}/registry.db`,
+      TREEHOUSE_DATABASE_URL: pg.url,
+      TREEHOUSE_POOL: "127.0.4.10-127.0.4.99",
+      NO_COLOR: "1",
+    };
+    const treehouse = (args: string[]) =>
+      timeCommand(DENO, ["run", "-A", "--quiet", MAIN, ...args], { cwd: repo, env });
+    const pgArgs = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres"];
+    const drop = (name: string) => pg.psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    const dropBranch = (branch: string) => treehouse(["db", "drop", "--branch", branch, "--yes"]);
+
+    await seed(pg, "benchapp_dev_main", 100);
+    const size = await sizeMb(pg, "benchapp_dev_main");
+    await treehouse(["db", "url"]); // module cache and registry warm
+    const fast: number[] = [];
+    const floor: number[] = [];
+    // Alternating which goes first: a copy right after a drop pays for the drop's checkpoint.
+    for (let i = 0; i < rounds; i++) {
+      const ours = async () => {
+        fast.push(await treehouse(["db", "create", "--branch", `bench-${i}`, "--from", "main"]));
+        await dropBranch(`bench-${i}`);
+      };
+      const theirs = async () => {
+        floor.push(
+          await timeCommand(`${PG_BIN}/createdb`, [...pgArgs, "-T", "benchapp_dev_main", `floor_${i}`]),
+        );
+        await drop(`floor_${i}`);
+      };
+      if (i % 2 === 0) await ours().then(theirs);
+      else await theirs().then(ours);
+    }
+    const results: BenchResult[] = [{
+      name: `\`treehouse db create --from main\` of a ${size.toFixed(0)} MB database vs \`createdb -T\``,
+      ratio: median(fast) / median(floor),
+      goal: "≤ 1.1×",
+      detail: `${ms(median(fast))} vs ${ms(median(floor))} (median of ${rounds})`,
+    }];
+
+    // The busy base: a session holds it, as the main branch's server would.
+    await seed(pg, "benchapp_dev_busy", 30);
+    const busySize = await sizeMb(pg, "benchapp_dev_busy");
+    const holder = new Deno.Command(`${PG_BIN}/psql`, {
+      args: [...pgArgs, "-d", "benchapp_dev_busy", "-c", "SELECT pg_sleep(600)"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const slow: number[] = [];
+      const bare: number[] = [];
+      const fallbackRounds = Math.max(1, rounds - 1);
+      for (let i = 0; i < fallbackRounds; i++) {
+        slow.push(
+          await treehouse(["db", "create", "--branch", `busy-${i}`, "--from-database", "benchapp_dev_busy"]),
+        );
+        await dropBranch(`busy-${i}`);
+        const script = `${PG_BIN}/createdb ${pgArgs.join(" ")} bare_${i} && ` +
+          `${PG_BIN}/pg_dump ${pgArgs.join(" ")} -Fc benchapp_dev_busy | ` +
+          `${PG_BIN}/pg_restore ${pgArgs.join(" ")} --exit-on-error -d bare_${i}`;
+        bare.push(await timeCommand("sh", ["-c", script]));
+        await drop(`bare_${i}`);
+      }
+      results.push({
+        name: `busy-base fallback (\`db create\` while a session holds a ${
+          busySize.toFixed(0)
+        } MB base) vs bare \`createdb && pg_dump -Fc | pg_restore\``,
+        ratio: median(slow) / median(bare),
+        goal: "≤ 1.1×",
+        detail:
+          `${ms(median(slow))} vs ${ms(median(bare))} (median of ${fallbackRounds}); the fast copy of ` +
+          `the 100 MB base took ${ms(median(fast))}`,
+      });
+    } finally {
+      holder.kill("SIGTERM");
+      await holder.status;
+    }
+    return results;
+  } finally {
+    await pg.stop();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  for (const r of await benchDb()) {
+    console.log(`${r.ratio.toFixed(2)}×  (goal ${r.goal})  ${r.name}: ${r.detail}`);
+  }
+}
