@@ -48,6 +48,10 @@ const SPECS: Record<string, CommandSpec> = {
       killTimeout: positiveSeconds,
       quiet: "switch",
       hosts: "switch",
+      database: (t) => {
+        if (t !== "clone" && t !== "empty" && t !== "no") throw new SyntaxError(t);
+        return t;
+      },
     },
     defaults: { mdns: true, envPort: true, restart: "no" },
     rest: true,

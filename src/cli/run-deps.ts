@@ -28,6 +28,8 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly quiet?: boolean;
   /** Keep the hosts file's treehouse block in sync at start (`TREEHOUSE_HOSTS_FILE`, else /etc/hosts). */
   readonly hosts?: boolean;
+  /** `--database clone|empty|no` (also `run --db …`): the branch's database; default `[database] create`. */
+  readonly database?: "clone" | "empty" | "no";
 }
 
 /** What a collaborator factory is given. */
@@ -43,7 +45,15 @@ export type CollaboratorFactory = (
 ) => RunCollaborator | undefined | Promise<RunCollaborator | undefined>;
 
 /** The features plugged into `run`, in hook order (after the built-in liveness and mDNS collaborators). */
-export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [];
+export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [
+  // The branch's database (issue 14): loaded only when this run creates or hands out one.
+  async ({ flags, settings }) => {
+    const mode = flags.database ?? settings.database.create;
+    return mode === "no"
+      ? undefined
+      : (await import("../services/db/run.ts")).databaseCollaborator(mode, settings);
+  },
+];
 
 /** stderr as the run's output: the banner, messages, warnings and the ready line. */
 export function stderrOutput(ctx: AppContext): RunOutput {

@@ -14,6 +14,9 @@ import { parseFast } from "./fast-path.ts";
  */
 const LAZY_CONFIG_COMMANDS = new Set(["ip", "env", "info", "list", "allocate", "run"]);
 
+/** `run --db MODE`: the words that mean the database mode after `run` (see {@link extractGlobalFlags}). */
+const RUN_DB_MODES = new Set(["clone", "empty", "no"]);
+
 /** Global flags found before `--`. */
 export interface GlobalFlags {
   db?: string;
@@ -21,7 +24,10 @@ export interface GlobalFlags {
   rest: string[];
 }
 
-/** Takes `--db PATH`, `--db=PATH` and `--verbose` out of the arguments (never after `--`). */
+/**
+ * Takes `--db PATH`, `--db=PATH` and `--verbose` out of the arguments (never after `--`). After `run`,
+ * `--db clone|empty|no` is run's database mode (`--database`), not a registry file of that name.
+ */
 export function extractGlobalFlags(args: readonly string[]): GlobalFlags {
   const rest: string[] = [];
   let db: string | undefined;
@@ -32,7 +38,14 @@ export function extractGlobalFlags(args: readonly string[]): GlobalFlags {
       rest.push(...args.slice(i));
       break;
     }
-    if (arg === "--db") {
+    if (arg === "--db" && rest[0] === "run" && RUN_DB_MODES.has(args[i + 1] ?? "")) {
+      // `run --db clone`: after `run`, these three words are the database mode, not a registry file.
+      rest.push(`--database=${args[i + 1]}`);
+      i++;
+    } else if (arg === "--db=clone" || arg === "--db=empty" || arg === "--db=no") {
+      if (rest[0] === "run") rest.push(`--database=${arg.slice(5)}`);
+      else db = arg.slice(5);
+    } else if (arg === "--db") {
       const value = args[i + 1];
       if (value === undefined) {
         throw new UsageError("--db needs a path", { hint: "Example: --db /tmp/registry.db" });

@@ -7,11 +7,29 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
 import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
+import { extractGlobalFlags } from "../../src/cli/runner.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
 
 const POOL = "127.0.4.10-127.0.4.99";
 const ignore = POSTGRES_MISSING !== undefined;
 if (ignore) skipped(`db tests: ${POSTGRES_MISSING}`);
+
+Deno.test("after run, --db clone|empty|no is the database mode; elsewhere --db names the registry", () => {
+  assert.deepEqual(extractGlobalFlags(["run", "--db", "clone", "--", "x"]), {
+    db: undefined,
+    verbose: false,
+    rest: ["run", "--database=clone", "--", "x"],
+  });
+  assert.deepEqual(extractGlobalFlags(["run", "--db=empty", "--", "x"]).rest, [
+    "run",
+    "--database=empty",
+    "--",
+    "x",
+  ]);
+  assert.equal(extractGlobalFlags(["run", "--db", "/tmp/r.db", "--", "x"]).db, "/tmp/r.db");
+  assert.equal(extractGlobalFlags(["--db", "clone", "run", "--", "x"]).db, "clone");
+  assert.equal(extractGlobalFlags(["ip", "--db", "no"]).db, "no");
+});
 
 interface World {
   pg: PgCluster;
@@ -458,3 +476,86 @@ Deno.test({
     await tmp.cleanup();
   }
 });
+
+Deno.test({
+  name: "run creates the branch's database before the server starts, and the next run connects to nothing",
+  ignore,
+}, async (t) => {
+  const tmp = await tempDir();
+  const pg = await startPostgres();
+  try {
+    const w = await world(pg, tmp.path, "runapp");
+    await seed(pg, "runapp_dev_main", 42);
+    const port = String(freeTcpPort());
+    const show = [
+      "sh",
+      "-c",
+      'echo "DATABASE_URL=$DATABASE_URL TREEHOUSE_DATABASE_URL=$TREEHOUSE_DATABASE_URL"',
+    ];
+    const runWith = (mode: string[], env: Record<string, string> = {}) =>
+      w.run(["run", ...mode, "--branch", "db-run", "--port", port, "--no-mdns", "--", ...show], env);
+    const expected = `${pg.url}/runapp_dev_db_run`;
+
+    await t.step(
+      "run --db clone clones the base on first start and gives the child DATABASE_URL",
+      async () => {
+        const r = await runWith(["--db", "clone"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /created database runapp_dev_db_run from runapp_dev_main \(TEMPLATE\)/);
+        assert.match(r.stderr, /DB URL\s+postgres:\/\/postgres@127\.0\.0\.1:\d+\/runapp_dev_db_run/);
+        assert.equal(r.stdout.trim(), `DATABASE_URL=${expected} TREEHOUSE_DATABASE_URL=${expected}`);
+        assert.equal(await count(pg, "runapp_dev_db_run"), 42);
+      },
+    );
+
+    await t.step("a DATABASE_URL already in the environment wins, with a note saying so", async () => {
+      const r = await runWith(["--database", "clone"], { DATABASE_URL: "postgres://elsewhere/x" });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        /DATABASE_URL from the environment was kept; TREEHOUSE_DATABASE_URL is the branch's/,
+      );
+      assert.equal(r.stdout.trim(), `DATABASE_URL=postgres://elsewhere/x TREEHOUSE_DATABASE_URL=${expected}`);
+    });
+
+    await t.step('[database] create = "no" (the default) leaves the environment alone', async () => {
+      const r = await runWith([]);
+      assert.equal(r.code, 0, r.stderr);
+      // TREEHOUSE_DATABASE_URL is the test's server URL, inherited unchanged.
+      assert.equal(r.stdout.trim(), `DATABASE_URL= TREEHOUSE_DATABASE_URL=${pg.url}`);
+    });
+
+    await t.step(
+      "with the database recorded, the next run starts while the server is down (no connection)",
+      async () => {
+        await pg.halt();
+        await Deno.writeTextFile(`${w.repo}/treehouse.toml`, '[database]\ncreate = "clone"\n');
+        const r = await runWith([]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), `DATABASE_URL=${expected} TREEHOUSE_DATABASE_URL=${expected}`);
+      },
+    );
+
+    await t.step(
+      "a branch without its database and the server down: exit 14 before the server starts",
+      async () => {
+        const r = await w.run(
+          ["run", "--db", "empty", "--branch", "db-run-down", "--port", port, "--no-mdns", "--", ...show],
+        );
+        assert.equal(r.code, 14, r.stderr);
+        assert.match(r.stderr, /Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+/);
+        assert.equal(r.stdout, "", "the command never ran");
+      },
+    );
+  } finally {
+    await pg.stop();
+    await tmp.cleanup();
+  }
+});
+
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

@@ -52,6 +52,8 @@ export interface PgCluster {
   readonly dir: string;
   /** Runs SQL as the superuser through psql in `database` (default `postgres`); returns stdout. */
   psql(sql: string, database?: string): Promise<string>;
+  /** Stops the server (as a crash would) and keeps its directory: "the server is down". */
+  halt(): Promise<void>;
   /** Stops the cluster at once and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -101,11 +103,14 @@ export async function startPostgres(): Promise<PgCluster> {
   }
   const data = `${dir}/data`;
   let started = false;
-  const stop = async () => {
+  const halt = async () => {
     if (started) {
       started = false;
       await runChecked(`${PG_BIN}/pg_ctl`, ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => {});
     }
+  };
+  const stop = async () => {
+    await halt();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
@@ -160,7 +165,7 @@ export async function startPostgres(): Promise<PgCluster> {
     await psql(
       `CREATE ROLE ${PASSWORD_USER.name} LOGIN CREATEDB PASSWORD '${PASSWORD_USER.password}'`,
     );
-    return { host: "127.0.0.1", port, url: `postgres://postgres@127.0.0.1:${port}`, dir, psql, stop };
+    return { host: "127.0.0.1", port, url: `postgres://postgres@127.0.0.1:${port}`, dir, psql, halt, stop };
   } catch (error) {
     await stop();
     throw error;

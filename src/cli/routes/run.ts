@@ -62,6 +62,15 @@ const run = negatedInUsage(
           optional: true,
           withNegated: false,
         },
+        database: {
+          kind: "enum",
+          values: ["clone", "empty", "no"],
+          brief:
+            "Create the branch's database before the server starts if it does not exist (clone the base " +
+            "or empty), and set TREEHOUSE_DATABASE_URL/DATABASE_URL (default: [database] create; also --db MODE)",
+          optional: true,
+          placeholder: "MODE",
+        },
       },
       positional: {
         kind: "array",
@@ -78,6 +87,7 @@ const run = negatedInUsage(
       [
         "treehouse run -- mix phx.server",
         "treehouse run -- python3 -m http.server {port} --bind {ip}",
+        "treehouse run --db clone -- mix phx.server",
         "treehouse run --port 5173 -- npx vite --host {ip} --port {port} --strictPort",
         "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
         "treehouse run --name api --no-mdns -- deno run -A server.ts",
