@@ -18,6 +18,8 @@ export type RepoFacts =
     detachedHeads: readonly string[];
     /** Branch → path of the linked worktree it is checked out in, when that directory is gone. */
     removedWorktrees: ReadonlyMap<string, string>;
+    /** Branches some worktree git lists has checked out. */
+    checkedOut: ReadonlySet<string>;
   };
 
 /** What cleanup looks at for one allocation. */
@@ -28,6 +30,8 @@ export interface CleanupCandidate {
   /** The recorded process is running. */
   alive: boolean;
   repo: RepoFacts;
+  /** The linked worktree the branch was last used from (its git dir), and whether git still has it. */
+  checkout?: { gitDir: string; listed: boolean };
 }
 
 /** The rules' parameters. */
@@ -58,6 +62,10 @@ export function cleanupReason(c: CleanupCandidate, rules: CleanupRules): string 
     }
     const worktree = repo.removedWorktrees.get(c.branch);
     if (worktree !== undefined) return `its worktree ${worktree} was removed`;
+    // `git worktree remove` leaves the branch but takes the worktree off git's list.
+    if (c.checkout && !c.checkout.listed && !repo.checkedOut.has(c.branch)) {
+      return `its worktree is gone: git no longer lists ${c.checkout.gitDir.replace(/\/+$/, "")}`;
+    }
   }
   if (c.pid !== null && age >= rules.staleAfterMs) {
     return `its process ${c.pid} is dead and was last seen ${formatAge(age)} ago`;

@@ -2,6 +2,7 @@
  * Allocations: one loopback IP, hostname and database name per (project, branch). The rules (pool,
  * names, reclaim) live in `src/core`; this file runs them inside registry transactions.
  */
+import { recordCheckout } from "./checkouts.ts";
 import { PoolExhaustedError, RegistryError } from "../errors.ts";
 import { chooseHostname } from "../core/hostname.ts";
 import { databaseName } from "../core/sanitize.ts";
@@ -40,6 +41,8 @@ export interface AllocateRequest {
   isAlive: AliveCheck;
   /** Preferred hostname label (`run --name`); still made unique. */
   name?: string;
+  /** The linked worktree's git dir the branch is used from (see Target.checkout); recorded when it changes. */
+  checkout?: string;
   /** Labels never given (the machine's own mDNS host name); asked only when a new name is chosen. */
   reserved?: () => readonly string[];
 }
@@ -111,6 +114,7 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
   }
   return registry.write(() => {
     const db = registry.db;
+    if (req.checkout !== undefined) recordCheckout(db, req.project_path, req.branch, req.checkout, req.now);
     const existing = db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
       .get(req.project_path, req.branch);
     if (existing) {

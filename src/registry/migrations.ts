@@ -107,6 +107,15 @@ export const MIGRATIONS: readonly string[] = [
      UNIQUE (server, name)
    );
    CREATE INDEX IF NOT EXISTS databases_branch ON databases (project_path, branch);`,
+  // 6: the linked worktree (its git dir) each branch was last used from, so that cleanup notices a
+  // worktree removed with `git worktree remove` (issue 11). Rows of released branches are harmless.
+  `CREATE TABLE IF NOT EXISTS checkouts (
+     project_path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     git_dir TEXT NOT NULL,
+     seen_at INTEGER NOT NULL,
+     PRIMARY KEY (project_path, branch)
+   );`,
 ];
 
 /** The schema version this build of treehouse writes. */

@@ -7,6 +7,7 @@ import { type Allocation, listAllocations } from "../registry/allocations.ts";
 import type { AliveCheck } from "../registry/allocations.ts";
 import { cleanupReason, type CleanupRules, type RepoFacts } from "../core/cleanup-policy.ts";
 import { repoFacts } from "../adapters/git/facts.ts";
+import { checkoutsOf } from "../registry/checkouts.ts";
 
 /** An allocation cleanup removed (or would remove), with the reason. */
 export interface Removed extends Allocation {
@@ -21,6 +22,17 @@ export interface CleanupOptions extends CleanupRules {
   isAlive: AliveCheck;
   /** Facts about a project directory (git by default; a seam for tests). */
   facts?: (projectPath: string) => RepoFacts;
+  /** Whether git still has a linked worktree's git dir (`git worktree remove` deletes it). */
+  gitDirListed?: (gitDir: string) => boolean;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
 }
 
 /** Finds and (unless `dryRun`) removes dead allocations; returns them with their reasons. */
@@ -28,13 +40,17 @@ export function cleanupAllocations(registry: Registry, options: CleanupOptions):
   const facts = new Map<string, RepoFacts>();
   const factsOf = options.facts ?? repoFacts;
   const removed: Removed[] = [];
+  const checkouts = checkoutsOf(registry, options.project);
+  const listed = options.gitDirListed ?? exists;
   for (const a of listAllocations(registry, options.project)) {
     const alive = a.pid !== null && options.isAlive(a.pid, a.pid_started_at);
     if (alive) continue; // running servers are never touched: no git call needed
     let repo = facts.get(a.project_path);
     if (repo === undefined) facts.set(a.project_path, repo = factsOf(a.project_path));
+    const gitDir = checkouts.get(`${a.project_path}\0${a.branch}`);
+    const checkout = gitDir === undefined ? undefined : { gitDir, listed: listed(gitDir) };
     const reason = cleanupReason(
-      { branch: a.branch, pid: a.pid, last_seen_at: a.last_seen_at, alive, repo },
+      { branch: a.branch, pid: a.pid, last_seen_at: a.last_seen_at, alive, repo, checkout },
       options,
     );
     if (reason === undefined) continue;

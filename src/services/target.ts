@@ -5,4 +5,9 @@ export interface Target {
   project_path: string;
   branch: string;
   app: string;
+  /**
+   * The git dir of the linked worktree the branch was taken from (`.git/worktrees/<name>`), when the
+   * branch is the checkout's own: recorded so that cleanup notices the worktree once git forgets it.
+   */
+  checkout?: string;
 }

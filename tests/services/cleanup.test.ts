@@ -14,6 +14,7 @@ const repo = (
   branches: new Set(branches),
   detachedHeads: [],
   removedWorktrees: new Map(),
+  checkedOut: new Set(),
   ...extra,
 });
 const rules = { now: 10 * HOUR, staleAfterMs: HOUR / 2 };
@@ -240,6 +241,33 @@ Deno.test("cleanup inside a repository prunes only that project's port reservati
     assert.deepEqual(
       JSON.parse(all.stdout).reservations.map((r: { path: string }) => r.path).sort(),
       [inside, outside].sort(),
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("cleanup notices a worktree removed with git worktree remove, and keeps a branch checked out elsewhere", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    const env = { TREEHOUSE_POOL: "127.0.9.70-127.0.9.79" };
+    const app = await makeRepo(tmp.path, "app");
+    await git(app, "worktree", "add", "-q", "-b", "s2-removed", `${tmp.path}/wt-removed`);
+    await git(app, "worktree", "add", "-q", "-b", "s2-moved", `${tmp.path}/wt-moved`);
+    for (const wt of ["wt-removed", "wt-moved"]) {
+      assert.equal((await cli(["ip"], { db, env, cwd: `${tmp.path}/${wt}` })).code, 0);
+    }
+    await git(app, "worktree", "remove", `${tmp.path}/wt-removed`);
+    await git(app, "worktree", "remove", `${tmp.path}/wt-moved`);
+    await git(app, "checkout", "-q", "s2-moved"); // the main checkout takes that branch over
+    const r = await cli(["cleanup", "--json"], { db, env, cwd: app });
+    assert.equal(r.code, 0, r.stderr);
+    const removed = JSON.parse(r.stdout).allocations as { branch: string; reason: string }[];
+    assert.deepEqual(removed.map((a) => a.branch), ["s2-removed"]);
+    assert.match(
+      removed[0]?.reason ?? "",
+      /its worktree is gone: git no longer lists .*worktrees\/wt-removed/,
     );
   } finally {
     await tmp.cleanup();

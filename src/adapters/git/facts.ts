@@ -33,6 +33,7 @@ export function repoFacts(projectPath: string): RepoFacts {
     refs.split("\n").filter((l) => l.startsWith("refs/heads/")).map((l) => l.slice("refs/heads/".length)),
   );
   const detachedHeads: string[] = [];
+  const checkedOut = new Set<string>();
   const removedWorktrees = new Map<string, string>();
   for (const block of (git(projectPath, ["worktree", "list", "--porcelain"]) ?? "").split("\n\n")) {
     const fields = new Map<string, string>();
@@ -49,10 +50,11 @@ export function repoFacts(projectPath: string): RepoFacts {
     } else if (!gone && branch?.startsWith("refs/heads/")) {
       // Checked out counts as existing, even before its first commit (an unborn branch has no ref).
       branches.add(branch.slice("refs/heads/".length));
+      checkedOut.add(branch.slice("refs/heads/".length));
     } else if (!gone && fields.has("detached")) {
       const head = fields.get("HEAD");
       if (head) detachedHeads.push(head);
     }
   }
-  return { kind: "repository", branches, detachedHeads, removedWorktrees };
+  return { kind: "repository", branches, detachedHeads, removedWorktrees, checkedOut };
 }

@@ -1,0 +1,32 @@
+/**
+ * Which linked worktree each branch was last used from (table `checkouts`, migration 6): cleanup
+ * removes a branch's allocation once git no longer lists that worktree.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { Registry } from "./registry.ts";
+
+/** Records (project, branch) → git dir; writes only when it changed. Call inside a write transaction. */
+export function recordCheckout(
+  db: DatabaseSync,
+  project_path: string,
+  branch: string,
+  git_dir: string,
+  now: number,
+): void {
+  db.prepare(
+    `INSERT INTO checkouts (project_path, branch, git_dir, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (project_path, branch) DO UPDATE SET git_dir = excluded.git_dir, seen_at = excluded.seen_at
+       WHERE checkouts.git_dir != excluded.git_dir`,
+  ).run(project_path, branch, git_dir, now);
+}
+
+/** The recorded worktree git dirs, keyed `project\0branch` (one project's, or all). */
+export function checkoutsOf(registry: Registry, project_path?: string): Map<string, string> {
+  return registry.read(() => {
+    const rows = project_path === undefined
+      ? registry.db.prepare("SELECT project_path, branch, git_dir FROM checkouts").all()
+      : registry.db.prepare("SELECT project_path, branch, git_dir FROM checkouts WHERE project_path = ?")
+        .all(project_path);
+    return new Map(rows.map((r) => [`${String(r.project_path)}\0${String(r.branch)}`, String(r.git_dir)]));
+  });
+}
