@@ -4,7 +4,7 @@
  * `--fix` applies the fixes that need no root rights. Exit code 12 when something is broken.
  */
 import { loadSettings, type Settings } from "../../services/settings.ts";
-import { formatPool, intToIp, ipToInt } from "../../core/pool.ts";
+import { DEFAULT_POOL, formatPool, intToIp, ipToInt, parsePool } from "../../core/pool.ts";
 import { ExitCode, TreehouseError } from "../../errors.ts";
 import { type Allocation, listAllocations } from "../../registry/allocations.ts";
 import { registryPath } from "../../registry/path.ts";
@@ -12,12 +12,14 @@ import { Registry } from "../../registry/registry.ts";
 import { SCHEMA_VERSION } from "../../registry/migrations.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { currentPlatform, type Platform } from "../../adapters/platform/platform.ts";
-import { onPath, runProgram } from "../../adapters/process/spawn.ts";
+import { onPath, runProgram, sendSignal, spawn, type Spawned } from "../../adapters/process/spawn.ts";
 import {
   type AnnouncerProcess,
   type Check,
   formatChecks,
   isAnnouncer,
+  PROBE_PREFIX,
+  probeAddress,
   staleAnnouncers,
 } from "../../services/doctor/checks.ts";
 import { readBlock } from "../../core/hosts-block.ts";
@@ -60,7 +62,8 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
     checks.push(checkSettings(env));
     checks.push(checkPool(env));
     const hosts = checkHosts(env, flags.hostsFile);
-    checks.push(checkMdns(env, hosts.inUse));
+    // The round trip's probe has ended (awaited) before the announcer check looks at announcers.
+    checks.push(await checkMdns(env, hosts.inUse));
     checks.push(hosts.check);
     checks.push(checkAnnouncers(env));
     checks.push(checkPorts(env));
@@ -291,7 +294,7 @@ function checkHosts(env: Env, flag: string | undefined): { check: Check; inUse: 
   };
 }
 
-function checkMdns(env: Env, hostsInUse: boolean): Check {
+function checkMdns(env: Env, hostsInUse: boolean): Check | Promise<Check> {
   const path = env.ctx.env("PATH");
   const missing = env.platform.mdnsTools.filter((t) => onPath(t, path) === undefined);
   const alternative = hostsInUse ? "" : "; or without mDNS: " + sudoCommand(env.dbPath, ["hosts", "sync"]);
@@ -311,18 +314,26 @@ function checkMdns(env: Env, hostsInUse: boolean): Check {
   return avahiRoundTrip(env, hostsInUse);
 }
 
-/** Announces a throwaway name with avahi-publish and resolves it back with avahi-resolve. */
-function avahiRoundTrip(env: Env, hostsInUse: boolean): Check {
-  const name = `treehouse-doctor-${crypto.randomUUID().slice(0, 8)}.local`;
-  const ip = env.settings ? intToIp(env.settings.pool.last) : "127.0.0.99";
-  let child: Deno.ChildProcess;
+/**
+ * Announces a throwaway name with avahi-publish and resolves it back with avahi-resolve. The probe
+ * announces an address no branch holds (outside the pool) and has ended when this returns, so the
+ * announcer check never sees it.
+ */
+async function avahiRoundTrip(env: Env, hostsInUse: boolean): Promise<Check> {
+  const name = `${PROBE_PREFIX}${crypto.randomUUID().slice(0, 8)}.local`;
+  const ip = probeAddress(
+    env.settings?.pool ?? parsePool(DEFAULT_POOL),
+    (env.allocations ?? []).map((a) => a.ip),
+  );
+  let child: Spawned;
   try {
-    child = new Deno.Command("avahi-publish", {
+    child = spawn("avahi-publish", {
       args: ["-a", "-R", name, ip],
       stdin: "null",
       stdout: "null",
       stderr: "null",
-    }).spawn();
+      tool: true,
+    });
   } catch (error) {
     return { id: "mdns", status: "warn", ...problem(error) };
   }
@@ -335,10 +346,10 @@ function avahiRoundTrip(env: Env, hostsInUse: boolean): Check {
   } catch {
     /* avahi-resolve failed to start: reported below */
   } finally {
-    try {
-      child.kill();
-    } catch { /* already gone */ }
-    child.status.catch(() => {});
+    sendSignal(child.pid, "SIGTERM", false);
+    const killer = setTimeout(() => sendSignal(child.pid, "SIGKILL", false), 2000);
+    await child.exited;
+    clearTimeout(killer);
   }
   if (resolved) return { id: "mdns", status: "ok", detail: `announced and resolved ${name} through avahi` };
   return {

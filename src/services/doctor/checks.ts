@@ -43,6 +43,25 @@ export interface Announced {
   host: string;
 }
 
+/** The name prefix of doctor's own round-trip announcement (`treehouse-doctor-<random>.local`). */
+export const PROBE_PREFIX = "treehouse-doctor-";
+
+/**
+ * The address doctor's round trip announces: one no branch holds or may be given, outside the pool
+ * (127.0.0.2 upwards; 127.0.0.1 is localhost). Pure.
+ */
+export function probeAddress(pool: { first: number; last: number }, held: Iterable<string>): string {
+  const taken = new Set(held);
+  const base = (127 << 24) >>> 0;
+  for (let n = base + 2; n < base + 0xffffff; n++) {
+    if (n >= pool.first && n <= pool.last) continue;
+    const ip = `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    if ((n & 255) === 0 || (n & 255) === 255 || taken.has(ip)) continue;
+    return ip;
+  }
+  return "127.0.0.1";
+}
+
 /** Names of the programs that announce names. */
 const ANNOUNCERS = new Set(["avahi-publish", "avahi-publish-address", "dns-sd"]);
 
@@ -64,6 +83,8 @@ export function staleAnnouncers(
   const found: { pid: number; reason: string }[] = [];
   for (const p of processes) {
     if (!isAnnouncer(p.argv)) continue;
+    // A doctor's own round-trip probe (this run's, or another doctor's at the same time) is never stale.
+    if (p.argv.some((a) => a.startsWith(PROBE_PREFIX))) continue;
     const ip = p.argv.map((a) => a.replace(/^::ffff:/i, "")) // the IPv6 name address announces the same IP
       .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && inPool(a));
     if (ip === undefined) continue;
