@@ -52,6 +52,8 @@ const SPECS: Record<string, CommandSpec> = {
         if (t !== "clone" && t !== "empty" && t !== "no") throw new SyntaxError(t);
         return t;
       },
+      https: "boolean",
+      port80: "switch",
     },
     defaults: { mdns: true, envPort: true, restart: "no" },
     rest: true,

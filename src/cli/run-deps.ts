@@ -30,6 +30,10 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly hosts?: boolean;
   /** `--database clone|empty|no` (also `run --db …`): the branch's database; default `[database] create`. */
   readonly database?: "clone" | "empty" | "no";
+  /** `--https` / `--no-https`: the TLS front on <ip>:443 (default: the `https` setting). */
+  readonly https?: boolean;
+  /** `--port80`: plain HTTP on <ip>:80 forwarded to the server (with https it redirects anyway). */
+  readonly port80?: boolean;
 }
 
 /** What a collaborator factory is given. */
@@ -52,6 +56,18 @@ export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [
     return mode === "no"
       ? undefined
       : (await import("../services/db/run.ts")).databaseCollaborator(mode, settings);
+  },
+  // The HTTPS front (issue 13): loaded only with --https (or https = true) or --port80.
+  async ({ ctx, flags, settings }) => {
+    const https = flags.https ?? settings.https;
+    if (!https && !flags.port80) return undefined;
+    const { registryPath } = await import("../registry/path.ts");
+    const db = registryPath(ctx.dbFlag, ctx.env);
+    return (await import("../services/https/run.ts")).httpsCollaborator({
+      https,
+      dataDir: db.slice(0, db.lastIndexOf("/")) || "/",
+      root: (ctx.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, ""),
+    });
   },
 ];
 

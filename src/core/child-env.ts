@@ -11,14 +11,24 @@ export interface RunValues {
   url: string;
   branch: string;
   db: string;
+  /** `run --https`: the leaf certificate and key files (`{cert}` `{key}`). */
+  cert?: string;
+  key?: string;
 }
 
-const PLACEHOLDER = /\{(ip|port|host|url|branch|db)\}/g;
+const PLACEHOLDER = /\{(ip|port|host|url|branch|db|cert|key)\}/g;
 
-/** Replaces `{ip}` `{port}` `{host}` `{url}` `{branch}` `{db}` in one argument; other braces stay. */
+/**
+ * Replaces `{ip}` `{port}` `{host}` `{url}` `{branch}` `{db}` (and with `run --https` `{cert}` `{key}`)
+ * in one argument; other braces stay.
+ */
 export function expandPlaceholders(arg: string, v: RunValues): string {
-  return arg.replace(PLACEHOLDER, (_, key: string) => {
+  return arg.replace(PLACEHOLDER, (whole, key: string) => {
     switch (key) {
+      case "cert":
+        return v.cert ?? whole;
+      case "key":
+        return v.key ?? whole;
       case "ip":
         return v.ip;
       case "port":

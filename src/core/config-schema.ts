@@ -315,6 +315,7 @@ export const KEYS = {
   checkIpv4: bool("ports.occupancy.ipv4", "TREEHOUSE_PORTS_OCCUPANCY_IPV4", true),
   checkIpv6: bool("ports.occupancy.ipv6", "TREEHOUSE_PORTS_OCCUPANCY_IPV6", true),
   cleanupOnExhaustion: bool("cleanup.on_exhaustion", "TREEHOUSE_CLEANUP_ON_EXHAUSTION", true),
+  https: bool("https", "TREEHOUSE_HTTPS", false),
   expireAfterMs: duration("cleanup.expire_after", "TREEHOUSE_CLEANUP_EXPIRE_AFTER", DEFAULT_EXPIRE_AFTER_MS),
   dashboardListen: stringKey(
     "dashboard.listen",

@@ -47,6 +47,8 @@ export interface Settings {
   /** Age after which `autoclean` and the automatic clean-up expire a reservation. */
   expireAfterMs: number;
   /** `treehouse dashboard`'s default loopback `ADDR:PORT`. */
+  /** `run` serves https://<host>/ through its TLS front (`https = true`, `TREEHOUSE_HTTPS`). */
+  https: boolean;
   dashboardListen: string;
   /** `[database]`: the server URL from a file, the base of clones, and what `run` creates. */
   database: {
@@ -187,6 +189,7 @@ function computeSettings(env: Env, cwd: string): Settings {
       ipv6: values.checkIpv6 as boolean,
     },
     cleanupOnExhaustion: values.cleanupOnExhaustion as boolean,
+    https: values.https as boolean,
     expireAfterMs: values.expireAfterMs as number,
     dashboardListen: values.dashboardListen as string,
     group: nearest(files, "group"),

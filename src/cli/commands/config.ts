@@ -26,6 +26,7 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
     cleanupOnExhaustion: settings.cleanupOnExhaustion,
     expireAfterMs: settings.expireAfterMs,
     dashboardListen: settings.dashboardListen,
+    https: settings.https,
     databaseUrl: settings.database.url,
     databaseTemplate: settings.database.template,
     databaseFrom: settings.database.from,

@@ -71,6 +71,18 @@ const run = negatedInUsage(
           optional: true,
           placeholder: "MODE",
         },
+        https: {
+          kind: "boolean",
+          brief: "Serve https://<host>/ through a TLS front on <ip>:443 (the local CA; default: the https " +
+            "setting); plain http on :80 redirects",
+          optional: true,
+        },
+        port80: {
+          kind: "boolean",
+          brief: "Serve plain http://<host>/ on <ip>:80, forwarded to the server (without --https)",
+          optional: true,
+          withNegated: false,
+        },
       },
       positional: {
         kind: "array",
@@ -91,13 +103,16 @@ const run = negatedInUsage(
         "treehouse run --port 5173 -- npx vite --host {ip} --port {port} --strictPort",
         "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
         "treehouse run --name api --no-mdns -- deno run -A server.ts",
+        "treehouse run --https -- npx vite --host {ip} --port {port} --strictPort",
       ],
       "The command runs directly (no shell) with TREEHOUSE_IP, TREEHOUSE_HOST, TREEHOUSE_PORT, " +
         "TREEHOUSE_URL, TREEHOUSE_BRANCH, TREEHOUSE_DB_NAME, HOST and PORT set; {ip} {port} {host} {url} " +
         "{branch} {db} in its arguments are replaced. Signals are forwarded; the exit code is the command's " +
         "(128+N when signal N killed it). Exit 7 when the IP:port is taken, 127/126 when the command cannot " +
         "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
-        "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay.",
+        "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay. With --https the child also gets " +
+        "TREEHOUSE_HTTPS_URL, TREEHOUSE_TLS_CERT, TREEHOUSE_TLS_KEY ({cert} {key}) and NODE_EXTRA_CA_CERTS, and " +
+        "TREEHOUSE_URL is the https URL.",
     ),
   }),
   ["mdns", "env-port"],

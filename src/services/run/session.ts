@@ -74,8 +74,9 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     runId,
     extra: await extraEnv(registry, settings),
   });
-  const executable = expandPlaceholders(request.command, values);
-  const args = request.args.map((a) => expandPlaceholders(a, values));
+  // Expanded after the collaborators' prepare (they may set the URL and {cert} {key}); until then, as is.
+  let executable = expandPlaceholders(request.command, values);
+  let args = request.args.map((a) => expandPlaceholders(a, values));
 
   // The watchdog and the heartbeat timer start right after the child (see the liveness collaborator): a
   // process's first spawn and first timer each cost the runtime ~7-13 ms, which the server need not wait for.
@@ -109,6 +110,10 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
       duringPrepare("tapOutput");
       taps.push(tap);
     },
+    setValues: (changes) => {
+      duringPrepare("setValues");
+      Object.assign(values, changes);
+    },
   };
   const collaborators: RunCollaborator[] = [
     livenessCollaborator(),
@@ -132,6 +137,9 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
       prepared.push(c);
     }
     preparing = false;
+    executable = expandPlaceholders(request.command, values);
+    args = request.args.map((a) => expandPlaceholders(a, values));
+    (session as { command: readonly string[] }).command = [executable, ...args];
     if (!request.quiet) {
       deps.output.banner({
         branch: values.branch,

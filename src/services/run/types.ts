@@ -110,6 +110,11 @@ export interface RunSession {
   setEnv(name: string, value: string): void;
   /** Adds a row to the banner. Only during `prepare`. */
   addBannerRow(label: string, value: string): void;
+  /**
+   * Changes what the child and the banner are told: the best `url` (`run --https`), `cert` and `key` for
+   * the `{cert}` `{key}` placeholders. Placeholders are expanded after every `prepare`. Only during `prepare`.
+   */
+  setValues(changes: Partial<Pick<RunValues, "url" | "cert" | "key">>): void;
   /** Receives every chunk of the child's output (turns on capture). Only during `prepare`. */
   tapOutput(tap: (chunk: Uint8Array, stream: "stdout" | "stderr") => void): void;
 }
