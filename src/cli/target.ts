@@ -61,10 +61,10 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
   }
   const app = flags.app ?? ctx.env("TREEHOUSE_APP") ?? project_path.split("/").filter(Boolean).pop() ?? "app";
   // A linked worktree's git dir lives under the common dir's worktrees/ (the main worktree's is the common dir).
-  const checkout = wanted === undefined && repo && repo.git_dir !== repo.common_dir
-    ? repo.git_dir
+  const checkout = wanted === undefined && repo
+    ? (repo.git_dir !== repo.common_dir ? repo.git_dir : null)
     : undefined;
-  return { project_path, branch, app, ...(checkout ? { checkout } : {}) };
+  return { project_path, branch, app, ...(checkout !== undefined ? { checkout } : {}) };
 }
 
 /** Opens the registry chosen by `--db`, `TREEHOUSE_DB` or the XDG default. */

@@ -2,7 +2,7 @@
  * Allocations: one loopback IP, hostname and database name per (project, branch). The rules (pool,
  * names, reclaim) live in `src/core`; this file runs them inside registry transactions.
  */
-import { recordCheckout } from "./checkouts.ts";
+import { recordCheckout, recordedCheckout } from "./checkouts.ts";
 import { PoolExhaustedError, RegistryError } from "../errors.ts";
 import { chooseHostname } from "../core/hostname.ts";
 import { databaseName } from "../core/sanitize.ts";
@@ -41,8 +41,8 @@ export interface AllocateRequest {
   isAlive: AliveCheck;
   /** Preferred hostname label (`run --name`); still made unique. */
   name?: string;
-  /** The linked worktree's git dir the branch is used from (see Target.checkout); recorded when it changes. */
-  checkout?: string;
+  /** The linked worktree's git dir the branch is used from (see Target.checkout; null: the main worktree). */
+  checkout?: string | null;
   /** Labels never given (the machine's own mDNS host name); asked only when a new name is chosen. */
   reserved?: () => readonly string[];
 }
@@ -103,11 +103,13 @@ export const LAST_SEEN_REFRESH_MS = 60_000;
  * otherwise throws {@link PoolExhaustedError}.
  */
 export function getOrAllocate(registry: Registry, req: AllocateRequest): AllocateResult {
-  const seen = registry.read(() =>
+  const [seen, checkoutKnown] = registry.read(() => [
     registry.db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
-      .get(req.project_path, req.branch)
-  );
-  if (seen) {
+      .get(req.project_path, req.branch),
+    req.checkout === undefined ||
+    recordedCheckout(registry.db, req.project_path, req.branch) === req.checkout,
+  ]);
+  if (seen && checkoutKnown) {
     const allocation = toAllocation(seen, registry.path);
     const age = req.now - allocation.last_seen_at;
     if (age >= 0 && age < LAST_SEEN_REFRESH_MS) return { allocation, created: false };

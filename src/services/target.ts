@@ -8,6 +8,7 @@ export interface Target {
   /**
    * The git dir of the linked worktree the branch was taken from (`.git/worktrees/<name>`), when the
    * branch is the checkout's own: recorded so that cleanup notices the worktree once git forgets it.
+   * `null`: the main worktree's own branch (nothing to notice).
    */
-  checkout?: string;
+  checkout?: string | null;
 }

@@ -269,6 +269,11 @@ Deno.test("cleanup notices a worktree removed with git worktree remove, and keep
       removed[0]?.reason ?? "",
       /its worktree is gone: git no longer lists .*worktrees\/wt-removed/,
     );
+    // Used from the main checkout, the branch no longer depends on the removed worktree.
+    assert.equal((await cli(["ip"], { db, env, cwd: app })).code, 0);
+    await git(app, "checkout", "-q", "main");
+    const again = await cli(["cleanup", "--json"], { db, env, cwd: app });
+    assert.deepEqual(JSON.parse(again.stdout).allocations, []);
   } finally {
     await tmp.cleanup();
   }
