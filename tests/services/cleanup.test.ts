@@ -3,6 +3,7 @@ import { cleanupReason, type RepoFacts } from "../../src/core/cleanup-policy.ts"
 import { Registry } from "../../src/registry/registry.ts";
 import { findAllocation, recordProcess } from "../../src/registry/allocations.ts";
 import { processStartTime } from "../../src/adapters/proc/process-info.ts";
+import { DatabaseSync } from "node:sqlite";
 import { cli, git, makeRepo, tempDir } from "../helpers/cli.ts";
 
 const HOUR = 3_600_000;
@@ -274,6 +275,40 @@ Deno.test("cleanup notices a worktree removed with git worktree remove, and keep
     await git(app, "checkout", "-q", "main");
     const again = await cli(["cleanup", "--json"], { db, env, cwd: app });
     assert.deepEqual(JSON.parse(again.stdout).allocations, []);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("cleanup expires port reservations unused for cleanup.expire_after without --older-than", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    const env = { TREEHOUSE_PORTS_OCCUPANCY_TCP: "0", TREEHOUSE_PORTS_OCCUPANCY_UDP: "0" };
+    for (const name of ["fresh", "old"]) {
+      await Deno.mkdir(`${tmp.path}/${name}`);
+      const r = await cli(["port", "reserve", "--path", `${tmp.path}/${name}`], { db, cwd: tmp.path, env });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const sqlite = new DatabaseSync(db);
+    try {
+      sqlite.prepare("UPDATE reservations SET last_used_at = ? WHERE path = ?")
+        .run(Date.now() - 40 * 86_400_000, `${tmp.path}/old`);
+    } finally {
+      sqlite.close();
+    }
+    const paths = (stdout: string) => JSON.parse(stdout).reservations.map((r: { path: string }) => r.path);
+    const longer = await cli(["cleanup", "--dry-run", "--json"], {
+      db,
+      cwd: tmp.path,
+      env: { ...env, TREEHOUSE_CLEANUP_EXPIRE_AFTER: "60d" },
+    });
+    assert.equal(longer.code, 0, longer.stderr);
+    assert.deepEqual(paths(longer.stdout), []);
+    const dry = await cli(["cleanup", "--dry-run", "--json"], { db, cwd: tmp.path, env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(paths(dry.stdout), [`${tmp.path}/old`]);
+    assert.match(JSON.parse(dry.stdout).reservations[0].reason, /not used for 40d/);
   } finally {
     await tmp.cleanup();
   }

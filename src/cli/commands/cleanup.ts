@@ -44,7 +44,13 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
         project,
         isAlive: isProcessAlive,
       });
-      reservations = pruneReservations(registry, { dryRun, now, olderThanMs, under: project });
+      // Reservations unused for cleanup.expire_after (30d) go too; --older-than narrows it for both kinds.
+      reservations = pruneReservations(registry, {
+        dryRun,
+        now,
+        olderThanMs: olderThanMs ?? settings.expireAfterMs,
+        under: project,
+      });
       if (flags.dropDatabases) {
         databases = await dropDatabasesOf(this, registry, allocations, project, dryRun);
       }

@@ -15,7 +15,7 @@ const cleanup = buildCommand({
       ...dryRunFlag,
       ...jsonFlag,
       olderThan: stringFlag(
-        "Only allocations not seen for this long; also port reservations unused that long (7d, 12h)",
+        "Only allocations not seen for this long; port reservations unused that long (default cleanup.expire_after, 30d)",
         "DURATION",
       ),
       allProjects: switchFlag(
@@ -36,7 +36,7 @@ const cleanup = buildCommand({
     ],
     "Removed: allocations whose branch no longer exists, whose linked worktree or repository directory was " +
       "deleted, or whose process is dead with a heartbeat older than TREEHOUSE_STALE_AFTER (30m); port " +
-      "reservations whose directory is gone or whose ttl ran out. Each is named with the reason. Running " +
+      "reservations whose directory is gone, whose ttl ran out or that were unused for cleanup.expire_after (30d). Each is named with the reason. Running " +
       "servers are never touched. Databases are dropped only with --drop-databases, and only those treehouse created.",
   ),
 });
