@@ -4,6 +4,7 @@
  * unstable, so on Linux the kernel's socket tables (`/proc/net/udp`, `udp6`) answer instead; other
  * systems skip the UDP check.
  */
+import { PermissionError } from "../../errors.ts";
 
 /** Which checks to run (the `ports.occupancy` settings). */
 export interface OccupancyChecks {
@@ -87,12 +88,17 @@ export interface ProcSocket {
   uid: number;
 }
 
-/** Parses a `/proc/net/{tcp,udp}[6]` table; empty when unreadable. */
+/**
+ * Parses a `/proc/net/{tcp,udp}[6]` table; empty when the system has none. Deno lets a program read
+ * these tables only with all permissions (`--allow-all`, as treehouse is installed): under narrower
+ * permissions every port would look free, so that is an error saying so, never an empty table.
+ */
 export function procRows(file: string): ProcSocket[] {
   let text: string;
   try {
     text = Deno.readTextFileSync(file);
-  } catch {
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw procNetNeedsAll(file, error);
     return [];
   }
   const rows: ProcSocket[] = [];
@@ -104,4 +110,13 @@ export function procRows(file: string): ProcSocket[] {
     rows.push({ port, state: f[3] ?? "", uid: Number(f[7]), inode: f[9] ?? "" });
   }
   return rows;
+}
+
+/** The error for a kernel socket table Deno would not let this process read. */
+export function procNetNeedsAll(file: string, cause: unknown): PermissionError {
+  return new PermissionError(
+    `Cannot read ${file}: Deno allows reading the kernel's socket tables only with all permissions, ` +
+      "and without them every port would look free",
+    { hint: "Run treehouse with --allow-all (deno run -A …), as the installed command does", cause },
+  );
 }

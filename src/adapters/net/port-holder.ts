@@ -5,6 +5,7 @@
  */
 import { probeOutput } from "../process/spawn.ts";
 import { socketOwners } from "./sockets.ts";
+import { procNetNeedsAll } from "./occupancy.ts";
 
 /** A process listening on a port. */
 export interface PortHolder {
@@ -79,7 +80,10 @@ function linuxHolders(ip: string, port: number): PortHolder[] {
       for (const s of parseProcNetTcp(Deno.readTextFileSync(file), port)) {
         if (collides(s.address, ip)) sockets.set(s.inode, s.address);
       }
-    } catch { /* no IPv6, or not readable */ }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) throw procNetNeedsAll(file, error);
+      /* no IPv6, or not readable */
+    }
   }
   return socketOwners(sockets).map((o) => ({ pid: o.pid, command: o.command, address: o.socket }));
 }

@@ -1,7 +1,10 @@
 /**
  * Reserving ports: idempotent per (path, tag), sticky project and task, allocation inside one
  * `BEGIN IMMEDIATE` transaction (so two processes never get the same port), and one automatic
- * clean-up (prune + expire) before reporting an exhausted range.
+ * clean-up (prune + expire) before reporting an exhausted range. The occupancy probes (a bind each,
+ * or a read of the kernel's socket tables) run before the transaction: the choice is made outside,
+ * and inside the transaction only the registry is checked again (a probe there runs only for a port
+ * the first pass did not look at, when another process took the chosen one meanwhile).
  */
 import { ConflictError, PoolExhaustedError } from "../../errors.ts";
 import type { GroupConfig } from "../../adapters/config-files.ts";
@@ -11,7 +14,7 @@ import { canonicalize } from "../../adapters/paths.ts";
 import type { Registry } from "../../registry/registry.ts";
 import { chooseGroupPorts, type GroupSlot, scanRange } from "../../core/port-choice.ts";
 import { cleanReservations, type Removal } from "../maintain.ts";
-import { makeProbe, type OccupancyChecks } from "../../adapters/net/occupancy.ts";
+import { makeProbe, type Occupancy, type OccupancyChecks } from "../../adapters/net/occupancy.ts";
 import { compactSpans, formatSpans, inSpans, type PortSpan, spanSize } from "../../core/spans.ts";
 import {
   findByPort,
@@ -151,10 +154,38 @@ function exhaustedError(registry: Registry, policy: PortPolicy, cleaned: number)
   );
 }
 
+/** Makes the occupancy probe of a policy (a seam for tests). */
+export type ProbeFactory = (checks: OccupancyChecks) => (port: number) => Occupancy;
+
+/** A probe that answers each port once: the answers of the pass before the transaction are reused in it. */
+function remembering(probe: (port: number) => Occupancy): (port: number) => Occupancy {
+  const seen = new Map<number, Occupancy>();
+  return (port) => {
+    let found = seen.get(port);
+    if (!found) seen.set(port, found = probe(port));
+    return found;
+  };
+}
+
 /** Reserves (or refreshes) the port of (path, tag). Idempotent: the same key gets the same port. */
-export function reserve(registry: Registry, policy: PortPolicy, req: ReserveRequest): ReserveResult {
+export function reserve(
+  registry: Registry,
+  policy: PortPolicy,
+  req: ReserveRequest,
+  probeFor: ProbeFactory = makeProbe,
+): ReserveResult {
   const excluded = allExclusions(registry, policy);
-  const probe = makeProbe(policy.occupancy);
+  const probe = remembering(probeFor(policy.occupancy));
+  // The choice outside the write lock: the same rules as below, reading only.
+  registry.read(() => {
+    const existing = findReservation(registry, req.path, req.tag);
+    const moving = existing && req.force && req.preferred !== undefined && req.preferred !== existing.port;
+    if (existing && !moving) return;
+    const free = (p: number) =>
+      p >= 1 && p <= 65535 && !findByPort(registry, p) && !inSpans(p, excluded) && !probe(p).occupied;
+    if (req.preferred !== undefined && (free(req.preferred) || existing)) return;
+    scanRange(policy.portRange, (p, last) => nextUnreserved(registry, p, last), free, req.preferred);
+  });
   const { value, cleaned } = withCleanup(registry, policy, req.now, () =>
     registry.write(() => {
       const notes: string[] = [];
@@ -263,25 +294,30 @@ export function reserveGroup(
   registry: Registry,
   policy: PortPolicy,
   req: GroupRequest,
+  probeFor: ProbeFactory = makeProbe,
 ): { reservations: Reservation[]; created: string[]; cleaned: Removal[] } {
   const excluded = allExclusions(registry, policy);
-  const probe = makeProbe(policy.occupancy);
+  const probe = remembering(probeFor(policy.occupancy));
+  const isFree = (p: number) => !findByPort(registry, p) && !inSpans(p, excluded) && !probe(p).occupied;
+  const choose = (existing: Map<string, Reservation>) => {
+    const slots: GroupSlot[] = req.group.members.map((m) => {
+      const r = findReservation(registry, req.group.dir, m.tag);
+      if (r) existing.set(m.tag, r);
+      return { tag: m.tag, existing: r?.port, offset: m.offset, port: m.port };
+    });
+    return chooseGroupPorts(
+      slots,
+      policy.portRange,
+      isFree,
+      req.group.base,
+      (p, last) => nextUnreserved(registry, p, last),
+    );
+  };
+  registry.read(() => choose(new Map())); // the choice outside the write lock (probes cached)
   const { value, cleaned } = withCleanup(registry, policy, req.now, () =>
     registry.write(() => {
       const existing = new Map<string, Reservation>();
-      const slots: GroupSlot[] = req.group.members.map((m) => {
-        const r = findReservation(registry, req.group.dir, m.tag);
-        if (r) existing.set(m.tag, r);
-        return { tag: m.tag, existing: r?.port, offset: m.offset, port: m.port };
-      });
-      const isFree = (p: number) => !findByPort(registry, p) && !inSpans(p, excluded) && !probe(p).occupied;
-      const ports = chooseGroupPorts(
-        slots,
-        policy.portRange,
-        isFree,
-        req.group.base,
-        (p, last) => nextUnreserved(registry, p, last),
-      );
+      const ports = choose(existing);
       if (!ports) throw new Exhausted();
       const created: string[] = [];
       const reservations = req.group.members.map((m) => {

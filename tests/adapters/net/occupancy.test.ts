@@ -100,3 +100,38 @@ Deno.test("a non-root probe of a privileged port finds a root server on it, and 
     await tmp.cleanup();
   }
 });
+
+Deno.test({
+  name:
+    "the occupancy probe under narrower permissions than --allow-all says so instead of finding every port free",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const tmp = await tempDir();
+    try {
+      const script = `${tmp.path}/probe.ts`;
+      const module = new URL("../../../src/adapters/net/occupancy.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        script,
+        `import { makeProbe } from "${module}";\n` +
+          "try {\n" +
+          "  makeProbe({ tcp: false, udp: true, ipv4: true, ipv6: false })(5353);\n" +
+          '  console.log("no error");\n' +
+          "} catch (error) {\n" +
+          "  console.log(`${error.name}: ${error.message}\\nhint: ${error.hint}`);\n" +
+          "}\n",
+      );
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", "--no-prompt", "--allow-read", "--allow-net", script],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.match(text, /^PermissionError: Cannot read \/proc\/net\/udp: Deno allows reading/);
+      assert.match(text, /every port would look free/);
+      assert.match(text, /hint: Run treehouse with --allow-all/);
+    } finally {
+      await tmp.cleanup();
+    }
+  },
+});
