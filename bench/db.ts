@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark script reports on stdout
 /**
  * Per-branch database benchmarks on a throwaway PostgreSQL cluster (skipped where PostgreSQL cannot
  * run), each against a floor measured in the same run on the same server:

@@ -62,13 +62,7 @@ Deno.test("reserveGroup probes occupancy outside its transaction", async () => {
       dir: "/g",
       members: [{ tag: "web", env: "PORT", offset: 0 }, { tag: "api", env: "API_PORT", offset: 1 }],
     };
-    // deno-lint-ignore no-explicit-any
-    const result = reserveGroup(
-      registry,
-      policy,
-      { group: group as any, project: null, task: null, now: 1 },
-      factory,
-    );
+    const result = reserveGroup(registry, policy, { group, project: null, task: null, now: 1 }, factory);
     assert.deepEqual(result.reservations.map((r) => r.port), [26101, 26102]);
     assert.ok(calls.length >= 2);
     assert.deepEqual(calls.filter((c) => c.inTransaction), [], "no probe inside BEGIN IMMEDIATE");
