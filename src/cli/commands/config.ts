@@ -1,12 +1,13 @@
 /** `treehouse config`: the effective configuration and where each value came from. */
 import { type KeyDef, type KeyName, KEYS } from "../../core/config-schema.ts";
-import { loadSettings } from "../../services/settings.ts";
+import { loadSettings, trustFor } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, table, warn } from "../output.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
 
 export default function config(this: AppContext, flags: { readonly json?: boolean }): void {
   const settings = loadSettings(this.env, this.cwd);
+  const trust = trustFor(this.env);
   const multi = multiLabelWarning(settings.hostnameTemplate);
   if (multi) warn(this, `${multi} (set in ${settings.sources.hostnameTemplate})`);
   const values: Record<string, unknown> = {
@@ -54,6 +55,7 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
         sources: Object.fromEntries(rows.map((r) => [r.key, r.source])),
         files: settings.files,
         group,
+        trust: { domains: trust.domains, keys: trust.keys },
       }),
     );
     return;
@@ -62,6 +64,14 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
   text += `\nfiles (highest precedence first): ${
     settings.files.length ? settings.files.join(", ") : "none"
   }\n`;
+  if (trust.domains.length || trust.keys.length) {
+    text += `trust (project files may also): ${
+      [
+        trust.domains.length ? `names under ${trust.domains.join(", ")}` : "",
+        trust.keys.length ? `set ${trust.keys.join(", ")} without limits` : "",
+      ].filter(Boolean).join("; ")
+    }\n`;
+  }
   if (group) {
     text += `group (${group.file}): ${
       group.members.map((m) => `${m.tag}${m.port !== undefined ? `=${m.port}` : `+${m.offset ?? 0}`}`).join(

@@ -309,9 +309,28 @@ function checkMdns(env: Env, hostsInUse: boolean): Check | Promise<Check> {
     };
   }
   if (env.platform.name !== "linux" || env.ctx.env("TREEHOUSE_DOCTOR_ROUND_TRIP") === "0") {
-    return { id: "mdns", status: "ok", detail: `${env.platform.mdnsTools.join(", ")} found` };
+    return {
+      id: "mdns",
+      status: "ok",
+      detail: `${env.platform.mdnsTools.join(", ")} found${mdnsReach(env)}`,
+    };
   }
   return avahiRoundTrip(env, hostsInUse);
+}
+
+/** Where `run` announces names with these settings: what leaks to the network (issue 11). */
+function mdnsReach(env: Env): string {
+  const mode = env.settings?.mdns;
+  if (mode === "off") return "; mdns = off: run announces nothing";
+  if (env.platform.name === "macos") {
+    return mode === "lan"
+      ? "; names are announced to the network (mdns = lan)"
+      : "; names stay on this machine (dns-sd -lo)";
+  }
+  if (mode === "local" && env.settings?.sources.mdns !== "default") {
+    return '; mdns = "local": avahi cannot keep names on this machine, so run announces none (use --hosts)';
+  }
+  return '; run announces names to the whole network (avahi cannot keep them on this machine: mdns = "off" and hosts sync can)';
 }
 
 /**
@@ -351,7 +370,13 @@ async function avahiRoundTrip(env: Env, hostsInUse: boolean): Promise<Check> {
     await child.exited;
     clearTimeout(killer);
   }
-  if (resolved) return { id: "mdns", status: "ok", detail: `announced and resolved ${name} through avahi` };
+  if (resolved) {
+    return {
+      id: "mdns",
+      status: "ok",
+      detail: `announced and resolved ${name} through avahi${mdnsReach(env)}`,
+    };
+  }
   return {
     id: "mdns",
     status: hostsInUse ? "warn" : "fail",
