@@ -6,6 +6,7 @@ import { Registry } from "../registry/registry.ts";
 import type { Allocation } from "../registry/allocations.ts";
 import { hostFor } from "../core/hostname-template.ts";
 import { isProcessAlive } from "../adapters/proc/process-info.ts";
+import { liveFronts } from "../registry/fronts.ts";
 import type { Target } from "../services/target.ts";
 import type { AppContext } from "./context.ts";
 
@@ -88,21 +89,33 @@ export function notAllocated(target: Target, hint: string): NotFoundError {
 /** An allocation as shown to users and scripts: the row plus its full host name, URL and state. */
 export interface AllocationView extends Allocation {
   host: string;
+  /** The best URL: a running `run --https` front's https (or port-less) one, else `http://<host>:<port>`. */
   url: string;
+  /** The https URL its running front serves, else null. */
+  https_url: string | null;
   running: boolean;
 }
 
-/** Adds `host`, `url` and `running` to an allocation. */
+/** Adds `host`, `url` (a running front's when given), `https_url` and `running` to an allocation. */
 export function viewOf(
   allocation: Allocation,
   settings: { defaultPort: number; hostnameTemplate?: string },
+  front?: { url: string; https_url: string | null },
 ): AllocationView {
   const host = hostFor(allocation, settings.hostnameTemplate);
   const port = allocation.port ?? settings.defaultPort;
   return {
     ...allocation,
     host,
-    url: port === 80 ? `http://${host}` : `http://${host}:${port}`,
+    url: front?.url ?? (port === 80 ? `http://${host}` : `http://${host}:${port}`),
+    https_url: front?.https_url ?? null,
     running: allocation.pid !== null && isProcessAlive(allocation.pid, allocation.pid_started_at),
   };
+}
+
+/** The running HTTPS fronts by allocation id (empty without a registry). */
+export function frontsOf(
+  registry: Registry | undefined,
+): Map<number, { url: string; https_url: string | null }> {
+  return registry ? liveFronts(registry, isProcessAlive) : new Map();
 }

@@ -35,6 +35,7 @@ Deno.test("`info --json` shows every public field; `info` of an unknown branch e
       "db_name",
       "host",
       "hostname",
+      "https_url",
       "id",
       "ip",
       "last_seen_at",

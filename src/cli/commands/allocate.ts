@@ -7,14 +7,14 @@ import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { machineLabels } from "../../adapters/machine-name.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
-import { type AppFlags, type BranchFlags, openRegistry, resolveTarget, viewOf } from "../target.ts";
+import { type AppFlags, type BranchFlags, frontsOf, openRegistry, resolveTarget, viewOf } from "../target.ts";
 import { renderInfo } from "./info.ts";
 
 /** Get-or-allocate for the command's branch; shared by `ip`, `env` and `allocate`. */
 export function allocateFor(
   ctx: AppContext,
   flags: BranchFlags & AppFlags & { name?: string },
-): AllocateResult {
+): AllocateResult & { front?: { url: string; https_url: string | null } } {
   const settings = loadSettings(ctx.env, ctx.cwd);
   const target = resolveTarget(ctx, flags);
   const registry = openRegistry(ctx);
@@ -45,15 +45,15 @@ export function allocateFor(
           `so this branch is ${hostFor(result.allocation, template)}`,
       );
     }
-    return result;
+    return { ...result, front: frontsOf(registry).get(result.allocation.id) };
   } finally {
     registry.close();
   }
 }
 
 export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
-  const { allocation, created } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd));
+  const { allocation, created, front } = allocateFor(this, flags);
+  const view = viewOf(allocation, loadSettings(this.env, this.cwd), front);
   if (flags.json) out(this, json({ ...view, created }));
   else out(this, renderInfo(view));
 }

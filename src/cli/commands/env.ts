@@ -15,6 +15,7 @@ export function envVars(v: AllocationView): Record<string, string> {
     TREEHOUSE_IP: v.ip,
     TREEHOUSE_HOST: v.host,
     TREEHOUSE_URL: v.url,
+    ...(v.https_url ? { TREEHOUSE_HTTPS_URL: v.https_url } : {}),
     TREEHOUSE_BRANCH: v.branch,
     TREEHOUSE_DB_NAME: v.db_name,
   };
@@ -41,7 +42,7 @@ export default function env(
   this: AppContext,
   flags: BranchFlags & AppFlags & { format?: (typeof ENV_FORMATS)[number] },
 ): void {
-  const { allocation } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd));
+  const { allocation, front } = allocateFor(this, flags);
+  const view = viewOf(allocation, loadSettings(this.env, this.cwd), front);
   out(this, renderEnv(envVars(view), flags.format ?? "shell"));
 }

@@ -6,6 +6,7 @@ import { formatTime, json, out, shellQuote } from "../output.ts";
 import {
   type AllocationView,
   type BranchFlags,
+  frontsOf,
   notAllocated,
   openRegistryIfExists,
   resolveTarget,
@@ -20,6 +21,7 @@ export function renderInfo(v: AllocationView): string {
     ["IP", v.ip],
     ["Hostname", v.host],
     ["URL", v.url],
+    ...(v.https_url && v.https_url !== v.url ? [["HTTPS", v.https_url] as [string, string]] : []),
     ["Database", v.db_name],
     ["Port", v.port === null ? "-" : String(v.port)],
     ["Status", v.running ? `RUNNING (pid ${v.pid})` : "STOPPED"],
@@ -49,7 +51,7 @@ export default function info(
           }\``,
       );
     }
-    const view = viewOf(allocation, loadSettings(this.env, this.cwd));
+    const view = viewOf(allocation, loadSettings(this.env, this.cwd), frontsOf(registry).get(allocation.id));
     out(this, flags.json ? json(view) : renderInfo(view));
   } finally {
     registry?.close();

@@ -6,7 +6,7 @@ import { detectRepo, resolve } from "../../adapters/git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, paint, say, table } from "../output.ts";
-import { openRegistryIfExists, viewOf } from "../target.ts";
+import { frontsOf, openRegistryIfExists, viewOf } from "../target.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -27,13 +27,15 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   if (flags.watch) return await (await import("./list-watch.ts")).watchList(this, project);
   const registry = openRegistryIfExists(this);
   let rows;
+  let fronts;
   try {
     rows = registry ? listAllocations(registry, project) : [];
+    fronts = frontsOf(registry);
   } finally {
     registry?.close();
   }
   const settings = loadSettings(this.env, this.cwd);
-  const views = rows.map((r) => viewOf(r, settings));
+  const views = rows.map((r) => viewOf(r, settings, fronts.get(r.id)));
   if (flags.json) {
     out(this, json(views));
     return;

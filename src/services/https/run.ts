@@ -7,6 +7,7 @@
 import { anchorCovers, PF_ANCHOR_FILE, PF_HTTP_PORT, PF_HTTPS_PORT } from "../../core/macos-plan.ts";
 import { ipv6NameAddress } from "../../core/name-address.ts";
 import { leafNames } from "../../core/tls.ts";
+import { clearFront, recordFront } from "../../registry/fronts.ts";
 import type { RunCollaborator, RunSession } from "../run/types.ts";
 import { tlsPaths } from "../tls/files.ts";
 import { leafFor } from "../tls/leaf.ts";
@@ -54,6 +55,7 @@ function readAnchor(root: string): string | undefined {
 /** The collaborator. */
 export function httpsCollaborator(options: HttpsRunOptions): RunCollaborator {
   let front: FrontHandle | undefined;
+  let recorded = false;
   return {
     name: options.https ? "https" : "port80",
     async prepare(session: RunSession) {
@@ -112,11 +114,26 @@ export function httpsCollaborator(options: HttpsRunOptions): RunCollaborator {
       }
       if (httpUrl) session.addBannerRow("HTTP", httpsUrl ? `${httpUrl} (redirects to https)` : httpUrl);
       session.addBannerRow("Server", `http://${ip}:${values.port}`);
+      if (best !== values.url || httpsUrl) {
+        recordFront(deps.registry, {
+          allocation_id: allocation.id,
+          wrapper_pid: Deno.pid,
+          wrapper_started_at: deps.process.startTime(Deno.pid) ?? null,
+          url: best,
+          https_url: httpsUrl ?? null,
+          updated_at: deps.now(),
+        });
+        recorded = true;
+      }
     },
-    async stopping() {
+    async stopping(session: RunSession) {
       const running = front;
       front = undefined;
       await running?.stop();
+      if (recorded) {
+        recorded = false;
+        clearFront(session.deps.registry, session.allocation.id, Deno.pid);
+      }
     },
   };
 }

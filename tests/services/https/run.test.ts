@@ -38,7 +38,7 @@ function row(stderr: string, label: string): string {
   return found;
 }
 
-Deno.test("run --https serves the branch over trusted https, redirects http, and tells the child", async () => {
+Deno.test("run --https serves the branch over trusted https, redirects http, and tells the child, info, list and env", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/data/registry.db`;
   const port = freePort();
@@ -86,9 +86,25 @@ Deno.test("run --https serves the branch over trusted https, redirects http, and
     );
     assert.equal(redirect.stdout, `308 https://${ip}${url.port ? `:${url.port}` : ""}/p`);
 
+    const project = ["--project", tmp.path];
+    const info = JSON.parse((await cli(["info", "tls-run-a", ...project, "--json"], { db })).stdout);
+    assert.equal(info.url, https);
+    assert.equal(info.https_url, https);
+    const listed = JSON.parse((await cli(["list", ...project, "--json"], { db })).stdout);
+    assert.equal(listed[0].url, https);
+    const env = await cli(["env", "--branch", "tls-run-a", ...project, "--format", "dotenv"], {
+      db,
+      env: { TREEHOUSE_POOL: POOL },
+    });
+    assert.match(env.stdout, new RegExp(`^TREEHOUSE_URL="${https}"$`, "m"));
+    assert.match(env.stdout, new RegExp(`^TREEHOUSE_HTTPS_URL="${https}"$`, "m"));
+
     Deno.kill(run.pid, "SIGTERM");
     assert.equal(await run.status, 143);
     assert.ok(await refused(ip, Number(url.port || 443)), "the front is gone with the wrapper");
+    const after = JSON.parse((await cli(["info", "tls-run-a", ...project, "--json"], { db })).stdout);
+    assert.equal(after.url, `http://tls-run-a.local:${port}`, "a stopped run shows the server's own URL");
+    assert.equal(after.https_url, null);
   } finally {
     await run.ensureDead();
     await tmp.cleanup();
