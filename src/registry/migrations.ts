@@ -116,7 +116,7 @@ export const MIGRATIONS: readonly string[] = [
      seen_at INTEGER NOT NULL,
      PRIMARY KEY (project_path, branch)
    );`,
-  // 6: the URLs a `run --https` / `--port80` front serves while its wrapper runs (issue 13), for list,
+  // 7: the URLs a `run --https` / `--port80` front serves while its wrapper runs (issue 13), for list,
   // info and env. A row whose wrapper is gone is ignored and replaced by the next front.
   `CREATE TABLE IF NOT EXISTS fronts (
      allocation_id INTEGER PRIMARY KEY REFERENCES allocations (id) ON DELETE CASCADE,
