@@ -13,6 +13,106 @@ import { type BenchResult, MAIN, median, ms, timeCommand } from "./lib.ts";
 import { PG_BIN, type PgCluster, POSTGRES_MISSING, startPostgres } from "../tests/helpers/postgres.ts";
 
 const DENO = Deno.execPath();
+const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
+
+/** Polls `url` every 2 ms until it answers; the time since `start`. */
+async function untilAnswers(url: string, start: number, child: Deno.ChildProcess): Promise<number> {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      return performance.now() - start;
+    } catch {
+      if (exited) throw new Error(`the server exited before answering ${url}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+}
+
+/**
+ * `treehouse run` until its server answers, with `--db clone` and the branch's database already
+ * recorded (one registry read, no connection) vs without the database feature. Goal ≤ +5 ms.
+ */
+async function benchRunStart(
+  tmp: string,
+  env: Record<string, string>,
+  treehouse: (args: string[]) => Promise<number>,
+  rounds = 20,
+): Promise<BenchResult> {
+  const project = `${tmp}/runproject`;
+  await Deno.mkdir(project);
+  await treehouse(["db", "create", "--branch", "bench-run", "--project", project, "--empty"]);
+  const ipOut = await new Deno.Command(DENO, {
+    args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "bench-run", "--project", project],
+    env,
+    stdout: "piped",
+  }).output();
+  const ip = new TextDecoder().decode(ipOut.stdout).trim();
+  const listener = Deno.listen({ hostname: ip, port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const start = async (db: string[]) => {
+    const t0 = performance.now();
+    const child = new Deno.Command(DENO, {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "run",
+        ...db,
+        "--quiet",
+        "--no-mdns",
+        "--branch",
+        "bench-run",
+        "--project",
+        project,
+        "--port",
+        String(port),
+        "--",
+        DENO,
+        "run",
+        "--quiet",
+        "--allow-net",
+        "--allow-env",
+        SERVER,
+      ],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      return await untilAnswers(`http://${ip}:${port}/json`, t0, child);
+    } finally {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+  };
+  await start(["--db", "clone"]);
+  await start([]);
+  const withDb: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) withDb.push(await start(["--db", "clone"])), without.push(await start([]));
+    else without.push(await start([])), withDb.push(await start(["--db", "clone"]));
+  }
+  const a = median(withDb);
+  const b = median(without);
+  return {
+    name:
+      "`treehouse run --db clone` start with the branch's database recorded vs without the database feature",
+    ratio: a / b,
+    goal: "≤ +5 ms",
+    detail: `${ms(a)} vs ${ms(b)} (median of ${rounds}): ${a - b >= 0 ? "+" : ""}${ms(a - b)}, ${
+      a - b <= 5 ? "met" : "NOT met"
+    }`,
+  };
+}
 
 function gitEnv(): Record<string, string> {
   return {
@@ -135,6 +235,7 @@ export async function benchDb(rounds = 3): Promise<BenchResult[]> {
       holder.kill("SIGTERM");
       await holder.status;
     }
+    results.push(await benchRunStart(tmp, env, treehouse));
     return results;
   } finally {
     await pg.stop();

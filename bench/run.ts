@@ -7,6 +7,7 @@ import { benchConcurrent, benchIp } from "./foundation.ts";
 import { benchPorts } from "./port_reserve.ts";
 import { benchRun } from "./run_wrapper.ts";
 import { benchFront } from "./https_front.ts";
+import { benchDb } from "./db.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
@@ -17,6 +18,8 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],
   ["front", () => benchFront()],
+  // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
+  ["db", () => benchDb()],
 ];
 
 for (const [name, suite] of suites) {
