@@ -31,6 +31,31 @@ Deno.test("after run, --db clone|empty|no is the database mode; elsewhere --db n
   assert.equal(extractGlobalFlags(["ip", "--db", "no"]).db, "no");
 });
 
+Deno.test("config shows [database] url with its password masked, and db url prints the real one", async () => {
+  const tmp = await tempDir();
+  try {
+    const repo = await makeRepo(tmp.path, "cfgapp");
+    await Deno.writeTextFile(
+      `${repo}/treehouse.toml`,
+      '[database]\nurl = "postgres://me:topsecret@localhost:5432"\ncreate = "clone"\n',
+    );
+    const options = { cwd: repo, db: `${tmp.path}/r.db`, env: { TREEHOUSE_POOL: POOL } };
+    const text = await cli(["config"], options);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /database\.url\s+postgres:\/\/me:\*\*\*\*@localhost:5432\s+\S*treehouse\.toml:2/,
+    );
+    assert.match(text.stdout, /database\.create\s+clone/);
+    const json = await cli(["config", "--json"], options);
+    assert.doesNotMatch(text.stdout + text.stderr + json.stdout + json.stderr, /topsecret/);
+    const url = await cli(["db", "url", "--branch", "db-cfg"], options);
+    assert.equal(url.stdout, "postgres://me:topsecret@localhost:5432/cfgapp_dev_db_cfg\n");
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 interface World {
   pg: PgCluster;
   repo: string;
@@ -191,6 +216,19 @@ Deno.test({ name: "db create, url, list, drop and reset work on a real PostgreSQ
           method: string;
         }[];
         assert.equal(list.find((d) => d.branch === "foreign")?.method, "adopted");
+      },
+    );
+
+    await t.step(
+      "doctor's database check asks the server and counts the databases treehouse created",
+      async () => {
+        const r = await w.run(["doctor", "--json"], { TREEHOUSE_DOCTOR_ROUND_TRIP: "0" });
+        const check = JSON.parse(r.stdout).checks.find((c: { id: string }) => c.id === "database");
+        assert.equal(check?.status, "ok", r.stdout);
+        assert.match(
+          check.detail,
+          /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+ \(from TREEHOUSE_DATABASE_URL\) answers; \d+ databases created by treehouse/,
+        );
       },
     );
 
@@ -545,6 +583,10 @@ Deno.test({
         assert.equal(r.code, 14, r.stderr);
         assert.match(r.stderr, /Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:\d+/);
         assert.equal(r.stdout, "", "the command never ran");
+        const doctor = await w.run(["doctor", "--json"], { TREEHOUSE_DOCTOR_ROUND_TRIP: "0" });
+        const check = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === "database");
+        assert.equal(check?.status, "fail", "run needs the server: doctor fails the check");
+        assert.match(check.detail, /Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1/);
       },
     );
   } finally {

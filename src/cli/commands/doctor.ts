@@ -35,6 +35,7 @@ import { VERSION } from "../../version.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
 import { hostsFilePath } from "./hosts.ts";
+import { openRegistryIfExists } from "../target.ts";
 
 /** Flags of `doctor`. */
 export interface DoctorFlags {
@@ -73,6 +74,7 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
     env.registry?.close();
   }
   checks.push(...await tlsChecks(this, dbPath));
+  checks.push(await databaseCheckOf(this));
   const broken = checks.filter((c) => c.status === "fail" && !c.fixed);
   if (flags.json) out(this, json({ ok: broken.length === 0, version: VERSION, checks }));
   else {
@@ -562,4 +564,35 @@ async function tlsChecks(ctx: AppContext, dbPath: string): Promise<Check[]> {
     trustContext(ctx, root),
     Date.now(),
   );
+}
+
+/** The `database` check (issue 14): loaded only here; asks the server only where the feature is used. */
+async function databaseCheckOf(ctx: AppContext): Promise<Check> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(ctx.env, ctx.cwd);
+  } catch {
+    return { id: "database", status: "skip", detail: "the settings are invalid (see above)" };
+  }
+  const [{ databaseCheck }, { postgresEngine }, { serverOf }] = await Promise.all([
+    import("../../services/db/check.ts"),
+    import("../../adapters/postgres/client.ts"),
+    import("./db.ts"),
+  ]);
+  let registry: Registry | undefined;
+  try {
+    const resolved = serverOf(ctx, settings);
+    registry = openRegistryIfExists(ctx);
+    return await databaseCheck({
+      registry,
+      engine: postgresEngine,
+      resolved,
+      create: settings.database.create,
+      configured: resolved.source !== "default" && resolved.source !== "PG* variables",
+    });
+  } catch (error) {
+    return { id: "database", status: "warn", ...problem(error) };
+  } finally {
+    registry?.close();
+  }
 }
