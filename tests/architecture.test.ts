@@ -77,7 +77,6 @@ const KNOWN: readonly Violation[] = [
   "src/adapters/process/tree.ts reads Deno.build.os",
   "src/cli/commands/doctor.ts reads Deno.build.os",
   "src/cli/commands/doctor.ts runs SQL outside src/registry",
-  "src/cli/commands/doctor.ts uses Deno.Command outside src/adapters/process",
   "src/cli/commands/port/assert.ts runs SQL outside src/registry",
   "src/cli/commands/port/list.ts runs SQL outside src/registry",
   "src/registry/path.ts reads Deno.env",
