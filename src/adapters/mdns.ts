@@ -86,9 +86,12 @@ export function isDaemonDown(why: string): boolean {
     .test(why);
 }
 
-/** The name is already answered on the network (avahi: "Host name conflict"; dns-sd: "Name conflict"). */
-export function isNameConflict(why: string): boolean {
-  return /name conflict|name collision/i.test(why);
+/**
+ * The name is already answered on the network. avahi-publish then says "Name collision, picking new
+ * name 'x-2'." and goes on under that name (it does not exit); dns-sd says "Name conflict".
+ */
+export function isNameConflict(line: string): boolean {
+  return /name conflict|name collision/i.test(line);
 }
 
 /** Callbacks of the {@link Announcer}. */
@@ -104,6 +107,8 @@ export interface AnnouncerEvents {
    * restart.
    */
   onFailure?(failure: AnnouncerFailure): boolean;
+  /** Each line the announcer writes to stderr while it runs (a collision is reported this way). */
+  onLine?(line: string): void;
 }
 
 /** Keeps one announcer process (one of {@link announceArgs}' command lines) running until {@link Announcer.stop}. */
@@ -138,7 +143,9 @@ export class Announcer {
     });
     this.#child = child;
     this.#events.onStart(child.pid);
-    const lastLine = lastLineOf(child.process.stderr);
+    const lastLine = lastLineOf(child.process.stderr, (line) => {
+      if (!this.#stopped && this.#child === child) this.#events.onLine?.(line);
+    });
     const started = Date.now();
     child.exited.then(async (info) => {
       this.#events.onExit?.(child.pid);
@@ -188,11 +195,22 @@ export class Announcer {
 }
 
 /** Reads a stream to its end and returns its last non-empty line (trimmed). */
-async function lastLineOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+async function lastLineOf(
+  stream: ReadableStream<Uint8Array>,
+  onLine?: (line: string) => void,
+): Promise<string> {
   let tail = "";
+  let partial = "";
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of stream) tail = (tail + decoder.decode(chunk, { stream: true })).slice(-2000);
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      tail = (tail + text).slice(-2000);
+      if (!onLine) continue;
+      const lines = (partial + text).split("\n");
+      partial = (lines.pop() ?? "").slice(-2000);
+      for (const line of lines) if (line.trim()) onLine(line.trim());
+    }
   } catch { /* closed */ }
   const lines = tail.split("\n").map((l) => l.trim()).filter(Boolean);
   return lines[lines.length - 1] ?? "";

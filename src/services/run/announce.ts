@@ -47,6 +47,8 @@ export function announceCollaborator(): RunCollaborator {
   let stopped = false;
   let warned = false;
   let relabels = 0;
+  /** The plan being announced (a conflict replaces it). */
+  let current: AnnouncePlan | undefined;
 
   const start = (session: RunSession, plan: AnnouncePlan) => {
     if (stopped) return;
@@ -62,6 +64,10 @@ export function announceCollaborator(): RunCollaborator {
         onExit: (pid) => watchdog.unwatch(-pid),
         onMessage: (text) => deps.output.warn(text),
         onFailure: (failure) => failed(session, plan, failure),
+        // avahi-publish takes another name itself on a collision and goes on: take ours back instead.
+        onLine: (line) => {
+          if (args[0] === "-a" && isNameConflict(line)) conflicted(session, plan);
+        },
       });
       try {
         announcer.start();
@@ -75,25 +81,33 @@ export function announceCollaborator(): RunCollaborator {
     }
   };
 
+  /** The network already answers `plan.label`: announce a disambiguated label instead (true when it did). */
+  const conflicted = (session: RunSession, plan: AnnouncePlan): boolean => {
+    const { deps } = session;
+    if (stopped || relabels >= MAX_RELABELS || current !== plan) return false;
+    let next: string | undefined;
+    try {
+      next =
+        relabel(deps.registry, session.allocation, plan.label, [plan.label, ...machineLabels()]).hostname;
+    } catch { /* the registry is busy or the row is gone: keep the name */ }
+    if (next === undefined || next === plan.label) return false;
+    relabels++;
+    deps.output.warn(
+      `${plan.label}.local is already answered on the network: announcing ${next}.local instead`,
+    );
+    const old = announcers;
+    announcers = [];
+    current = { ...plan, label: next };
+    const nextPlan = current;
+    void Promise.all(old.map((a) => a.stop())).then(() => start(session, nextPlan));
+    return true;
+  };
+
   /** An announcer exited: restart it (true) or not, saying so once per outage. */
   const failed = (session: RunSession, plan: AnnouncePlan, failure: AnnouncerFailure): boolean => {
     const { deps } = session;
     const host = `${plan.label}.local`;
-    if (isNameConflict(failure.why) && relabels < MAX_RELABELS) {
-      let next: string | undefined;
-      try {
-        next =
-          relabel(deps.registry, session.allocation, plan.label, [plan.label, ...machineLabels()]).hostname;
-      } catch { /* the registry is busy or the row is gone: keep trying the name */ }
-      if (next !== undefined && next !== plan.label) {
-        relabels++;
-        deps.output.warn(`${host} is already answered on the network: announcing ${next}.local instead`);
-        const old = announcers;
-        announcers = [];
-        void Promise.all(old.map((a) => a.stop())).then(() => start(session, { ...plan, label: next }));
-        return false;
-      }
-    }
+    if (isNameConflict(failure.why) && conflicted(session, plan)) return false;
     // One warning per outage: the first failure, or the first after the announcer ran well again.
     if (warned && !failure.afterHealthyRun) return true;
     warned = true;
@@ -121,6 +135,7 @@ export function announceCollaborator(): RunCollaborator {
       planned = true;
       const plan = planAnnouncers(session);
       if (!plan) return;
+      current = plan;
       timer = setTimeout(() => {
         timer = undefined;
         start(session, plan);
