@@ -6,6 +6,7 @@ import type { BenchResult } from "./lib.ts";
 import { benchConcurrent, benchIp } from "./foundation.ts";
 import { benchPorts } from "./port_reserve.ts";
 import { benchRun } from "./run_wrapper.ts";
+import { benchRunProject } from "./run_project.ts";
 import { benchFront } from "./https_front.ts";
 import { benchDb } from "./db.ts";
 
@@ -17,6 +18,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["ports", () => benchPorts()],
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],
+  ["run-project", () => benchRunProject()],
   ["front", () => benchFront()],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
   ["db", () => benchDb()],

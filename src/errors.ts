@@ -48,6 +48,12 @@ export class UsageError extends TreehouseError {
   override readonly exitCode: number = ExitCode.usage;
 }
 
+/**
+ * A command the project's treehouse.toml brought needs the user's yes, and there is no terminal to
+ * ask on and no `--yes` (exit 2, like any missing argument).
+ */
+export class ConsentRequiredError extends UsageError {}
+
 /** The thing asked about (allocation, reservation, branch) does not exist. */
 export class NotFoundError extends TreehouseError {
   override readonly exitCode: number = ExitCode.notFound;

@@ -5,7 +5,16 @@
 import { buildApplication, buildCommand, buildRouteMap } from "@stricli/core";
 import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
-import { appFlag, branchFlags, docs, GLOBAL_NOTE, jsonFlag, stringFlag, switchFlag } from "./flags.ts";
+import {
+  appFlag,
+  branchFlags,
+  docs,
+  GLOBAL_NOTE,
+  jsonFlag,
+  proposeBranches,
+  stringFlag,
+  switchFlag,
+} from "./flags.ts";
 import { guard } from "./guard.ts";
 
 const branchArg = {
@@ -15,6 +24,7 @@ const branchArg = {
     parse: String,
     placeholder: "BRANCH",
     optional: true,
+    proposeCompletions: proposeBranches,
   }],
 } as const;
 
@@ -150,6 +160,7 @@ const FEATURES = {
     load: async () => (await import("./routes/ops.ts")).opsRoutes,
   },
   tls: { commands: ["tls"], load: async () => (await import("./routes/tls.ts")).tlsRoutes },
+  init: { commands: ["init"], load: async () => (await import("./routes/init.ts")).initRoutes },
   dashboard: {
     commands: ["dashboard"],
     load: async () => (await import("./routes/dashboard.ts")).dashboardRoutes,

@@ -6,6 +6,7 @@
  * which also produces every error message. The specs mirror the flags declared in `app.ts` and
  * `routes/run.ts`; a test checks that both know the same flags.
  */
+import { UsageError } from "../errors.ts";
 import { portNumber } from "./flags.ts";
 
 /** One flag of a fast-path spec: a value parser, `boolean` (on by default, `--no-` turns it off) or `switch`. */
@@ -17,6 +18,8 @@ interface CommandSpec {
   defaults: Record<string, unknown>;
   /** Takes the words after `--` (at least one). */
   rest: boolean;
+  /** The words after `--` may be left out (`run` then starts the project's `[run]` command). */
+  restOptional?: boolean;
 }
 
 const branchFlags = { branch: String, project: String, app: String };
@@ -54,9 +57,13 @@ const SPECS: Record<string, CommandSpec> = {
       },
       https: "boolean",
       port80: "switch",
+      service: String,
+      preset: "boolean",
+      yes: "switch",
     },
-    defaults: { mdns: true, envPort: true, restart: "no" },
+    defaults: { mdns: true, envPort: true, preset: true },
     rest: true,
+    restOptional: true,
   },
 };
 
@@ -111,5 +118,55 @@ export function parseFast(args: readonly string[]): FastCall | undefined {
       return undefined; // the full parser words the error
     }
   }
-  return spec.rest ? undefined : { command, flags, rest: [] };
+  return spec.rest && !spec.restOptional ? undefined : { command, flags, rest: [] };
+}
+
+/**
+ * `treehouse run [FLAGS] [SERVICE] [FLAGS] [-- CMD…]`: turns the service word into `--service
+ * SERVICE`, so that both parsers see flags and the words after `--` only. A command typed without
+ * `--` (`treehouse run npx vite --host {ip}`) is a usage error that shows where `--` goes; anything
+ * else unusual is left for the full parser to word.
+ */
+export function normalizeRunArgs(args: readonly string[]): string[] {
+  if (args[0] !== "run") return [...args];
+  const spec = SPECS.run as CommandSpec;
+  const flags: string[] = [];
+  const words: string[] = [];
+  let firstWord = -1;
+  let i = 1;
+  let unknownAfterWord = false;
+  for (; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") break;
+    if (arg.startsWith("-") && arg !== "-") {
+      const match = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+      const kind = match ? spec.flags[camel(match[2] as string)] : undefined;
+      if (kind === undefined) {
+        if (words.length > 0) unknownAfterWord = true;
+        flags.push(arg);
+        continue;
+      }
+      flags.push(arg);
+      if (kind !== "boolean" && kind !== "switch" && match?.[3] === undefined && i + 1 < args.length) {
+        flags.push(args[++i] as string);
+      }
+      continue;
+    }
+    if (firstWord < 0) firstWord = i;
+    words.push(arg);
+  }
+  if (words.length > 1 || (words.length === 1 && unknownAfterWord)) {
+    // Everything from the first word on is the command (its own flags included).
+    const shown = [
+      "treehouse",
+      ...args.slice(0, firstWord),
+      "--",
+      ...args.slice(firstWord).filter((a) => a !== "--"),
+    ];
+    throw new UsageError(`Put the command after \`--\`: ${shown.join(" ")}`, {
+      hint: "Before `--` come treehouse's own flags and a [run] service's name (treehouse run api)",
+    });
+  }
+  const rest = args.slice(i);
+  return words.length === 1 ? ["run", ...flags, "--service", words[0] as string, ...rest] : [...args];
 }

@@ -1,4 +1,5 @@
 /** Flag definitions shared by several commands (stricli parameter objects). */
+import type { AppContext } from "./context.ts";
 
 /** A plain string flag. */
 export function stringFlag(brief: string, placeholder: string) {
@@ -28,12 +29,20 @@ export function negatedInUsage<C extends { formatUsageLine(a: never): string; fo
   });
 }
 
+/** Shell completion of branch names: the project's local branches and allocations. */
+export async function proposeBranches(this: AppContext, partial: string): Promise<string[]> {
+  return (await import("./completion-candidates.ts")).branchNames(this, partial);
+}
+
 /** `--branch`, `--project`, `--app`: which allocation a command acts on. */
 export const branchFlags = {
-  branch: stringFlag(
-    "Branch name (default: the current git branch); use --branch=NAME for names starting with -",
-    "NAME",
-  ),
+  branch: {
+    ...stringFlag(
+      "Branch name (default: the current git branch); use --branch=NAME for names starting with -",
+      "NAME",
+    ),
+    proposeCompletions: proposeBranches,
+  },
   project: stringFlag("Project directory (default: the repository of the current directory)", "PATH"),
 } as const;
 

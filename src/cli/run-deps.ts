@@ -21,7 +21,8 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly name?: string;
   readonly mdns: boolean;
   readonly envPort: boolean;
-  readonly restart: "no" | "on-failure";
+  /** `--restart`; undefined: `[run]`'s, else no. */
+  readonly restart?: "no" | "on-failure";
   readonly ready?: string;
   readonly readyTimeout?: number;
   readonly killTimeout?: number;
@@ -34,6 +35,12 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly https?: boolean;
   /** `--port80`: plain HTTP on <ip>:80 forwarded to the server (with https it redirects anyway). */
   readonly port80?: boolean;
+  /** The `[run.<service>]` to start (`treehouse run api`). */
+  readonly service?: string;
+  /** Framework presets (`--no-preset`: false). */
+  readonly preset: boolean;
+  /** Run the project's `[run]` command without asking. */
+  readonly yes?: boolean;
 }
 
 /** What a collaborator factory is given. */

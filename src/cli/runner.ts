@@ -6,7 +6,7 @@ import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts"
 import { denoEnv } from "../registry/path.ts";
 import { loadTomlParser, prepareConfig } from "../adapters/config-files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
-import { parseFast } from "./fast-path.ts";
+import { normalizeRunArgs, parseFast } from "./fast-path.ts";
 
 /**
  * Commands that load the TOML parser only when a configuration file exists: those people put in
@@ -69,6 +69,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
   let globals: GlobalFlags;
   try {
     globals = extractGlobalFlags(args);
+    // `treehouse run api` names a service; a command typed without `--` is explained here.
+    globals.rest = normalizeRunArgs(globals.rest);
   } catch (error) {
     stderr.write(formatError(error as TreehouseError, false));
     return ExitCode.usage;

@@ -343,11 +343,11 @@ export function agentsSnippet(detection: Detection): string {
     "",
     "Each git branch/worktree has its own IP, hostname, port and database name; never hard-code localhost:PORT.",
     "",
-    "- Start and wait until it answers: `treehouse run --yes --ready '{url}/'` (in the background: add `&`)" +
-    (others.length ? `; other servers: ${others.map((n) => `\`treehouse run ${n} --yes\``).join(", ")}` : ""),
-    '- Where it is: `treehouse info` (URL, IP, port, RUNNING/STOPPED); variables: `eval "$(treehouse env)"`',
-    "- Restart: stop it (Ctrl-C, or `kill` the `treehouse run` process) and start it again",
-    "- Stop: SIGTERM to `treehouse run` stops the server and everything it started",
+    "- Start: `treehouse run &` (the project's [run] command; the user agrees to it once on a terminal)" +
+    (others.length ? `; other servers: ${others.map((n) => `\`treehouse run ${n} &\``).join(", ")}` : ""),
+    "- Wait until it answers: `treehouse status --wait` (or start with `treehouse run --ready '{url}/'`)",
+    '- Where it is: `treehouse info` (URL, IP, port); variables: `eval "$(treehouse env)"`',
+    "- Output: `treehouse logs`; restart: `treehouse restart`; stop: `treehouse stop`",
     "- Database: use `$TREEHOUSE_DB_NAME`, not a fixed name",
     "",
   ].join("\n");

@@ -313,7 +313,7 @@ export const PRESETS: readonly Preset[] = [
         kind: "positional",
         value: "{port}",
         valued: ["--bind", "-b", "--directory", "-d", "--protocol", "-p", "--cgi"],
-        counts: /^\d+$/,
+        counts: /^(\d+|\{port\})$/,
       },
     ],
     port: 8000,

@@ -45,6 +45,10 @@ export interface RunPlan {
   env: Record<string, string>;
   /** The preset's name and what it added, for the banner. */
   preset?: { id: string; name: string; added: string[] };
+  /** The file the command came from, when `fromConfig`. */
+  source?: string;
+  /** The command and variables as the file has them (what the user is asked about). */
+  declared?: { command: string[]; env: Record<string, string> };
   /** The text the consent is about (canonical), when `fromConfig`. */
   consentSubject?: string;
 }
@@ -102,9 +106,9 @@ export function planRun(request: RunRequest, context: PlanContext): RunPlan {
     }
   }
   const ready = request.ready ?? service?.ready;
-  checkPlaceholders(words, "the command");
+  checkPlaceholders(words, "the command", true);
   if (ready !== undefined) checkPlaceholders([ready], "--ready");
-  checkPlaceholders(Object.values(env), "[run].env");
+  checkPlaceholders(Object.values(env), "[run].env", true);
   return {
     service: name,
     words,
@@ -117,6 +121,8 @@ export function planRun(request: RunRequest, context: PlanContext): RunPlan {
     https: service?.https,
     env,
     preset,
+    source: fromConfig ? config?.file : undefined,
+    declared: fromConfig && service ? { command: [...base], env: { ...service.env } } : undefined,
     consentSubject: fromConfig && service ? consentSubject(service) : undefined,
   };
 }
@@ -139,17 +145,43 @@ function serviceError(chosen: { error: string; known: string[] }, request: RunRe
   });
 }
 
-/** An unknown `{name}` in `texts` is a usage error naming the known placeholders. */
-export function checkPlaceholders(texts: readonly string[], where: string): void {
+/**
+ * An unknown `{name}` in `texts` is a usage error naming the known placeholders. With `typosOnly`
+ * (commands, where braces may belong to the program: `jq '{name}'`), only a near miss of a known
+ * one (`{prot}`, `{hots}`) is; other braces stay as they are.
+ */
+export function checkPlaceholders(texts: readonly string[], where: string, typosOnly = false): void {
   for (const text of texts) {
     for (const match of text.matchAll(/\{([a-z][a-z_]*)\}/g)) {
-      if (!(PLACEHOLDERS as readonly string[]).includes(match[1] as string)) {
-        throw new UsageError(`Unknown placeholder ${match[0]} in ${where}`, {
-          hint: `Known placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(" ")}`,
-        });
+      const name = match[1] as string;
+      if ((PLACEHOLDERS as readonly string[]).includes(name)) continue;
+      if (typosOnly && !PLACEHOLDERS.some((p) => editDistance(p, name) <= 2)) continue;
+      throw new UsageError(`Unknown placeholder ${match[0]} in ${where}`, {
+        hint: `Known placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(" ")}`,
+      });
+    }
+  }
+}
+
+/** Levenshtein distance (short words only), counting a swap of two neighbours as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(
+        (d[i - 1] as number[])[j]! + 1,
+        row[j - 1]! + 1,
+        (d[i - 1] as number[])[j - 1]! + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, (d[i - 2] as number[])[j - 2]! + 1);
       }
     }
   }
+  return (d[a.length] as number[])[b.length] as number;
 }
 
 /**
@@ -165,4 +197,20 @@ export function consentSubject(service: RunService): string {
 export async function consentHash(subject: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(subject));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The `--ready` value to probe: a URL on the branch's own name is probed on its IP (the name may not
+ * resolve yet while mDNS probes, or at all with --no-mdns; any HTTP answer counts either way).
+ */
+export function readyProbe(text: string, v: { ip: string; host: string }): string {
+  if (!/^https?:\/\//i.test(text)) return text;
+  try {
+    const url = new URL(text);
+    if (url.hostname.toLowerCase() !== v.host.toLowerCase()) return text;
+    url.hostname = v.ip;
+    return url.href;
+  } catch {
+    return text;
+  }
 }

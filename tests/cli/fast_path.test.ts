@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { fastFlagNames, parseFast } from "../../src/cli/fast-path.ts";
+import { fastFlagNames, normalizeRunArgs, parseFast } from "../../src/cli/fast-path.ts";
+import { UsageError } from "../../src/errors.ts";
 import { cli } from "../helpers/cli.ts";
 
 Deno.test("parseFast() parses plain `ip` calls like the full parser", () => {
@@ -15,7 +16,7 @@ Deno.test("parseFast() parses plain `ip` calls like the full parser", () => {
 Deno.test("parseFast() parses plain `run` calls with defaults, negations and the command after --", () => {
   assert.deepEqual(parseFast(["run", "--", "mix", "phx.server"]), {
     command: "run",
-    flags: { mdns: true, envPort: true, restart: "no" },
+    flags: { mdns: true, envPort: true, preset: true },
     rest: ["mix", "phx.server"],
   });
   assert.deepEqual(
@@ -41,6 +42,7 @@ Deno.test("parseFast() parses plain `run` calls with defaults, negations and the
     {
       command: "run",
       flags: {
+        preset: true,
         mdns: false,
         envPort: false,
         restart: "on-failure",
@@ -55,6 +57,42 @@ Deno.test("parseFast() parses plain `run` calls with defaults, negations and the
   );
 });
 
+Deno.test("parseFast() takes a plain `run` (the project's [run] command) and a service", () => {
+  assert.deepEqual(parseFast(["run"]), {
+    command: "run",
+    flags: { mdns: true, envPort: true, preset: true },
+    rest: [],
+  });
+  assert.deepEqual(parseFast(normalizeRunArgs(["run", "api", "--yes", "--no-preset"]))?.flags, {
+    mdns: true,
+    envPort: true,
+    preset: false,
+    yes: true,
+    service: "api",
+  });
+});
+
+Deno.test("normalizeRunArgs() turns a service word into --service and explains a command without --", () => {
+  assert.deepEqual(normalizeRunArgs(["run", "--port", "3", "api", "--", "x"]), [
+    "run",
+    "--port",
+    "3",
+    "--service",
+    "api",
+    "--",
+    "x",
+  ]);
+  assert.deepEqual(normalizeRunArgs(["run", "--", "npx", "vite"]), ["run", "--", "npx", "vite"]);
+  assert.deepEqual(normalizeRunArgs(["ip", "x"]), ["ip", "x"]);
+  for (const args of [["run", "npx", "vite", "--host", "{ip}"], ["run", "node", "--inspect", "s.js"]]) {
+    assert.throws(() => normalizeRunArgs(args), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.message, `Put the command after \`--\`: treehouse run -- ${args.slice(1).join(" ")}`);
+      return true;
+    });
+  }
+});
+
 Deno.test("parseFast() leaves anything unusual to the full parser", () => {
   for (
     const args of [
@@ -65,7 +103,6 @@ Deno.test("parseFast() leaves anything unusual to the full parser", () => {
       ["ip", "--branch", "a", "--branch", "b"],
       ["ip", "extra"],
       ["info"],
-      ["run"],
       ["run", "--"],
       ["run", "python3", "-m", "http.server"],
       ["run", "--port", "99999", "--", "x"],

@@ -33,6 +33,7 @@ Deno.test("`info --json` shows every public field; `info` of an unknown branch e
       "allocated_at",
       "branch",
       "db_name",
+      "env",
       "host",
       "hostname",
       "https_url",
@@ -156,6 +157,7 @@ Deno.test("`env` output survives eval in bash whatever the branch name contains"
     assert.deepEqual(Object.keys(json), [
       "TREEHOUSE_IP",
       "TREEHOUSE_HOST",
+      "TREEHOUSE_PORT",
       "TREEHOUSE_URL",
       "TREEHOUSE_BRANCH",
       "TREEHOUSE_DB_NAME",

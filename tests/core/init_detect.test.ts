@@ -50,7 +50,9 @@ Deno.test("detectProject() knows Phoenix, Rails, Flask, FastAPI, Go, Hugo and a 
 
 Deno.test("agentsSnippet() says how to start, wait for, restart and stop the server", () => {
   const text = agentsSnippet(detectProject(from({ "package.json": '{"devDependencies":{"vite":"7"}}' })));
-  for (const word of ["--ready", "treehouse info", "Restart", "Stop", "TREEHOUSE_DB_NAME"]) {
+  for (
+    const word of ["--wait", "treehouse info", "treehouse restart", "treehouse stop", "TREEHOUSE_DB_NAME"]
+  ) {
     assert.ok(text.includes(word), word);
   }
 });

@@ -130,3 +130,12 @@ Deno.test("consentHash() changes with the command or its variables, not with the
   assert.notEqual(await hash(a), await hash(c));
   assert.notEqual(await hash(a), await hash(d));
 });
+
+Deno.test("checkPlaceholders() in a command flags near misses only, so a program's own braces stay", () => {
+  checkPlaceholders(["jq", "{name: .x}", "{other}", "{json}"], "the command", true);
+  assert.throws(
+    () => checkPlaceholders(["--port", "{prot}"], "the command", true),
+    /Unknown placeholder \{prot\}/,
+  );
+  assert.throws(() => checkPlaceholders(["{hots}"], "the command", true), /\{hots\}/);
+});

@@ -58,3 +58,9 @@ export function repoFacts(projectPath: string): RepoFacts {
   }
   return { kind: "repository", branches, detachedHeads, removedWorktrees, checkedOut };
 }
+
+/** The local branches of a repository (for shell completion); empty when git cannot say. */
+export function localBranches(projectPath: string): string[] {
+  const refs = git(projectPath, ["for-each-ref", "--format=%(refname:short)", "refs/heads/"]);
+  return refs === undefined ? [] : refs.split("\n").map((l) => l.trim()).filter(Boolean);
+}

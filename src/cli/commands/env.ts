@@ -3,7 +3,9 @@ import { loadSettings } from "../../services/settings.ts";
 import { UsageError } from "../../errors.ts";
 import type { AppContext } from "../context.ts";
 import { dotenvQuote, fishQuote, json, out, shellQuote } from "../output.ts";
-import { type AllocationView, type AppFlags, type BranchFlags, viewOf } from "../target.ts";
+import { type AllocationView, type AppFlags, type BranchFlags, openRegistry, viewOf } from "../target.ts";
+import { branchVariables } from "../../services/run/project-run.ts";
+import { urlFor } from "../../core/child-env.ts";
 import { allocateFor } from "./allocate.ts";
 
 /** Output formats of `env`. */
@@ -38,11 +40,29 @@ export function renderEnv(vars: Record<string, string>, format: string): string 
   }
 }
 
-export default function env(
+export default async function env(
   this: AppContext,
   flags: BranchFlags & AppFlags & { format?: (typeof ENV_FORMATS)[number] },
-): void {
+): Promise<void> {
   const { allocation, front } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd), front);
-  out(this, renderEnv(envVars(view), flags.format ?? "shell"));
+  const settings = loadSettings(this.env, this.cwd);
+  const view = viewOf(allocation, settings, front);
+  // The port and the group's ports, as `run` passes them (the group is reserved like run does).
+  const registry = openRegistry(this);
+  let ports;
+  try {
+    ports = await branchVariables(registry, allocation, settings, true);
+  } finally {
+    registry.close();
+  }
+  const base = envVars(view);
+  const vars: Record<string, string> = {
+    TREEHOUSE_IP: view.ip,
+    TREEHOUSE_HOST: view.host,
+    ...ports.vars,
+    ...base,
+    // A running HTTPS front's URL stays; otherwise the URL has the port a plain `run` uses.
+    TREEHOUSE_URL: front ? base.TREEHOUSE_URL as string : urlFor(view.host, ports.port),
+  };
+  out(this, renderEnv(vars, flags.format ?? "shell"));
 }

@@ -2,6 +2,7 @@
 import { loadSettings } from "../../services/settings.ts";
 import { findAllocation } from "../../registry/allocations.ts";
 import type { AppContext } from "../context.ts";
+import { branchVariables } from "../../services/run/project-run.ts";
 import { formatTime, json, out, shellQuote } from "../output.ts";
 import {
   type AllocationView,
@@ -31,11 +32,11 @@ export function renderInfo(v: AllocationView): string {
   return rows.map(([k, val]) => `${`${k}:`.padEnd(11)}${val}`).join("\n") + "\n";
 }
 
-export default function info(
+export default async function info(
   this: AppContext,
   flags: BranchFlags & { json?: boolean },
   branchArg?: string,
-): void {
+): Promise<void> {
   const target = resolveTarget(this, flags, branchArg);
   const registry = openRegistryIfExists(this);
   try {
@@ -51,8 +52,18 @@ export default function info(
           }\``,
       );
     }
-    const view = viewOf(allocation, loadSettings(this.env, this.cwd), frontsOf(registry).get(allocation.id));
-    out(this, flags.json ? json(view) : renderInfo(view));
+    const settings = loadSettings(this.env, this.cwd);
+    const view = viewOf(allocation, settings, frontsOf(registry).get(allocation.id));
+    // What `run` would pass: TREEHOUSE_PORT and the group's existing reservations (none are made here).
+    const { vars } = await branchVariables(registry, allocation, settings, false);
+    out(
+      this,
+      flags.json
+        ? json({ ...view, env: vars })
+        : `${renderInfo(view)}${"Variables:".padEnd(11)}${
+          Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ")
+        }\n`,
+    );
   } finally {
     registry?.close();
   }

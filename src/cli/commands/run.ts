@@ -5,7 +5,14 @@
  */
 import { parseDuration } from "../../core/duration.ts";
 import { RESTART_BACKOFF_MS } from "../../core/child-env.ts";
-import { UsageError } from "../../errors.ts";
+import type { RunPlan } from "../../core/run-plan.ts";
+import type { Registry } from "../../registry/registry.ts";
+import {
+  giveConsent,
+  pendingConsent,
+  prepareRun,
+  projectCollaborator,
+} from "../../services/run/project-run.ts";
 import { runServer } from "../../services/run/session.ts";
 import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
@@ -27,29 +34,46 @@ function backoffSteps(value: string | undefined): number[] | undefined {
 }
 
 export default async function run(this: AppContext, flags: RunFlags, ...command: string[]): Promise<void> {
-  const [program, ...args] = command;
-  if (program === undefined || program === "") {
-    throw new UsageError("No command to run", {
-      hint: "Example: treehouse run -- python3 -m http.server {port} --bind {ip}",
-    });
-  }
   const settings = loadSettings(this.env, this.cwd);
   const target = resolveTarget(this, flags);
   const backoffMs = backoffSteps(this.env("TREEHOUSE_RESTART_BACKOFF"));
   const registry = openRegistry(this);
   try {
-    const deps = await runDeps(this, flags, settings, registry);
-    const outcome = await runServer(deps, {
+    // The service, its command (with the framework's preset), port and checks, before anything is allocated.
+    const plan = prepareRun(registry, target, {
+      typed: command,
+      service: flags.service,
+      port: flags.port,
+      ready: flags.ready,
+      restart: flags.restart,
+      preset: flags.preset !== false,
+    }, { config: settings.run, defaultPort: settings.defaultPort, env: this.env });
+    if (plan.fromConfig) {
+      await confirmProjectCommand(this, registry, target.project_path, plan, flags.yes === true);
+    }
+    // `[run] https = true` is the service's default for --https (then the https setting).
+    const deps = await runDeps(this, { ...flags, https: flags.https ?? plan.https }, settings, registry);
+    const project = projectCollaborator(plan, {
+      presetOff: flags.preset === false,
+      noticeDir: settings.run?.dir ?? this.cwd,
+      os: this.os,
+    });
+    const [program, ...args] = plan.words as [string, ...string[]];
+    const outcome = await runServer({
+      ...deps,
+      cwd: plan.cwd ?? deps.cwd,
+      collaborators: [project, ...deps.collaborators],
+    }, {
       command: program,
       args,
       target,
       settings,
-      port: flags.port ?? settings.defaultPort,
+      port: plan.port,
       name: flags.name,
       mdns: flags.mdns,
       envPort: flags.envPort,
-      restart: flags.restart,
-      ready: flags.ready,
+      restart: plan.restart,
+      ready: plan.ready,
       readyTimeoutMs: (flags.readyTimeout ?? DEFAULT_READY_TIMEOUT_S) * 1000,
       killTimeoutMs: (flags.killTimeout ?? DEFAULT_KILL_TIMEOUT_S) * 1000,
       backoffMs,
@@ -59,5 +83,24 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
     this.exitCode = outcome.code;
   } finally {
     registry.close();
+  }
+}
+
+/**
+ * A command the project's treehouse.toml brought runs only with the user's yes: asked once on a
+ * terminal (remembered per project and content), `--yes` for scripts, else a usage error (exit 2).
+ */
+async function confirmProjectCommand(
+  ctx: AppContext,
+  registry: Registry,
+  project_path: string,
+  plan: RunPlan,
+  yes: boolean,
+): Promise<void> {
+  const pending = await pendingConsent(registry, project_path, plan);
+  if (!pending) return;
+  const { askConsent } = await import("../consent-prompt.ts");
+  if (await askConsent(ctx, plan, yes) && !yes) {
+    giveConsent(registry, project_path, plan, pending.hash, Date.now());
   }
 }

@@ -1,6 +1,7 @@
 /** Commands of the `run` feature (issue 5), registered in `src/cli/app.ts`. */
 import { buildCommand } from "@stricli/core";
-import { appFlag, branchFlags, docs, negatedInUsage, portNumber, stringFlag } from "../flags.ts";
+import type { AppContext } from "../context.ts";
+import { appFlag, branchFlags, docs, negatedInUsage, portNumber, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
 import { positiveSeconds } from "../fast-path.ts";
 
@@ -14,7 +15,8 @@ const run = negatedInUsage(
         port: {
           kind: "parsed",
           parse: portNumber,
-          brief: "Port the server listens on (default: PORT from the environment, else 4000)",
+          brief:
+            "Port the server listens on, remembered for the branch's service (default: the remembered one, else [run] port, else PORT, else 4000)",
           placeholder: "N",
           optional: true,
         },
@@ -34,11 +36,12 @@ const run = negatedInUsage(
         restart: {
           kind: "enum",
           values: ["no", "on-failure"],
-          brief: "Restart a crashed command (backoff 1, 2, 4, 8, 16 s; at most 5 times)",
-          default: "no",
+          brief:
+            "Restart a crashed command (backoff 1, 2, 4, 8, 16 s; at most 5 times); default: [run] restart, else no",
+          optional: true,
         },
         ready: stringFlag(
-          "Wait until this port (on the branch's IP) or URL answers, then print ready",
+          "Wait until this port (on the branch's IP) or URL answers, then print ready; placeholders allowed ({url}/health)",
           "PORT|URL",
         ),
         readyTimeout: {
@@ -83,20 +86,37 @@ const run = negatedInUsage(
           optional: true,
           withNegated: false,
         },
+        service: {
+          ...stringFlag("The [run.<service>] to start (also: treehouse run SERVICE)", "SERVICE"),
+          proposeCompletions: async function (this: AppContext) {
+            return (await import("../completion-candidates.ts")).serviceNames(this);
+          },
+        },
+        preset: {
+          kind: "boolean",
+          brief:
+            "Add a known dev server's listen flags (Vite, Next.js, Rails, Django…) it lacks; on by default, --no-preset skips it",
+          default: true,
+        },
+        yes: switchFlag("Run the project's [run] command without asking (for scripts; it is shown first)"),
       },
       positional: {
         kind: "array",
         parameter: {
-          brief: "The dev server's command and its arguments (after --)",
+          brief:
+            "The dev server's command and its arguments (after --; default: the project's [run] command)",
           parse: String,
           placeholder: "CMD",
         },
-        minimum: 1,
+        minimum: 0,
       },
     },
     docs: docs(
       "Run a dev server on this branch's IP and port, announce <branch>.local, and clean up when it stops",
       [
+        "treehouse run                      # the [run] command of treehouse.toml (treehouse init writes one)",
+        "treehouse run api --ready '{url}/health'",
+        "treehouse run -- npx vite          # Vite's preset adds --host {ip} --port {port} --strictPort",
         "treehouse run -- mix phx.server",
         "treehouse run -- python3 -m http.server {port} --bind {ip}",
         "treehouse run --db clone -- mix phx.server",
@@ -112,10 +132,12 @@ const run = negatedInUsage(
         "start, 11 when --ready times out. TREEHOUSE_HEARTBEAT (60s) and TREEHOUSE_STALE_AFTER (30m) tune " +
         "liveness; TREEHOUSE_RESTART_BACKOFF (1s) is the first restart delay. With --https the child also gets " +
         "TREEHOUSE_HTTPS_URL, TREEHOUSE_TLS_CERT, TREEHOUSE_TLS_KEY ({cert} {key}) and NODE_EXTRA_CA_CERTS, and " +
-        "TREEHOUSE_URL is the https URL.",
+        "TREEHOUSE_URL is the https URL. " +
+        "A project's [run] command is shown and asked about once (again when it changes); off a terminal " +
+        "without --yes that is exit 2.",
     ),
   }),
-  ["mdns", "env-port"],
+  ["mdns", "env-port", "preset"],
 );
 
 /** The `run` command. */

@@ -4,8 +4,8 @@ import { UsageError } from "../../errors.ts";
 /** What to wait for. */
 export type ReadyTarget = { kind: "port"; hostname: string; port: number } | { kind: "url"; url: string };
 
-/** Parses `--ready`: a port number (on the branch's IP) or an http(s) URL. */
-export function parseReady(value: string, ip: string): ReadyTarget {
+/** Parses `--ready`: a port number (on the branch's IP) or an http(s) URL; `given` is the value as typed. */
+export function parseReady(value: string, ip: string, given = value): ReadyTarget {
   if (/^\d+$/.test(value)) {
     const port = Number(value);
     if (port >= 1 && port <= 65535) return { kind: "port", hostname: ip, port };
@@ -14,9 +14,9 @@ export function parseReady(value: string, ip: string): ReadyTarget {
       return { kind: "url", url: new URL(value).href };
     } catch { /* fall through */ }
   }
-  throw new UsageError(`Invalid --ready value "${value}"`, {
-    hint:
-      "Use a port (--ready 4000, checked on the branch's IP) or a URL (--ready http://127.0.0.10:4000/health)",
+  throw new UsageError(`Invalid --ready value "${given}"`, {
+    hint: "Use a port (--ready 4000, checked on the branch's IP) or a URL, placeholders allowed " +
+      "(--ready '{url}/health', --ready http://127.0.0.10:4000/health)",
   });
 }
 

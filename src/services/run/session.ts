@@ -16,6 +16,7 @@ import { extraEnv } from "./extra-env.ts";
 import { livenessCollaborator } from "./liveness.ts";
 import { ensurePortFree } from "./port-check.ts";
 import { parseReady } from "./ready.ts";
+import { readyProbe } from "../../core/run-plan.ts";
 import { supervise } from "./supervisor.ts";
 import type { RunCollaborator, RunDeps, RunRequest, RunSession } from "./types.ts";
 
@@ -65,7 +66,11 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     branch: allocation.branch,
     db: allocation.db_name,
   };
-  const ready = request.ready === undefined ? undefined : parseReady(request.ready, allocation.ip);
+  // `--ready '{url}/health'`: placeholders filled in; a URL on the branch's own name is probed on its IP.
+  const readyText = request.ready === undefined ? undefined : expandPlaceholders(request.ready, values);
+  const ready = readyText === undefined
+    ? undefined
+    : parseReady(readyProbe(readyText, values), allocation.ip, request.ready);
   ensurePortFree(deps, allocation.ip, port, allocation.pid);
 
   const runId = `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -185,9 +190,9 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
         ? `; its last output:\n${result.tail.map((l) => `  ${l}`).join("\n")}`
         : "";
       deps.output.info(
-        `treehouse: ${executable} did not answer on ${request.ready} within ${seconds}s${lines}`,
+        `treehouse: ${executable} did not answer on ${readyText} within ${seconds}s${lines}`,
       );
-      throw new TimeoutError(`Not ready after ${seconds}s: ${request.ready}`, {
+      throw new TimeoutError(`Not ready after ${seconds}s: ${readyText}`, {
         hint: "treehouse stopped the command: check its output above, or raise --ready-timeout",
       });
     }

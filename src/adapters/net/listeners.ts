@@ -1,0 +1,28 @@
+/**
+ * The addresses listening on a TCP port now: `/proc/net/tcp{,6}` on Linux, `lsof` on macOS (through
+ * the process adapter's probe). For `run`'s check of where its server bound.
+ */
+import { probeOutput } from "../process/spawn.ts";
+import { parseProcNetTcp } from "./port-holder.ts";
+
+/** Addresses (`127.0.0.10`, `0.0.0.0`, `::`, `::1`) with a listening TCP socket at `port`. */
+export function listeningAddresses(port: number, os: string): string[] {
+  if (os === "linux") {
+    const found: string[] = [];
+    for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      try {
+        for (const s of parseProcNetTcp(Deno.readTextFileSync(file), port)) found.push(s.address);
+      } catch { /* no IPv6, or not readable */ }
+    }
+    return [...new Set(found)];
+  }
+  const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fn"]);
+  if (!out) return [];
+  return [
+    ...new Set(
+      out.stdout.split("\n").filter((l) => l.startsWith("n")).map((l) =>
+        l.slice(1).replace(/:\d+$/, "").replace(/^\[|\]$/g, "").replace(/^\*$/, "0.0.0.0")
+      ),
+    ),
+  ];
+}
