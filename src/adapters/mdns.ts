@@ -82,7 +82,7 @@ export interface AnnouncerFailure {
 
 /** The daemon the announcer needs is not running (avahi-daemon, mDNSResponder). Pure. */
 export function isDaemonDown(why: string): boolean {
-  return /daemon not running|failed to create client|no such file or directory.*socket|service not running/i
+  return /daemon not running|daemon connection failed|failed to create client|no such file or directory.*socket|service not running/i
     .test(why);
 }
 

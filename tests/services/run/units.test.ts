@@ -8,7 +8,13 @@ import {
   type RunValues,
   urlFor,
 } from "../../../src/core/child-env.ts";
-import { announceArgs, announcerBackoffMs, chooseMdnsTool } from "../../../src/adapters/mdns.ts";
+import {
+  announceArgs,
+  announcerBackoffMs,
+  chooseMdnsTool,
+  isDaemonDown,
+  isNameConflict,
+} from "../../../src/adapters/mdns.ts";
 import { mdnsDaemonFix } from "../../../src/adapters/platform/linux.ts";
 import { collides, parseProcNetTcp } from "../../../src/adapters/net/port-holder.ts";
 import { descendants } from "../../../src/adapters/process/tree.ts";
@@ -173,4 +179,12 @@ Deno.test("mdnsDaemonFix() fits how the machine starts services", () => {
   );
   assert.match(mdnsDaemonFix("linux", facts([])), /dbus-daemon --system --fork && sudo avahi-daemon/);
   assert.match(mdnsDaemonFix("macos", facts([])), /launchctl kickstart/);
+});
+
+Deno.test("isDaemonDown() and isNameConflict() read what avahi-publish and dns-sd say", () => {
+  assert.ok(isDaemonDown("Failed to create client object: Daemon not running"));
+  assert.ok(isDaemonDown("Client failure, exiting: Daemon connection failed"));
+  assert.ok(!isDaemonDown("Failed to parse port number: x"));
+  assert.ok(isNameConflict("Name collision, picking new name 'feature-x-2.local'."));
+  assert.ok(!isNameConflict("Established under name 'feature-x.local'"));
 });
