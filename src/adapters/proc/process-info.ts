@@ -86,3 +86,21 @@ export function commandLine(pid: number): string[] | undefined {
   const out = probeOutput("ps", ["-o", "command=", "-p", String(pid)]);
   return out?.stdout.trim() ? out.stdout.trim().split(/\s+/) : undefined;
 }
+
+/**
+ * Whether `pid`'s process group is the foreground group of its controlling terminal (Linux: fields
+ * `pgrp` and `tpgid` of `/proc/<pid>/stat`); undefined where that is not known.
+ */
+export function inTerminalForeground(pid: number): boolean | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // After "pid (comm) ": state ppid pgrp session tty_nr tpgid …
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    if (!Number.isInteger(pgrp) || !Number.isInteger(tpgid) || tpgid <= 0) return undefined;
+    return pgrp === tpgid;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@
  * The process adapter as one object: what a use case that starts and watches processes needs
  * (`services/run`), so tests and new collaborators get it passed rather than imported.
  */
-import { isProcessAlive, processStartTime } from "../proc/process-info.ts";
+import { inTerminalForeground, isProcessAlive, processStartTime } from "../proc/process-info.ts";
 import { onPath, sendSignal, spawn, type Spawned, type SpawnOptions } from "./spawn.ts";
 import { runMembers } from "./tree.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -25,6 +25,11 @@ export interface ProcessAdapter {
   watchdog(graceMs: number): Watchdog;
   /** Whether this process's stdin is a terminal. */
   stdinIsTerminal(): boolean;
+  /**
+   * Whether this process is in its terminal's foreground process group (then a Ctrl-C or a hang-up
+   * of the terminal reached its whole group, a child sharing it included); undefined when unknown.
+   */
+  inTerminalForeground(): boolean | undefined;
 }
 
 /** The real processes of this machine. */
@@ -37,4 +42,5 @@ export const systemProcess: ProcessAdapter = {
   isAlive: isProcessAlive,
   watchdog: (graceMs) => Watchdog.lazy(graceMs),
   stdinIsTerminal: () => Deno.stdin.isTerminal(),
+  inTerminalForeground: () => inTerminalForeground(Deno.pid),
 };

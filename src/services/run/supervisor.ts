@@ -88,6 +88,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   let readyTimedOut = false;
   let readySeen = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  let hangupTimer: ReturnType<typeof setTimeout> | undefined;
   let wake: (() => void) | undefined;
   const tail = new LineTail(20);
   const group = !o.tty;
@@ -132,9 +133,21 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
     stop: () => stop("SIGTERM", true),
   });
   const handlers = FORWARDED_SIGNALS.map((signal) => {
-    // On a terminal, Ctrl-C already reached the child (same foreground group): forwarding it again
-    // would be a second Ctrl-C (iex quits, a debugger gives up). The child decides what it means.
-    const handler = () => stop(signal, !(o.tty && signal === "SIGINT"));
+    const handler = () => {
+      const how = o.tty ? terminalSignal(signal, proc.inTerminalForeground()) : "forward";
+      if (how === "forward") return stop(signal, true);
+      stop(signal, false);
+      if (how === "hangup" && child && hangupTimer === undefined) {
+        // Sent to the group, the hang-up reached the command already; a command still running after a
+        // moment did not get it (or ignores it): it gets it once, and the kill timer.
+        const target = child;
+        hangupTimer = setTimeout(() => {
+          if (child !== target) return;
+          signalChild("SIGHUP");
+          armKillTimer();
+        }, Math.min(o.killTimeoutMs, HANGUP_GRACE_MS));
+      }
+    };
     Deno.addSignalListener(signal, handler);
     return { signal, handler };
   });
@@ -143,6 +156,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
   let last: ExitInfo | undefined;
+  let stoppedBetweenRuns = false;
   let pumps: Promise<void>[] = [];
   try {
     for (let restarts = 0;; restarts++) {
@@ -230,7 +244,10 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         };
       });
       wake = undefined;
-      if (stopping) break;
+      if (stopping) {
+        stoppedBetweenRuns = true; // the child had already ended: the signal decides the exit code
+        break;
+      }
       restartRequested = false; // a request during the wait only ends the wait early
       control.restarts++;
     }
@@ -238,6 +255,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
     finish();
     control.bind(undefined);
     if (killTimer !== undefined) clearTimeout(killTimer);
+    if (hangupTimer !== undefined) clearTimeout(hangupTimer);
     if (child) {
       // Only reached when something threw mid-run: never leave the child behind.
       signalChild("SIGKILL");
@@ -246,10 +264,31 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
   }
   await readyTask;
   let code = last ? exitCodeOf(last) : 1;
-  if (!last && stopping) code = 128 + (signalNumber(stopping) ?? 0);
+  if ((!last || stoppedBetweenRuns) && stopping) code = 128 + (signalNumber(stopping) ?? 0);
   control.pid = null;
   control.enter(readyTimedOut || (!stopping && code !== 0) ? "crashed" : "stopped", o.now());
   return { code, last, signal: stopping, readyTimedOut, tail: tail.lines() };
+}
+
+/** How long a command may take to end after a terminal's hang-up before it is sent one itself. */
+export const HANGUP_GRACE_MS = 1000;
+
+/**
+ * What to do with a signal the wrapper got on a terminal, where the child shares its process group.
+ * A SIGINT in the terminal's foreground came from Ctrl-C and reached the child already: forwarding it
+ * would be a second Ctrl-C (iex quits, a debugger gives up); outside the foreground it was sent to the
+ * wrapper (`kill -INT PID`): forward it. A SIGHUP (the terminal closed: the kernel and the shell send
+ * it to process groups) is passed on only to a command still running a moment later ("hangup"), so a
+ * command never sees two. SIGTERM is always forwarded. Pure.
+ */
+export function terminalSignal(
+  signal: Deno.Signal,
+  foreground: boolean | undefined,
+): "forward" | "reached" | "hangup" {
+  if (signal === "SIGHUP") return "hangup";
+  if (signal === "SIGTERM") return "forward";
+  // Unknown (not Linux): as before, a SIGINT on a terminal is taken to come from its Ctrl-C.
+  return foreground === false ? "forward" : "reached";
 }
 
 /** Describes how the child ended, execa style: the command and its code or signal. */

@@ -40,7 +40,12 @@ interface Terminal {
  * Starts a terminal running `treehouse run --branch BRANCH … -- <server fixture> …serverArgs` with a temp
  * registry in `dir`. A script keeps the typed line short; `exec` makes the wrapper itself the shell's job.
  */
-async function runOnTerminal(dir: string, branch: string, serverArgs: string[]): Promise<Terminal> {
+async function runOnTerminal(
+  dir: string,
+  branch: string,
+  serverArgs: string[],
+  background = false,
+): Promise<Terminal> {
   const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const env = childEnv({ db: `${dir}/r.db` });
   const command = [
@@ -66,7 +71,7 @@ async function runOnTerminal(dir: string, branch: string, serverArgs: string[]):
     screen: () => tmux(socket, "capture-pane", "-p", "-t", "t"),
     close: async () => void await tmux(socket, "kill-server"),
   };
-  await terminal.type(`bash ${shellQuote(`${dir}/run.sh`)}`);
+  await terminal.type(`bash ${shellQuote(`${dir}/run.sh`)}${background ? " &" : ""}`);
   return terminal;
 }
 
@@ -241,3 +246,33 @@ for (
     },
   });
 }
+
+Deno.test({
+  name: `run on a terminal, as a background job: a SIGINT sent with kill reaches the command once${skipNote}`,
+  ignore: noTerminal,
+  fn: async () => {
+    const tmp = await tempDir();
+    const pidfile = `${tmp.path}/pid`;
+    const seen = `${tmp.path}/signals`;
+    const terminal = await runOnTerminal(tmp.path, "s1-tty-kill-int", [
+      "--pidfile",
+      pidfile,
+      "--on-signal",
+      seen,
+    ], true);
+    let child: number | undefined;
+    try {
+      await showingScreen(terminal, async () => {
+        child = await readPid(pidfile);
+        const wrapper = parentOf(child);
+        Deno.kill(wrapper, "SIGINT");
+        await waitGone([wrapper, child], 10_000);
+        assert.equal(Deno.readTextFileSync(seen), "SIGINT\n", "the command got SIGINT exactly once");
+      });
+    } finally {
+      await terminal.close();
+      killAll([child]);
+      await tmp.cleanup();
+    }
+  },
+});
