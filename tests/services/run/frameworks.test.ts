@@ -220,7 +220,7 @@ Deno.test({
         await Deno.writeTextFile(`${repo}/${path}`, text);
       }
       const dry = await cli(["init", "--dry-run"], { cwd: repo, env });
-      const line = /mysite\/settings\.py: (ALLOWED_HOSTS = .*)  # with: import os/.exec(dry.stderr)?.[1];
+      const line = /mysite\/settings\.py: (ALLOWED_HOSTS = .*) {2}# with: import os/.exec(dry.stderr)?.[1];
       assert.ok(line, `init names the settings line:\n${dry.stderr}`);
       // The user applies what init printed.
       const settings = `${repo}/mysite/settings.py`;
