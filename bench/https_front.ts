@@ -48,7 +48,11 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch { /* gone */ }
-  await child.stdout.cancel().catch(() => {});
+  for (const stream of ["stdout", "stderr"] as const) {
+    try {
+      await child[stream].cancel();
+    } catch { /* not piped */ }
+  }
   await child.status;
 }
 
@@ -158,8 +162,112 @@ export async function benchFront(): Promise<BenchResult[]> {
   }
 }
 
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const EXAMPLE = new URL("../examples/server.ts", import.meta.url).pathname;
+
+/** Polls `url` until it answers (any status); the time since `start`. */
+async function firstAnswer(url: string, start: number, client: Deno.HttpClient, child: Deno.ChildProcess) {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (;;) {
+    try {
+      const response = await fetch(url, { client });
+      await response.body?.cancel();
+      return performance.now() - start;
+    } catch {
+      if (exited) throw new Error(`the run exited before ${url} answered`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+/** `run --https` until the first https answer vs `run` until the first http answer (certificate cached). */
+export async function benchRunHttps(rounds = 10): Promise<BenchResult> {
+  const tmp = await Deno.makeTempDir({ prefix: "treehouse-bench-run-https-" });
+  const env = {
+    TREEHOUSE_DB: `${tmp}/data/registry.db`,
+    NO_COLOR: "1",
+    TREEHOUSE_POOL: "127.0.3.91-127.0.3.92",
+  };
+  const port = freePort();
+  const start = (https: boolean, stderr: "piped" | "null") =>
+    new Deno.Command(DENO, {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "run",
+        ...(https ? ["--https"] : ["--quiet"]),
+        "--no-mdns",
+        "--branch",
+        "bench-https",
+        "--project",
+        tmp,
+        "--port",
+        String(port),
+        "--",
+        DENO,
+        "run",
+        "--quiet",
+        "--allow-net",
+        "--allow-env",
+        EXAMPLE,
+      ],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr,
+    }).spawn();
+  try {
+    // Warm-up: makes the CA and the leaf (cached after), and tells the https URL from the banner.
+    const first = start(true, "piped");
+    const reader = first.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let banner = "";
+    while (!/^ {2}Server /m.test(banner)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`run --https exited: ${banner}`);
+      banner += value;
+    }
+    reader.releaseLock();
+    const httpsUrl = /^ {2}HTTPS\s+(\S+)/m.exec(banner)?.[1] ?? "";
+    const ip = /^ {2}IP\s+(\S+)/m.exec(banner)?.[1] ?? "";
+    await stop(first);
+    const target = new URL(httpsUrl);
+    target.hostname = ip; // the leaf carries the IP too: no name resolution in the loop
+    const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${tmp}/data/tls/ca.pem`)] });
+    const plain: number[] = [];
+    const tls: number[] = [];
+    try {
+      for (let i = 0; i < rounds; i++) {
+        for (const https of [false, true]) {
+          const t0 = performance.now();
+          const child = start(https, "null");
+          const url = https ? target.href : `http://${ip}:${port}/`;
+          (https ? tls : plain).push(await firstAnswer(url, t0, client, child));
+          await stop(child);
+        }
+      }
+    } finally {
+      client.close();
+    }
+    const a = median(tls);
+    const b = median(plain);
+    return {
+      name: "`run --https` until the first https answer vs `run` until the first http answer (leaf cached)",
+      ratio: a / b,
+      goal: "≤ +20 ms",
+      detail: `${a.toFixed(1)} ms vs ${b.toFixed(1)} ms (median of ${rounds}): +${(a - b).toFixed(1)} ms${
+        a - b <= 20 ? "" : ": NOT met"
+      }; from the source tree`,
+    };
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
 if (import.meta.main) {
-  for (const r of await benchFront()) {
+  for (const r of [...await benchFront(), await benchRunHttps()]) {
     console.log(`${r.ratio.toFixed(2)}×  (goal ${r.goal})  ${r.name}: ${r.detail}`);
   }
 }

@@ -7,7 +7,7 @@ import { benchConcurrent, benchIp } from "./foundation.ts";
 import { benchPorts } from "./port_reserve.ts";
 import { benchRun } from "./run_wrapper.ts";
 import { benchRunProject } from "./run_project.ts";
-import { benchFront } from "./https_front.ts";
+import { benchFront, benchRunHttps } from "./https_front.ts";
 import { benchDb } from "./db.ts";
 
 const results: BenchResult[] = [];
@@ -19,7 +19,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["concurrent", async () => [await benchConcurrent()]],
   ["run", () => benchRun()],
   ["run-project", () => benchRunProject()],
-  ["front", () => benchFront()],
+  ["front", async () => [...await benchFront(), await benchRunHttps()]],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
   ["db", () => benchDb()],
 ];

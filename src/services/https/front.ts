@@ -38,7 +38,8 @@ export interface FrontHandle {
   stop(): Promise<void>;
 }
 
-const RETRY_MS = 25;
+/** How often a held connection tries the server again while it does not accept yet. */
+const RETRY_MS = 10;
 const BUFFER = 64 * 1024;
 
 /** Starts the front: its listeners are bound when it returns (port 0 binds any free port). */
