@@ -367,6 +367,16 @@ Deno.test(
         assert.equal(u.stdout, `${url}/fail_dev_db_pw\n`);
       });
 
+      await t.step(
+        "the default branch itself has no base: its database starts empty, with a note",
+        async () => {
+          const r = await w.run(["db", "create"]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stderr, /main is the base branch \(branch main\): created empty/);
+          assert.ok(await w.exists("fail_dev_main"));
+        },
+      );
+
       await t.step("a missing base: exit 3 naming it and the server, nothing created", async () => {
         const r = await w.run(["db", "create", "--branch", "db-nobase", "--from", "nothing-here"]);
         assert.equal(r.code, 3, r.stderr);
