@@ -8,6 +8,7 @@ import { benchPorts } from "./port_reserve.ts";
 import { benchRun } from "./run_wrapper.ts";
 import { benchRunProject } from "./run_project.ts";
 import { benchFront, benchRunHttps } from "./https_front.ts";
+import { benchBrowser } from "./https_browser.ts";
 import { benchDb } from "./db.ts";
 
 const results: BenchResult[] = [];
@@ -20,6 +21,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["run", () => benchRun()],
   ["run-project", () => benchRunProject()],
   ["front", async () => [...await benchFront(), await benchRunHttps()]],
+  ["browser", () => benchBrowser()],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
   ["db", () => benchDb()],
 ];

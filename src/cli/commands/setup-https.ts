@@ -15,6 +15,7 @@ import { ensureCa } from "../../services/tls/ca.ts";
 import { readIfExists, tlsPaths } from "../../services/tls/files.ts";
 import { applyTrustSteps, readStores, type TrustContext } from "../../services/tls/trust.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
+import { sudoCommand } from "../../adapters/self.ts";
 import type { AppContext } from "../context.ts";
 import { say } from "../output.ts";
 
@@ -41,6 +42,8 @@ export function trustContext(ctx: AppContext, root: string): TrustContext {
     home: ctx.env("HOME"),
     path: ctx.env("PATH"),
     isRoot: forced === "1" || forced === "0" ? true : Deno.uid() === 0,
+    // Under sudo HOME is root's: --db keeps the CA of this user's data directory.
+    sudoSetup: sudoCommand(registryPath(ctx.dbFlag, ctx.env), ["setup", "--https"]),
   };
 }
 

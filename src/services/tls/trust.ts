@@ -26,6 +26,8 @@ export interface TrustContext {
   readonly path?: string;
   /** Running as root (the Linux system store needs it). */
   readonly isRoot: boolean;
+  /** The command that runs `setup --https` as root on this registry (named in the system store's note). */
+  readonly sudoSetup?: string;
 }
 
 /** The command that installs certutil, for messages. */
