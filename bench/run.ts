@@ -17,7 +17,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   // Quiet ones first: the concurrent burst and run's mDNS announcements leave the machine busy a while.
   ["ip", () => benchIp()],
   ["ports", () => benchPorts()],
-  ["concurrent", async () => [await benchConcurrent()]],
+  ["concurrent", () => benchConcurrent()],
   ["run", () => benchRun()],
   ["run-project", () => benchRunProject()],
   ["front", async () => [...await benchFront(), await benchRunHttps()]],
