@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import postgres from "postgres";
+import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
 import { extractGlobalFlags } from "../../src/cli/runner.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
@@ -611,3 +612,75 @@ function freeTcpPort(): number {
   listener.close();
   return port;
 }
+
+const hasTmux = (() => {
+  try {
+    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+if (!hasTmux) skipped("db progress test: tmux is not installed");
+
+async function tmux(socket: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, "-f", "/dev/null", ...args],
+    stdout: "piped",
+  })
+    .output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "on a terminal the pg_dump | pg_restore copy shows a progress line",
+  ignore: ignore || !hasTmux,
+}, async () => {
+  const tmp = await tempDir();
+  const pg = await startPostgres();
+  const socket = `treehouse-db-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const w = await world(pg, tmp.path, "tty");
+    await seed(pg, "tty_dev_main", 300_000);
+    const held = await holdSession(pg, "tty_dev_main");
+    try {
+      const env = childEnv({ db: w.db, env: { TREEHOUSE_POOL: POOL, TREEHOUSE_DATABASE_URL: pg.url } });
+      const done = `${tmp.path}/done`;
+      const command = [
+        "env -i",
+        ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
+        shellQuote(Deno.execPath()),
+        "run -A --quiet",
+        shellQuote(MAIN),
+        "db create --branch db-tty; echo $? >",
+        shellQuote(done),
+      ].join(" ");
+      await Deno.writeTextFile(`${tmp.path}/create.sh`, `cd ${shellQuote(w.repo)} && ${command}\n`);
+      await tmux(
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        `sh ${tmp.path}/create.sh; sleep 60`,
+      );
+      for (let i = 0; i < 1200; i++) {
+        if (await Deno.stat(done).then(() => true, () => false)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await Deno.readTextFile(done)).trim(), "0");
+      const screen = await tmux(socket, "capture-pane", "-p", "-t", "t");
+      assert.match(screen, /treehouse: copying with pg_dump \| pg_restore: [\d.]+ [kMG]B/);
+      assert.match(screen, /Created tty_dev_db_tty: copied from tty_dev_main \(pg_dump \| pg_restore\)/);
+    } finally {
+      await held.close();
+    }
+  } finally {
+    await tmux(socket, "kill-server");
+    await pg.stop();
+    await tmp.cleanup();
+  }
+});
