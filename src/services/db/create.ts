@@ -178,16 +178,33 @@ export async function createWith(
         record: { ...begun.record, method, state: "ready", pid: null, created_at: now },
       };
     } catch (error) {
-      // A failed create leaves nothing: no partial database, no record.
-      await session.drop(req.name, { force: true }).catch(() => {});
+      // Someone else created a database of that name since it was looked up: it is not ours to drop.
+      const foreign = hasKind(error, "exists");
+      // A failed create leaves nothing: no partial database (dropped first: a kill in between leaves
+      // an unfinished record the next create resolves), then no record.
+      if (!foreign) await session.drop(req.name, { force: true }).catch(() => {});
       try {
         forgetDatabase(registry, begun.record.id);
       } catch { /* the failure below matters more */ }
+      if (foreign) {
+        throw new ConflictError(
+          `Database "${req.name}" was created on ${resolved.label} by someone else meanwhile`,
+          { hint: "treehouse leaves it alone: `treehouse db create --adopt` makes it the branch's as it is" },
+        );
+      }
       throw error;
     }
   } finally {
     await unlock();
   }
+}
+
+/** Whether `error` or one of its causes is an engine failure of `kind`. */
+function hasKind(error: unknown, kind: string): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof EngineError && e.kind === kind) return true;
+  }
+  return false;
 }
 
 /** How many times `terminate` ends the base's sessions and retries before falling back. */
