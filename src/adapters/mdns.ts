@@ -56,10 +56,16 @@ export function chooseMdnsTool(os: string, onPath: (name: string) => boolean): M
 }
 
 /** The warning shown when no announcer exists, with the fix for this OS (`hostsSync`: the sudo command). */
-export function missingMdnsMessage(os: string, host: string, ip: string, hostsSync: string): string {
+export function missingMdnsMessage(
+  os: string,
+  host: string,
+  ip: string,
+  hostsSync: string,
+  install = "sudo apt-get install avahi-daemon avahi-utils libnss-mdns (or your distribution's avahi)",
+): string {
   const fix = os === "darwin"
     ? "dns-sd ships with macOS; check that /usr/bin is on PATH"
-    : "install it: sudo apt-get install avahi-daemon avahi-utils libnss-mdns (or your distribution's avahi)";
+    : `install it: ${install}`;
   return `No mDNS announcer found, so ${host} will not resolve: ${fix}; or put the names in /etc/hosts ` +
     `with ${hostsSync} ("${ip} ${host}"). ` +
     `The server runs anyway (use --no-mdns to silence this)`;

@@ -87,3 +87,13 @@ export function mdnsDaemonFix(platform: "linux" | "macos", facts: ServiceFacts):
   const dbus = facts.exists("/run/dbus/system_bus_socket") ? "" : "sudo dbus-daemon --system --fork && ";
   return `${dbus}sudo avahi-daemon --daemonize`;
 }
+
+/** The command that installs avahi and nss-mdns with this machine's package manager. */
+export function mdnsInstallCommand(facts: ServiceFacts): string {
+  if (facts.onPath("apt-get")) return "sudo apt-get install avahi-daemon avahi-utils libnss-mdns";
+  if (facts.onPath("dnf")) return "sudo dnf install avahi avahi-tools nss-mdns";
+  if (facts.onPath("pacman")) return "sudo pacman -S avahi nss-mdns";
+  if (facts.onPath("zypper")) return "sudo zypper install avahi avahi-utils nss-mdns";
+  if (facts.onPath("apk")) return "sudo apk add avahi avahi-tools nss-mdns";
+  return "install avahi (avahi-daemon, avahi-utils) and nss-mdns with your package manager";
+}

@@ -24,7 +24,7 @@ import {
 } from "../../services/doctor/checks.ts";
 import { readBlock } from "../../core/hosts-block.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
-import { mdnsDaemonFix, serviceFacts } from "../../adapters/platform/linux.ts";
+import { mdnsDaemonFix, mdnsInstallCommand, serviceFacts } from "../../adapters/platform/linux.ts";
 import { readHostsFile, withHostsLock } from "../../adapters/hosts-file.ts";
 import { hostsEntries, hostsInSync, syncHosts } from "../../services/hosts.ts";
 import { ALIAS_LABEL, parseIfconfig, PF_ANCHOR_FILE, PF_LABEL, pfAnchor } from "../../core/macos-plan.ts";
@@ -307,7 +307,9 @@ function checkMdns(env: Env, hostsInUse: boolean): Check | Promise<Check> {
       detail: `${missing.join(" and ")} not found: <branch>.local names are not announced${
         hostsInUse ? " (the hosts block covers them)" : ""
       }`,
-      fix: env.platform.mdnsInstall + alternative,
+      fix:
+        (env.platform.name === "linux" ? mdnsInstallCommand(serviceFacts(path)) : env.platform.mdnsInstall) +
+        alternative,
     };
   }
   if (env.platform.name !== "linux" || env.ctx.env("TREEHOUSE_DOCTOR_ROUND_TRIP") === "0") {

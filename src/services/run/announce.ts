@@ -19,7 +19,7 @@ import {
   missingMdnsMessage,
 } from "../../adapters/mdns.ts";
 import { machineLabels } from "../../adapters/machine-name.ts";
-import { mdnsDaemonFix, serviceFacts } from "../../adapters/platform/linux.ts";
+import { mdnsDaemonFix, mdnsInstallCommand, serviceFacts } from "../../adapters/platform/linux.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import { relabel } from "../../registry/liveness.ts";
@@ -184,7 +184,10 @@ function planAnnouncers(session: RunSession): AnnouncePlan | undefined {
     (name) => deps.process.onPath(name, deps.env("PATH")) !== undefined,
   );
   if (!tool) {
-    deps.output.warn(missingMdnsMessage(osOf(session), values.host, values.ip, hostsSyncCommand(session)));
+    const install = mdnsInstallCommand(serviceFacts(deps.env("PATH")));
+    deps.output.warn(
+      missingMdnsMessage(osOf(session), values.host, values.ip, hostsSyncCommand(session), install),
+    );
     return undefined;
   }
   if (tool === "avahi-publish" && settings.mdns === "local" && settings.sources.mdns !== "default") {

@@ -15,7 +15,7 @@ import {
   isDaemonDown,
   isNameConflict,
 } from "../../../src/adapters/mdns.ts";
-import { mdnsDaemonFix } from "../../../src/adapters/platform/linux.ts";
+import { mdnsDaemonFix, mdnsInstallCommand } from "../../../src/adapters/platform/linux.ts";
 import { collides, parseProcNetTcp } from "../../../src/adapters/net/port-holder.ts";
 import { descendants } from "../../../src/adapters/process/tree.ts";
 import { exitCodeOf, signalNumber } from "../../../src/adapters/process/spawn.ts";
@@ -187,4 +187,15 @@ Deno.test("isDaemonDown() and isNameConflict() read what avahi-publish and dns-s
   assert.ok(!isDaemonDown("Failed to parse port number: x"));
   assert.ok(isNameConflict("Name collision, picking new name 'feature-x-2.local'."));
   assert.ok(!isNameConflict("Established under name 'feature-x.local'"));
+});
+
+Deno.test("mdnsInstallCommand() uses the package manager this machine has", () => {
+  const only = (name: string) => ({ exists: () => false, onPath: (n: string) => n === name });
+  assert.match(
+    mdnsInstallCommand(only("apt-get")),
+    /^sudo apt-get install avahi-daemon avahi-utils libnss-mdns$/,
+  );
+  assert.match(mdnsInstallCommand(only("dnf")), /^sudo dnf install avahi avahi-tools nss-mdns$/);
+  assert.match(mdnsInstallCommand(only("pacman")), /^sudo pacman -S/);
+  assert.match(mdnsInstallCommand(only("none")), /your package manager/);
 });
