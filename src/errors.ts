@@ -21,6 +21,8 @@ export const ExitCode = {
   system: 12,
   certificate: 13,
   database: 14,
+  assertionFailed: 15,
+  hostsFile: 16,
   runEnded: 20,
   commandNotExecutable: 126,
   commandNotFound: 127,
@@ -102,6 +104,27 @@ export class TimeoutError extends TreehouseError {
 /** The run asked about is not running (it stopped or crashed, or ended while being waited for). */
 export class RunEndedError extends TreehouseError {
   override readonly exitCode: number = ExitCode.runEnded;
+}
+
+/** A `port assert-*` check did not hold (scripts test for it; not a bug, not a usage mistake). */
+export class AssertionFailedError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.assertionFailed;
+}
+
+/** The hosts file could not be read or written (other than a refusal, which is a PermissionError), or its block is damaged. */
+export class HostsFileError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.hostsFile;
+}
+
+/**
+ * The one wording of a missing program: "`name` is not installed or not on PATH", with a hint (default:
+ * install it or put it on PATH).
+ */
+export function missingTool(name: string, options: TreehouseErrorOptions = {}): MissingToolError {
+  return new MissingToolError(`${name} is not installed or not on PATH`, {
+    hint: options.hint ?? `Install ${name}, or add its directory to PATH`,
+    cause: options.cause,
+  });
 }
 
 /** A wrapped command could not be started (`127` not found, `126` not executable). */

@@ -4,7 +4,7 @@
  * rename replaces the file, so a reader never sees half a file and concurrent writers each leave a
  * whole one. A refusal from the system becomes a {@link PermissionError} naming the sudo command.
  */
-import { PermissionError, UsageError } from "../errors.ts";
+import { HostsFileError, PermissionError } from "../errors.ts";
 
 /** Default hosts file. */
 export const DEFAULT_HOSTS_FILE = "/etc/hosts";
@@ -16,7 +16,7 @@ export function readHostsFile(path: string): string {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "";
     if (error instanceof Deno.errors.PermissionDenied) throw denied(path, error, undefined);
-    throw new UsageError(`Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw new HostsFileError(`Cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -130,7 +130,7 @@ function denied(path: string, error: unknown, sudoCommand: string | undefined): 
   const refused = error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable ||
     (error instanceof Error && /EPERM|EACCES|EROFS|read-only|not permitted/i.test(error.message));
   if (!refused) {
-    return new UsageError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    return new HostsFileError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
   return new PermissionError(`Permission denied: cannot write ${path}`, {
     hint: sudoCommand ? `Run: ${sudoCommand}` : `Run the same command with sudo`,

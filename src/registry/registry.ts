@@ -41,7 +41,7 @@ export class Registry {
     const registry = Registry.openIfExists(path, options.create ?? true);
     if (!registry) {
       throw new RegistryError(`No registry at ${path}`, {
-        hint: "Run any allocating command (treehouse ip) or `treehouse init` to create it",
+        hint: "Run any allocating command (treehouse ip) or `treehouse port init` to create it",
       });
     }
     return registry;

@@ -4,7 +4,7 @@
  */
 import { hostFor } from "../core/hostname-template.ts";
 import type { Allocation } from "../registry/allocations.ts";
-import { UsageError } from "../errors.ts";
+import { HostsFileError } from "../errors.ts";
 import { applyBlock, HostsBlockError, type HostsEntry, readBlock, removeBlock } from "../core/hosts-block.ts";
 import { DEFAULT_HOSTS_FILE, readHostsFile, writeHostsFile } from "../adapters/hosts-file.ts";
 import { type Env, expandHome } from "../registry/path.ts";
@@ -71,7 +71,7 @@ function damaged(file: string, fn: () => string): string {
     return fn();
   } catch (error) {
     if (!(error instanceof HostsBlockError)) throw error;
-    throw new UsageError(`${file}: ${error.message}`, {
+    throw new HostsFileError(`${file}: ${error.message}`, {
       hint: "Edit the file by hand: remove the treehouse lines or restore the end marker, then run again",
     });
   }

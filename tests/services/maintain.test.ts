@@ -181,12 +181,12 @@ Deno.test("exclusions can be added and compacted, and scan --autoexclude exclude
   }
 });
 
-Deno.test("assertions exit 0 or 1, show-path and show-data-dir print, init creates the registry", async () => {
+Deno.test("assertions exit 0 or 15 (a failed assertion, not the bug code 1), show-path and show-data-dir print, init creates the registry", async () => {
   const tmp = await tempDir();
   try {
     const t = tmp.path;
-    assert.equal((await port(t, ["assert-data-dir"])).code, 1);
-    assert.equal((await port(t, ["assert-reservation"])).code, 1);
+    assert.equal((await port(t, ["assert-data-dir"])).code, 15);
+    assert.equal((await port(t, ["assert-reservation"])).code, 15);
     const init = await port(t, ["init"]);
     assert.equal(init.code, 0, init.stderr);
     assert.equal(init.stdout, `${t}/registry.db\n`);
@@ -202,14 +202,14 @@ Deno.test("assertions exit 0 or 1, show-path and show-data-dir print, init creat
       0,
     );
     const wrong = await port(t, ["assert-reservation", "--path", "real", "--tag", "web", "--port", "1"]);
-    assert.equal(wrong.code, 1);
+    assert.equal(wrong.code, 15);
     assert.match(wrong.stderr, /holds port/);
     assert.equal((await port(t, ["assert-port", p])).code, 0);
     assert.equal((await port(t, ["assert-port", p, "--path", "real", "--tag", "web"])).code, 0);
-    assert.equal((await port(t, ["assert-port", p, "--path", "real"])).code, 1);
-    assert.equal((await port(t, ["assert-port", "1"])).code, 1);
+    assert.equal((await port(t, ["assert-port", p, "--path", "real"])).code, 15);
+    assert.equal((await port(t, ["assert-port", "1"])).code, 15);
     await Deno.writeTextFile(`${t}/registry.db`, "not sqlite at all, just text");
-    assert.equal((await port(t, ["assert-data-dir", "--validate"])).code, 1);
+    assert.equal((await port(t, ["assert-data-dir", "--validate"])).code, 15);
   } finally {
     await tmp.cleanup();
   }

@@ -3,7 +3,7 @@
  * `gitdir`/`commondir` files and `HEAD` directly (no process); anything unusual (GIT_DIR, bare
  * repositories, separate git dirs) falls back to one `git rev-parse` call. Both give the same answer.
  */
-import { MissingToolError } from "../../errors.ts";
+import { missingTool } from "../../errors.ts";
 
 /** A directory's repository: the project key and the current branch. */
 export interface RepoInfo {
@@ -78,7 +78,7 @@ export function detectRepoWithGit(start: string): RepoInfo | undefined {
     }).outputSync();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new MissingToolError("git is not installed or not on PATH", {
+      throw missingTool("git", {
         hint: "Install git, or pass --branch NAME (and --project PATH) to name the branch yourself",
       });
     }

@@ -2,7 +2,7 @@
  * The one wrapper around `Deno.Command`: argument arrays (never a shell), an optional process group of
  * its own, signals to a whole group, and start failures turned into clear errors (exit 127 / 126).
  */
-import { CommandStartError, MissingToolError } from "../../errors.ts";
+import { CommandStartError, missingTool } from "../../errors.ts";
 
 /** How a child ended. `code` is the child's exit code, or 128+N when signal N killed it. */
 export interface ExitInfo {
@@ -40,7 +40,7 @@ export interface Spawned {
 
 /**
  * Starts `command` with `options`. A missing program raises a {@link CommandStartError} with exit
- * code 127 (126 when it is not executable); with `tool: true`, a {@link MissingToolError}.
+ * code 127 (126 when it is not executable); with `tool: true`, a MissingToolError (see `missingTool`).
  */
 export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   let child: Deno.ChildProcess;
@@ -145,7 +145,7 @@ export function startError(command: string, error: unknown, tool: boolean): Erro
     const hint = command.includes("/")
       ? `Check the path ${command}`
       : `Is ${command} installed and on your PATH?`;
-    if (tool) return new MissingToolError(`${command} not found`, { hint, cause: error });
+    if (tool) return missingTool(command, { hint, cause: error });
     return new CommandStartError(`Command not found: ${command}`, 127, { hint, cause: error });
   }
   if (error instanceof Deno.errors.PermissionDenied) {
@@ -220,7 +220,7 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program and waits; a program that is not installed becomes a {@link MissingToolError}. */
+/** Runs a program and waits; a program that is not installed becomes a MissingToolError (see `missingTool`). */
 export function runProgram(argv: readonly string[]): RunResult {
   const [cmd, ...args] = argv as [string, ...string[]];
   try {
@@ -229,10 +229,7 @@ export function runProgram(argv: readonly string[]): RunResult {
     return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new MissingToolError(`${cmd} is not installed`, {
-        hint: `Is ${cmd} installed and on your PATH?`,
-        cause: error,
-      });
+      throw missingTool(cmd, { hint: `Is ${cmd} installed and on your PATH?`, cause: error });
     }
     throw error;
   }

@@ -251,7 +251,7 @@ const migrate = buildCommand({
 const assertReservation = buildCommand({
   loader: async () => guard((await import("../commands/port/assert.ts")).default),
   parameters: { flags: { ...pathFlag, ...tagFlag, ...portFlag("Also require this port") } },
-  docs: docs("Exit 0 when (path, tag) is reserved, 1 otherwise", [
+  docs: docs("Exit 0 when (path, tag) is reserved, 15 otherwise", [
     "treehouse port assert-reservation --tag web || echo missing",
     "treehouse port assert-reservation --tag web --port 5000",
   ]),
@@ -260,7 +260,7 @@ const assertReservation = buildCommand({
 const assertPort = buildCommand({
   loader: async () => guard((await import("../commands/port/assert.ts")).assertPort),
   parameters: { flags: { ...pathFlag, ...tagFlag }, positional: portArg },
-  docs: docs("Exit 0 when PORT is reserved (by --path/--tag if given), 1 otherwise", [
+  docs: docs("Exit 0 when PORT is reserved (by --path/--tag if given), 15 otherwise", [
     "treehouse port assert-port 5000",
     "treehouse port assert-port 5000 --path . --tag web",
   ]),
@@ -269,7 +269,7 @@ const assertPort = buildCommand({
 const assertDataDir = buildCommand({
   loader: async () => guard((await import("../commands/port/assert.ts")).assertDataDir),
   parameters: { flags: { validate: switchFlag("Also open it and run SQLite's integrity check") } },
-  docs: docs("Exit 0 when the registry exists (and with --validate, is sound), 1 otherwise", [
+  docs: docs("Exit 0 when the registry exists (and with --validate, is sound), 15 otherwise", [
     "treehouse port assert-data-dir --validate",
   ]),
 });

@@ -1,10 +1,10 @@
 /**
- * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 1),
- * `show-data-dir`, `show-path`, `validate FILE`, `init`.
+ * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 15),
+ * `show-data-dir`, `show-path`, `validate FILE`, `init`. A failed assertion exits 15.
  */
 import { readConfigFile, userConfigPath } from "../../../adapters/config-files.ts";
 import { trustFor } from "../../../services/settings.ts";
-import { NotFoundError } from "../../../errors.ts";
+import { ExitCode, NotFoundError } from "../../../errors.ts";
 import { normalizeLexical } from "../../../adapters/paths.ts";
 import { holderName } from "../../../services/reserve/reserve.ts";
 import { findByPort, findReservation } from "../../../registry/reservations.ts";
@@ -15,9 +15,10 @@ import { out, say, warn } from "../../output.ts";
 import { multiLabelWarning } from "../../../core/hostname-template.ts";
 import { keyPath, tagOf } from "./common.ts";
 
+/** A failed assertion: its reason on stderr, exit 15 (not 1, which means a bug). */
 function fail(ctx: AppContext, message: string): void {
   say(ctx, message);
-  ctx.exitCode = 1;
+  ctx.exitCode = ExitCode.assertionFailed;
 }
 
 function dbPath(ctx: AppContext): string {
