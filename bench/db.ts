@@ -257,7 +257,6 @@ export async function benchDb(rounds = 3): Promise<BenchResult[]> {
 
 if (import.meta.main) {
   for (const r of await benchDb()) {
-    // deno-lint-ignore no-console -- a benchmark script reports on stdout
     console.log(`${r.ratio.toFixed(2)}×  (goal ${r.goal})  ${r.name}: ${r.detail}`);
   }
 }
