@@ -10,6 +10,7 @@ import { benchRunProject } from "./run_project.ts";
 import { benchFront, benchRunHttps } from "./https_front.ts";
 import { benchBrowser } from "./https_browser.ts";
 import { benchDb } from "./db.ts";
+import { benchDashboard } from "./dashboard.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
@@ -24,6 +25,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["browser", () => benchBrowser()],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
   ["db", () => benchDb()],
+  ["dashboard", () => benchDashboard()],
 ];
 
 for (const [name, suite] of suites) {

@@ -1,10 +1,10 @@
 /**
- * The start-up fast path for the two commands whose start-up time users feel: `treehouse ip` (in
- * prompts and direnv) and `treehouse run` (between typing it and the dev server starting). A plain
- * call of either is parsed here, without building the command tree; anything unusual (help, an
+ * The start-up fast path for the commands whose start-up time users feel: `treehouse ip` (in
+ * prompts and direnv) and `treehouse run` (between typing it and the dev server starting), and for
+ * `treehouse dashboard`, whose idle memory the command tree would add to. A plain call is parsed here, without building the command tree; anything unusual (help, an
  * unknown or malformed flag, a missing `--`) returns `undefined` and goes through the full parser,
  * which also produces every error message. The specs mirror the flags declared in `app.ts` and
- * `routes/run.ts`; a test checks that both know the same flags.
+ * `routes/run.ts` and `routes/dashboard.ts`; a test checks that both know the same flags.
  */
 import { UsageError } from "../errors.ts";
 import { portNumber } from "./flags.ts";
@@ -65,10 +65,14 @@ const SPECS: Record<string, CommandSpec> = {
     rest: true,
     restOptional: true,
   },
+  dashboard: { flags: { listen: String, open: "switch", jsonUrl: "switch" }, defaults: {}, rest: false },
 };
 
+/** The commands the fast path knows. */
+export type FastCommand = "ip" | "run" | "dashboard";
+
 /** The flags the fast path knows for `command`, in kebab case (for the agreement test). */
-export function fastFlagNames(command: "ip" | "run"): string[] {
+export function fastFlagNames(command: FastCommand): string[] {
   return Object.keys(SPECS[command]?.flags ?? {}).map((name) =>
     name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
   );
@@ -76,7 +80,7 @@ export function fastFlagNames(command: "ip" | "run"): string[] {
 
 /** A parsed fast-path call: the command, its flags and its trailing words. */
 export interface FastCall {
-  command: "ip" | "run";
+  command: FastCommand;
   flags: Record<string, unknown>;
   rest: string[];
 }
@@ -88,7 +92,7 @@ function camel(kebab: string): string {
 /** Parses a plain `ip` or `run` call, or returns `undefined` to leave it to the full parser. */
 export function parseFast(args: readonly string[]): FastCall | undefined {
   const command = args[0];
-  if (command !== "ip" && command !== "run") return undefined;
+  if (command !== "ip" && command !== "run" && command !== "dashboard") return undefined;
   const spec = SPECS[command] as CommandSpec;
   const flags: Record<string, unknown> = { ...spec.defaults };
   const seen = new Set<string>();

@@ -10,9 +10,10 @@ import { normalizeRunArgs, parseFast } from "./fast-path.ts";
 
 /**
  * Commands that load the TOML parser only when a configuration file exists: those people put in
- * prompts and scripts (start-up matters most) and `run` (its wrapper's memory stays small).
+ * prompts and scripts (start-up matters most), `run` (its wrapper's memory stays small) and `dashboard`
+ * (its idle memory).
  */
-const LAZY_CONFIG_COMMANDS = new Set(["ip", "env", "info", "list", "allocate", "run"]);
+const LAZY_CONFIG_COMMANDS = new Set(["ip", "env", "info", "list", "allocate", "run", "dashboard"]);
 
 /** `run --db MODE`: the words that mean the database mode after `run` (see {@link extractGlobalFlags}). */
 const RUN_DB_MODES = new Set(["clone", "empty", "no"]);
@@ -95,11 +96,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
   const fast = parseFast(globals.rest);
   if (fast) {
-    // Plain `ip` and `run` calls skip building the command tree (see fast-path.ts).
+    // Plain `ip`, `run` and `dashboard` calls skip building the command tree (see fast-path.ts).
     const { guard } = await import("./guard.ts");
     const command = fast.command === "ip"
       ? (await import("./commands/ip.ts")).default
-      : (await import("./commands/run.ts")).default;
+      : fast.command === "run"
+      ? (await import("./commands/run.ts")).default
+      : (await import("./commands/dashboard.ts")).default;
     // deno-lint-ignore no-explicit-any
     await guard(command as any).call(context, fast.flags, ...fast.rest);
   } else {

@@ -118,12 +118,24 @@ Deno.test("parseFast() leaves anything unusual to the full parser", () => {
   }
 });
 
-Deno.test("the fast path knows exactly the flags the full parser declares for ip and run", async () => {
-  for (const command of ["ip", "run"] as const) {
+Deno.test("the fast path knows exactly the flags the full parser declares for ip, run and dashboard", async () => {
+  for (const command of ["ip", "run", "dashboard"] as const) {
     const help = await cli([command, "--help"]);
     const usage = help.stdout.split("\n").find((l) => l.trim().startsWith(`treehouse ${command} [`)) ?? "";
     // Switches on by default show as users type them, [--no-mdns].
     const declared = [...usage.matchAll(/\[--(?:no-)?([a-z0-9-]+)/g)].map((m) => m[1] as string).sort();
     assert.deepEqual(fastFlagNames(command).sort(), declared, command);
+  }
+});
+
+Deno.test("parseFast() parses plain `dashboard` calls and leaves unusual ones to the full parser", () => {
+  assert.deepEqual(parseFast(["dashboard"]), { command: "dashboard", flags: {}, rest: [] });
+  assert.deepEqual(parseFast(["dashboard", "--listen", "127.0.0.1:0", "--open", "--json-url"]), {
+    command: "dashboard",
+    flags: { listen: "127.0.0.1:0", open: true, jsonUrl: true },
+    rest: [],
+  });
+  for (const args of [["dashboard", "--help"], ["dashboard", "--no-open"], ["dashboard", "extra"]]) {
+    assert.equal(parseFast(args), undefined, args.join(" "));
   }
 });

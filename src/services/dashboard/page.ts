@@ -196,16 +196,28 @@ const EMPTY = '<div class="empty"><h2>No branches yet</h2><p>Start a dev server 
   "git checkout, and it shows up here within a couple of seconds:</p>" +
   "<pre>cd ~/src/myapp\\ntreehouse run -- npm run dev</pre><p>Or only allocate the branch: <code>treehouse allocate</code>.</p></div>";
 
-function render(snapshot) {
+// The first frame shows a screenful of rows; the rest follow right after it (first paint stays quick
+// with hundreds of branches).
+const FIRST_ROWS = 12;
+let latest = boot.snapshot;
+
+function render(snapshot, budget) {
+  latest = snapshot;
   skew = snapshot.now - Date.now();
   if (snapshot.projects.length === 0) {
     sections.clear();
     main.innerHTML = EMPTY;
-    return;
+    return false;
   }
   if (main.querySelector(".empty")) main.textContent = "";
   const seen = new Set();
-  for (const p of snapshot.projects) {
+  let cut = false;
+  for (let p of snapshot.projects) {
+    if (budget !== undefined) {
+      if (budget <= 0) { cut = true; break; }
+      if (p.branches.length > budget) { p = { ...p, branches: p.branches.slice(0, budget) }; cut = true; }
+      budget -= p.branches.length;
+    }
     seen.add(p.project);
     const html = section(p);
     let s = sections.get(p.project);
@@ -226,6 +238,7 @@ function render(snapshot) {
       sections.delete(key);
     }
   }
+  return cut;
 }
 
 function tick() {
@@ -296,7 +309,7 @@ main.addEventListener("click", async (event) => {
   }
 });
 
-render(boot.snapshot);
+if (render(boot.snapshot, FIRST_ROWS)) requestAnimationFrame(() => setTimeout(() => render(latest)));
 setInterval(tick, 1000);
 const events = new EventSource("/events?token=" + encodeURIComponent(token));
 events.addEventListener("snapshot", (e) => render(JSON.parse(e.data)));

@@ -1,0 +1,96 @@
+/**
+ * `treehouse list --watch` on a real terminal (tmux): the table shows, a new branch appears without
+ * anything typed, frames overwrite each other (no screen clearing, so no flicker) and Ctrl-C quits
+ * with exit 0, giving the shell's screen back.
+ */
+import assert from "node:assert/strict";
+import { shellQuote } from "../../src/cli/output.ts";
+import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
+import { waitUntil } from "../helpers/harness.ts";
+
+const hasTmux = (() => {
+  try {
+    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
+
+async function tmux(socket: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, "-f", "/dev/null", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "list --watch redraws in place as branches change and quits on Ctrl-C",
+  ignore: !hasTmux,
+  fn: async () => {
+    const tmp = await tempDir();
+    const db = `${tmp.path}/r.db`;
+    const project = `${tmp.path}/app`;
+    await Deno.mkdir(project);
+    const socket = `treehouse-dash-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      assert.equal(
+        (await cli(["allocate", "--branch", "dash-w1", "--project", project], { db, env: POOL })).code,
+        0,
+      );
+      const env = childEnv({ db, env: { ...POOL, NO_COLOR: "1", TERM: "xterm-256color" } });
+      const command = [
+        "env -i",
+        ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
+        shellQuote(Deno.execPath()),
+        "run -A --quiet",
+        shellQuote(MAIN),
+        "list --watch --all",
+      ].join(" ");
+      await Deno.writeTextFile(`${tmp.path}/watch.sh`, `${command}\necho "exit-$?"\n`);
+      await tmux(
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "220",
+        "-y",
+        "40",
+        "bash --norc --noprofile -i",
+      );
+      await tmux(socket, "pipe-pane", "-o", "-t", "t", `cat >> ${shellQuote(`${tmp.path}/raw`)}`);
+      const screen = () => tmux(socket, "capture-pane", "-p", "-t", "t");
+      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/watch.sh`)}`);
+      await tmux(socket, "send-keys", "-t", "t", "Enter");
+      await waitUntil(async () => (await screen()).includes("dash-w1"), 20_000, "the first table");
+      assert.match(await screen(), /BRANCH\s+IP\s+HOSTNAME\s+PORT\s+STATUS/);
+      assert.match(await screen(), /dash-w1\s+127\.0\.7\.\d+\s+dash-w1\.local\s+\d+\s+STOPPED/);
+
+      assert.equal(
+        (await cli(["allocate", "--branch", "dash-w2", "--project", project], { db, env: POOL })).code,
+        0,
+      );
+      await waitUntil(async () => (await screen()).includes("dash-w2"), 10_000, "the new branch on screen");
+      const shown = await screen();
+      assert.equal(
+        shown.split("\n").filter((l) => l.includes("BRANCH")).length,
+        1,
+        "one table, redrawn in place",
+      );
+
+      await tmux(socket, "send-keys", "-t", "t", "C-c");
+      await waitUntil(async () => (await screen()).includes("exit-0"), 10_000, "exit 0 after Ctrl-C");
+      assert.ok(!(await screen()).includes("dash-w2"), "the shell's screen is back");
+      const raw = await Deno.readTextFile(`${tmp.path}/raw`);
+      assert.ok(raw.includes("\x1b[H"), "frames start at the home position");
+      assert.ok(!raw.includes("\x1b[2J"), "the screen is never cleared (no flicker)");
+    } finally {
+      await tmux(socket, "kill-server");
+      await tmp.cleanup();
+    }
+  },
+});
