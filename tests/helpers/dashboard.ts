@@ -1,6 +1,20 @@
-/** Test helpers for `treehouse dashboard`: start it on a free port, read its URL and token. */
-import type { CliOptions } from "./cli.ts";
-import { type Background, startCli, waitUntil } from "./harness.ts";
+/**
+ * Test helpers for `treehouse dashboard`: start it on a free port, read its URL and token; a browser scene
+ * with two real `treehouse run`s and the page open.
+ */
+import assert from "node:assert/strict";
+import { type CliOptions, tempDir } from "./cli.ts";
+import {
+  type Background,
+  freePort,
+  killAll,
+  readPid,
+  runArgs,
+  SERVER_CMD,
+  startCli,
+  waitGone,
+  waitUntil,
+} from "./harness.ts";
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -57,4 +71,129 @@ export async function curlStatus(args: string[]): Promise<number> {
     stderr: "null",
   }).output();
   return Number(new TextDecoder().decode(out.stdout));
+}
+
+const CHROMIUM = "/usr/bin/chromium";
+export const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+export const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
+/** The issue's promise: a change shows on the page within 2 s. */
+export const LIVE_MS = 2000;
+
+/** Starts `treehouse run` of the test server for `branch`; resolves once it serves. */
+async function startRun(branch: string, project: string, db: string, dir: string) {
+  const pidfile = `${dir}/${branch}.pid`;
+  const run = startCli(
+    runArgs(
+      branch,
+      project,
+      "--port",
+      String(freePort()),
+      "--no-mdns",
+      "--",
+      ...SERVER_CMD,
+      "--pidfile",
+      pidfile,
+      "--log-requests",
+    ),
+    { db, env: POOL },
+  );
+  await waitUntil(() => run.stdout().includes("listening on"), 30_000, `${branch} to listen`);
+  return { run, server: await readPid(pidfile), pidfile };
+}
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>["newPage"]>>;
+type Run = Awaited<ReturnType<typeof startRun>>;
+
+async function launch(home: string) {
+  const { chromium } = await import("playwright-core");
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    env: { ...Deno.env.toObject(), HOME: home },
+  });
+}
+
+/** What a browser test gets: two running branches, the dashboard open in a page. */
+export interface Scene {
+  page: Page;
+  tmp: string;
+  db: string;
+  project: string;
+  one: Run;
+  two: Run;
+  /** Starts another branch's run (ended with the scene). */
+  start(branch: string): Promise<Run>;
+  /** The row of a branch. */
+  row(branch: string): ReturnType<Page["locator"]>;
+  /** Writes a screenshot and prints where. */
+  screenshot(name: string): Promise<void>;
+}
+
+/** Two `treehouse run`s, the dashboard and a page on it; everything is ended afterwards. */
+export async function withDashboard(fn: (scene: Scene) => Promise<void>): Promise<void> {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const project = `${tmp.path}/app`;
+  await Deno.mkdir(project);
+  const runs: Run[] = [];
+  let browser: Awaited<ReturnType<typeof launch>> | undefined;
+  let dash: Awaited<ReturnType<typeof startDashboard>> | undefined;
+  const start = async (branch: string) => {
+    const run = await startRun(branch, project, db, tmp.path);
+    runs.push(run);
+    return run;
+  };
+  try {
+    const one = await start("dash-one");
+    const two = await start("dash-two");
+    dash = await startDashboard({ db, env: POOL });
+    browser = await launch(tmp.path);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(dash.url);
+    await fn({
+      page,
+      tmp: tmp.path,
+      db,
+      project,
+      one,
+      two,
+      start,
+      row: (branch) => page.locator(`tr:has(th:text-is("${branch}"))`),
+      screenshot: async (name) => {
+        const out = Deno.env.get("TREEHOUSE_TEST_OUTPUT") ??
+          await Deno.makeTempDir({ prefix: "treehouse-dashboard-" });
+        await page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
+        Deno.stderr.writeSync(new TextEncoder().encode(`  screenshot: ${out}/${name}.png\n`));
+      },
+    });
+    assert.deepEqual(errors, [], "no script errors on the page");
+  } finally {
+    await browser?.close();
+    await dash?.stop();
+    for (const { run } of runs) {
+      try {
+        Deno.kill(run.pid, "SIGTERM");
+      } catch { /* ended */ }
+    }
+    await waitGone(runs.map((r) => r.run.pid), 10_000).catch(() => {});
+    killAll(runs.flatMap((r) => [r.run.pid, r.server]));
+    for (const { run } of runs) await run.ensureDead();
+    await tmp.cleanup();
+  }
 }
