@@ -102,7 +102,7 @@ function advice(presetId: string, read: Read): string[] {
   const preset = PRESETS.find((p) => p.id === presetId);
   if (!preset) return [];
   const notice = hostNotice(preset, read, { ip: "the branch IP", host: "<branch>.local" });
-  return notice ? [`${notice.where}: ${notice.line}`] : [];
+  return notice ? [`${notice.create ? `create ${notice.where} with` : notice.where}: ${notice.line}`] : [];
 }
 
 function jsService(read: Read): DetectedService | undefined {

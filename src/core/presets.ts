@@ -53,6 +53,8 @@ export interface HostCheck {
   why: string;
   /** The preset's own additions already let the names through (no message needed). */
   handled?: boolean;
+  /** When none of `files` exists: the file to create and its whole text. */
+  create?: { file: string; text: string };
 }
 
 /** One known dev server. */
@@ -134,6 +136,7 @@ export const PRESETS: readonly Preset[] = [
       where: "next.config.*",
       line: 'allowedDevOrigins: ["*.local"],',
       why: "Next.js refuses its dev resources and HMR to origins it does not know",
+      create: { file: "next.config.mjs", text: 'export default { allowedDevOrigins: ["*.local"] };' },
     },
     port: 3000,
   },
@@ -508,6 +511,8 @@ export interface HostNotice {
   where: string;
   line: string;
   why: string;
+  /** `where` does not exist: create it with `line` as its text. */
+  create?: boolean;
 }
 
 /**
@@ -522,7 +527,7 @@ export function hostNotice(
 ): HostNotice | undefined {
   const check = preset.hostCheck;
   if (!check || check.handled) return undefined;
-  let where = check.where;
+  let where: string | undefined;
   for (const name of check.files) {
     const file = name === "{settings}" ? djangoSettingsFile(read) : name;
     if (file === undefined) continue;
@@ -533,7 +538,16 @@ export function hostNotice(
     break;
   }
   const fill = (s: string) => s.replaceAll("{ip}", values.ip).replaceAll("{host}", values.host);
-  return { preset: preset.name, where, line: fill(check.line), why: fill(check.why) };
+  if (where === undefined && check.create) {
+    return {
+      preset: preset.name,
+      where: check.create.file,
+      line: check.create.text,
+      why: fill(check.why),
+      create: true,
+    };
+  }
+  return { preset: preset.name, where: where ?? check.where, line: fill(check.line), why: fill(check.why) };
 }
 
 /** Django's settings file from `manage.py`'s `DJANGO_SETTINGS_MODULE` default (`mysite.settings`). */

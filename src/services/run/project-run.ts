@@ -200,7 +200,9 @@ export function projectCollaborator(
       );
       if (notice) {
         deps.output.warn(
-          `${notice.why}: add to ${notice.where} (shown once):\n  ${notice.line.replaceAll("\n", "\n  ")}`,
+          `${notice.why}: ${notice.create ? "create" : "add to"} ${notice.where} (shown once):\n  ${
+            notice.line.replaceAll("\n", "\n  ")
+          }`,
         );
       }
     },

@@ -283,3 +283,77 @@ Deno.test("Node and Deno: init finds the dev script and task; the server reads H
     await tmp.cleanup();
   }
 });
+
+Deno.test({
+  name:
+    "Next.js 16: init names allowedDevOrigins; with it, two worktrees answer by IP and name, HMR through the name",
+  ignore: !hasNpm,
+  sanitizeResources: false,
+  fn: async () => {
+    const tmp = await tempDir();
+    try {
+      const [a, b] = await appWithWorktree(tmp.path, "next", {
+        "package.json": JSON.stringify({
+          name: "n",
+          private: true,
+          dependencies: { next: "^16", react: "^19", "react-dom": "^19" },
+        }),
+        "app/layout.js":
+          "export default function Layout({ children }) { return <html><body>{children}</body></html>; }\n",
+        "app/page.js": "export default function Page() { return <p>next app</p>; }\n",
+        ".gitignore": "node_modules\n.next\n",
+      });
+      const install = await new Deno.Command("npm", {
+        args: ["install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd: a,
+        env: { NEXT_TELEMETRY_DISABLED: "1" },
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!install.success) {
+        skipped(`npm install next@16 failed: ${new TextDecoder().decode(install.stderr).slice(0, 200)}`);
+        return;
+      }
+      // Turbopack compiles nothing outside the checkout: a hard-linked copy, not a symlink.
+      const copied = await new Deno.Command("cp", { args: ["-al", `${a}/node_modules`, `${b}/node_modules`] })
+        .output();
+      assert.ok(copied.success, "cp -al node_modules");
+      const env = { TREEHOUSE_POOL: POOL, NEXT_TELEMETRY_DISABLED: "1" };
+      const dry = await cli(["init", "--dry-run"], { cwd: a, env });
+      const advice = /create (next\.config\.mjs) with: (.*)$/m.exec(dry.stderr);
+      assert.ok(advice, `init names the file and line:\n${dry.stderr}`);
+      // The user does what init said, in both checkouts.
+      for (const dir of [a, b]) await Deno.writeTextFile(`${dir}/${advice[1]}`, `${advice[2]}\n`);
+      const { port } = await initWithPort(a, env);
+      await Deno.copyFile(`${a}/treehouse.toml`, `${b}/treehouse.toml`);
+      const { runs, where, stop } = await runBoth([a, b], `${tmp.path}/r.db`, env);
+      try {
+        assert.notEqual(where[0]!.ip, where[1]!.ip);
+        for (const [i, { ip, host }] of where.entries()) {
+          assert.match(runs[i]!.stderr(), /Preset\s+Next\.js: added -H 127\.0\.6\.\d+ -p \d+/);
+          const byIp = await request(ip, port, `${ip}:${port}`);
+          assert.equal(
+            byIp.status,
+            200,
+            `by IP: ${byIp.text.slice(0, 400)}\n${runs[i]!.stderr().slice(-1500)}`,
+          );
+          const byName = await request(ip, port, `${host}:${port}`);
+          assert.equal(byName.status, 200, "by name");
+          assert.match(byName.text, /next app/);
+          const ws = await request(ip, port, `${host}:${port}`, "/_next/hmr", {
+            Upgrade: "websocket",
+            Connection: "Upgrade",
+            Origin: `http://${host}:${port}`,
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+          });
+          assert.equal(ws.status, 101, `HMR WebSocket through the name: ${ws.text.slice(0, 300)}`);
+        }
+      } finally {
+        await stop();
+      }
+    } finally {
+      await tmp.cleanup();
+    }
+  },
+});

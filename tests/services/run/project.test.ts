@@ -4,8 +4,9 @@
  * server bound. Real servers (python3 http.server, the Deno fixture) on the pool 127.0.6.10-99.
  */
 import assert from "node:assert/strict";
-import { cli, git, makeRepo, tempDir } from "../../helpers/cli.ts";
-import { freePort, runArgs, SERVER_CMD, startCli } from "../../helpers/harness.ts";
+import { shellQuote } from "../../../src/cli/output.ts";
+import { childEnv, cli, git, MAIN, makeRepo, tempDir } from "../../helpers/cli.ts";
+import { freePort, runArgs, SERVER_CMD, startCli, waitUntil } from "../../helpers/harness.ts";
 
 const POOL = "127.0.6.10-127.0.6.99";
 const env = { TREEHOUSE_POOL: POOL };
@@ -232,4 +233,73 @@ Deno.test("a typed command keeps the server's own flags: presets never double th
   } finally {
     await tmp.cleanup();
   }
+});
+
+const hasTmux = (() => {
+  try {
+    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name:
+    "on a terminal, run shows the project's command and asks once; the yes is remembered until it changes",
+  ignore: !hasTmux,
+  fn: async () => {
+    const tmp = await tempDir();
+    const socket = `treehouse-run0-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const tmux = (...args: string[]) =>
+      new Deno.Command("tmux", {
+        args: ["-L", socket, "-f", "/dev/null", ...args],
+        stdout: "piped",
+        stderr: "null",
+      })
+        .output().then((o) => new TextDecoder().decode(o.stdout));
+    try {
+      const repo = await makeRepo(tmp.path, "app");
+      const marker = `${tmp.path}/ran`;
+      await Deno.writeTextFile(`${repo}/mark.py`, `open(${JSON.stringify(marker)}, "a").write("x")\n`);
+      await Deno.writeTextFile(`${repo}/treehouse.toml`, '[run]\ncommand = ["python3", "mark.py"]\n');
+      const db = `${tmp.path}/r.db`;
+      const vars = childEnv({ db, env });
+      const line = [
+        "cd",
+        shellQuote(repo),
+        "&& exec env -i",
+        ...Object.entries(vars).map(([k, v]) => shellQuote(`${k}=${v}`)),
+        shellQuote(Deno.execPath()),
+        "run -A --quiet",
+        shellQuote(MAIN),
+        "run --no-mdns",
+      ].join(" ");
+      await Deno.writeTextFile(`${tmp.path}/run.sh`, `${line}\n`);
+      await tmux("new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
+      await tmux("send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
+      await tmux("send-keys", "-t", "t", "Enter");
+      await waitUntil(
+        async () => (await tmux("capture-pane", "-p", "-t", "t")).includes("Run it? [y/N]"),
+        20_000,
+        "the question",
+      );
+      const screen = await tmux("capture-pane", "-p", "-t", "t");
+      assert.match(screen, /treehouse\.toml \[run\] wants to run:\n {2}python3 mark\.py/);
+      await tmux("send-keys", "-t", "t", "y", "Enter");
+      await waitUntil(() => Deno.stat(marker).then(() => true, () => false), 20_000, "the command to run");
+
+      const again = await cli(["run", "--no-mdns"], { cwd: repo, db, env });
+      assert.equal(again.code, 0, `the yes is remembered: ${again.stderr}`);
+      assert.equal(await Deno.readTextFile(marker), "xx");
+      await Deno.writeTextFile(
+        `${repo}/treehouse.toml`,
+        '[run]\ncommand = ["python3", "mark.py", "changed"]\n',
+      );
+      const changed = await cli(["run", "--no-mdns"], { cwd: repo, db, env });
+      assert.equal(changed.code, 2, "a changed command is asked about again");
+    } finally {
+      await tmux("kill-server");
+      await tmp.cleanup();
+    }
+  },
 });
