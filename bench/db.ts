@@ -54,7 +54,7 @@ async function benchRunStart(
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   // What users run: the bundle the release binary is compiled from (the source tree is shown too).
-  const bundled = [...BUNDLE_FLAGS, await bundle(`${tmp}/bundle`)];
+  const bundled = [...BUNDLE_FLAGS, `${tmp}/bundle/main.js`];
   const start = async (db: string[], entry = bundled) => {
     const t0 = performance.now();
     const child = new Deno.Command(DENO, {
@@ -176,8 +176,10 @@ export async function benchDb(rounds = 3): Promise<BenchResult[]> {
       TREEHOUSE_POOL: "127.0.4.10-127.0.4.99",
       NO_COLOR: "1",
     };
+    // What users run: the bundle the release binary is compiled from.
+    const entry = [...BUNDLE_FLAGS, await bundle(`${tmp}/bundle`)];
     const treehouse = (args: string[]) =>
-      timeCommand(DENO, ["run", "-A", "--quiet", MAIN, ...args], { cwd: repo, env });
+      timeCommand(DENO, ["run", "-A", "--quiet", ...entry, ...args], { cwd: repo, env });
     const pgArgs = ["-h", pg.host, "-p", String(pg.port), "-U", "postgres"];
     const drop = (name: string) => pg.psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     const dropBranch = (branch: string) => treehouse(["db", "drop", "--branch", branch, "--yes"]);
