@@ -33,6 +33,8 @@ export interface BranchFacts {
   port: number;
   lastSeenAt: number;
   runs: readonly RunFacts[];
+  /** URLs of the branch's HTTPS front while it runs (https, port-less http), shown first. */
+  frontUrls?: readonly string[];
 }
 
 /** A link shown on a branch's row. */
@@ -106,8 +108,14 @@ export function buildSnapshot(facts: readonly BranchFacts[], now: number): Snaps
     const live = f.runs.filter((r) => isActive(r.state));
     const ports = f.runs.length > 0 ? unique(f.runs.map((r) => r.port)) : [f.port];
     const links: Link[] = [];
+    for (const href of f.frontUrls ?? []) {
+      if (!links.some((l) => l.href === href)) links.push({ href, label: href.replace(/\/$/, "") });
+    }
     for (const port of ports) {
-      links.push({ href: httpUrl(f.host, port), label: `${f.host}${port === 80 ? "" : `:${port}`}` });
+      const href = httpUrl(f.host, port);
+      if (!links.some((l) => l.href === href)) {
+        links.push({ href, label: `${f.host}${port === 80 ? "" : `:${port}`}` });
+      }
     }
     for (const r of f.runs) {
       for (const href of r.extraUrls ?? []) {

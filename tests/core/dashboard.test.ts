@@ -63,6 +63,19 @@ Deno.test("a branch's runs give its ports, restarts, earliest start and extra UR
   assert.ok(b?.links.some((l) => l.href === "https://main.local/"));
 });
 
+Deno.test("a running HTTPS front's URLs come first, once each", () => {
+  const [b] = buildSnapshot([facts({
+    port: 80,
+    frontUrls: ["https://main.local/", "http://main.local/"],
+    runs: [{ service: "web", port: 80, state: "ready", pid: 1, startedAt: 1, restarts: 0 }],
+  })], 0).projects[0]!.branches;
+  assert.deepEqual(b?.links.map((l) => l.href), [
+    "https://main.local/",
+    "http://main.local/",
+    "http://127.0.0.10/",
+  ]);
+});
+
 Deno.test("branchState() puts trouble first: crashed, restarting, starting, ready, running, stopped", () => {
   assert.equal(branchState(["ready", "crashed"]), "crashed");
   assert.equal(branchState(["ready", "starting"]), "starting");

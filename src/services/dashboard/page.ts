@@ -73,9 +73,9 @@ a { color: var(--link); }
 .live.on::before { content: "● "; color: var(--ok); }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line);
   table-layout: fixed; }
-thead th:nth-child(1) { width: 14%; } thead th:nth-child(2) { width: 10%; } thead th:nth-child(3) { width: 21%; }
-thead th:nth-child(4) { width: 10%; } thead th:nth-child(5) { width: 6%; } thead th:nth-child(6) { width: 7%; }
-thead th:nth-child(7) { width: 14%; } thead th:nth-child(8) { width: 8%; } thead th:nth-child(9) { width: 10rem; }
+thead th:nth-child(1) { width: 13%; } thead th:nth-child(2) { width: 10%; } thead th:nth-child(3) { width: 19%; }
+thead th:nth-child(4) { width: 9%; } thead th:nth-child(5) { width: 6%; } thead th:nth-child(6) { width: 8%; }
+thead th:nth-child(7) { width: 14%; } thead th:nth-child(8) { width: 9%; } thead th:nth-child(9) { width: 12%; }
 th, td { text-align: left; padding: 0.45rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); }
 tbody th { font-weight: 600; overflow-wrap: break-word; }

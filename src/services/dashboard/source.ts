@@ -7,6 +7,7 @@ import { renderHostname } from "../../core/hostname-template.ts";
 import { type BranchFacts, buildSnapshot, type RunFacts, type Snapshot } from "../../core/dashboard.ts";
 import { type AliveCheck, type Allocation, listAllocations } from "../../registry/allocations.ts";
 import { dataVersion } from "../../registry/changes.ts";
+import { type FrontRecord, liveFronts } from "../../registry/fronts.ts";
 import { Registry } from "../../registry/registry.ts";
 import { type ControlDeps, listRuns, type RunView } from "../control/runs.ts";
 
@@ -60,7 +61,8 @@ export function registrySource(options: RegistrySourceOptions): DashboardSource 
       if (!r) return buildSnapshot([], now);
       const runs = await listRuns(controlDeps(r, options));
       const allocations = listAllocations(r);
-      return buildSnapshot(allocations.map((a) => factsOf(a, runs, options)), now);
+      const fronts = liveFronts(r, options.isAlive);
+      return buildSnapshot(allocations.map((a) => factsOf(a, runs, fronts.get(a.id), options)), now);
     },
     close() {
       registry?.close();
@@ -69,7 +71,12 @@ export function registrySource(options: RegistrySourceOptions): DashboardSource 
   };
 }
 
-function factsOf(a: Allocation, all: readonly RunView[], options: RegistrySourceOptions): BranchFacts {
+function factsOf(
+  a: Allocation,
+  all: readonly RunView[],
+  front: FrontRecord | undefined,
+  options: RegistrySourceOptions,
+): BranchFacts {
   const port = a.port ?? options.defaultPort;
   const host = renderHostname(options.hostnameTemplate ?? "{branch}.local", a.hostname, a.project_path);
   const runs: RunFacts[] = all.filter((r) => r.project_path === a.project_path && r.branch === a.branch)
@@ -102,5 +109,10 @@ function factsOf(a: Allocation, all: readonly RunView[], options: RegistrySource
     port,
     lastSeenAt: a.last_seen_at,
     runs,
+    frontUrls: front ? [front.https_url, front.url].filter((u): u is string => u !== null).map(slash) : [],
   };
+}
+
+function slash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
 }
