@@ -1,10 +1,12 @@
 /**
  * `treehouse dashboard` in a real browser (headless Chromium through playwright-core) with real
  * `treehouse run` processes of the test server: both branches listed with working links, a new branch
- * appears without a reload. A screenshot goes to TREEHOUSE_TEST_OUTPUT (else a temp directory).
+ * appears without a reload; the empty state; a narrow window in dark mode. Screenshots go to
+ * TREEHOUSE_TEST_OUTPUT (else a temp directory).
  */
 import assert from "node:assert/strict";
-import { hasChromium, LIVE_MS, withDashboard } from "../helpers/dashboard.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import { hasChromium, launch, LIVE_MS, POOL, startDashboard, withDashboard } from "../helpers/dashboard.ts";
 
 Deno.test({
   name: "the dashboard lists both running branches with working links and shows a third without a reload",
@@ -40,4 +42,73 @@ Deno.test({
       assert.equal(await page.evaluate("window.marker"), 42, "the page was not reloaded");
       await screenshot("dashboard");
     }),
+});
+
+Deno.test({
+  name: "with nothing registered the page says how to start a branch",
+  ignore: !hasChromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = await tempDir();
+    const dash = await startDashboard({ db: `${tmp.path}/r.db`, env: POOL });
+    const browser = await launch(tmp.path);
+    try {
+      const page = await browser.newPage();
+      await page.goto(dash.url);
+      const text = await page.locator("main").innerText();
+      assert.match(text, /No branches yet/);
+      assert.match(text, /treehouse run -- /);
+    } finally {
+      await browser.close();
+      await dash.stop();
+      await tmp.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "on a narrow window in dark mode the page fits its width and follows the colour scheme",
+  ignore: !hasChromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = await tempDir();
+    const db = `${tmp.path}/r.db`;
+    const project = `${tmp.path}/app`;
+    await Deno.mkdir(project);
+    for (const branch of ["dash-narrow/with-a-rather-long-branch-name", "dash-n2"]) {
+      assert.equal(
+        (await cli(["allocate", "--branch", branch, "--project", project], { db, env: POOL })).code,
+        0,
+      );
+    }
+    const dash = await startDashboard({ db, env: POOL });
+    const browser = await launch(tmp.path);
+    try {
+      const background: Record<string, string> = {};
+      for (const colorScheme of ["light", "dark"] as const) {
+        const page = await browser.newPage({ viewport: { width: 360, height: 740 }, colorScheme });
+        await page.goto(dash.url);
+        await page.getByRole("button", { name: "Release dash-n2" }).waitFor();
+        const fits = await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth");
+        assert.equal(fits, true, `no horizontal scrolling (${colorScheme})`);
+        background[colorScheme] = String(
+          await page.evaluate("getComputedStyle(document.body).backgroundColor"),
+        );
+        if (colorScheme === "dark") {
+          const out = Deno.env.get("TREEHOUSE_TEST_OUTPUT") ??
+            await Deno.makeTempDir({ prefix: "treehouse-dashboard-" });
+          await page.screenshot({ path: `${out}/dashboard-narrow-dark.png`, fullPage: true });
+          Deno.stderr.writeSync(new TextEncoder().encode(`  screenshot: ${out}/dashboard-narrow-dark.png\n`));
+        }
+        await page.close();
+      }
+      assert.notEqual(background.light, background.dark);
+    } finally {
+      await browser.close();
+      await dash.stop();
+      await tmp.cleanup();
+    }
+  },
 });

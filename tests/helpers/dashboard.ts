@@ -110,7 +110,7 @@ async function startRun(branch: string, project: string, db: string, dir: string
 type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>["newPage"]>>;
 type Run = Awaited<ReturnType<typeof startRun>>;
 
-async function launch(home: string) {
+export async function launch(home: string) {
   const { chromium } = await import("playwright-core");
   return await chromium.launch({
     executablePath: CHROMIUM,

@@ -184,12 +184,41 @@ function row(b) {
     '<td class="actions">' + actions + "</td></tr>";
 }
 
-function section(p) {
+function sectionHead(p) {
   return '<h2>' + esc(p.name) + '<small>' + esc(p.project) + "</small></h2>" +
     '<table><thead><tr><th scope="col">Branch</th><th scope="col">Status</th><th scope="col">URLs</th>' +
     '<th scope="col">IP</th><th scope="col">Ports</th><th scope="col">Restarts</th><th scope="col">Database</th>' +
-    '<th scope="col">Last seen</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>' +
-    p.branches.map(row).join("") + "</tbody></table>";
+    '<th scope="col">Last seen</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>' +
+    "<tbody></tbody></table>";
+}
+
+const template = document.createElement("template");
+
+// Only rows that changed are replaced, so a focused button elsewhere keeps its focus; a replaced row
+// gives the focus to its new button of the same action.
+function renderRows(s, branches) {
+  const seen = new Set();
+  for (const b of branches) {
+    seen.add(b.id);
+    const html = row(b);
+    let r = s.rows.get(b.id);
+    if (!r || r.html !== html) {
+      template.innerHTML = html;
+      const el = template.content.firstElementChild;
+      const focused = r && r.el.contains(document.activeElement) ? document.activeElement.dataset.act : null;
+      if (r) r.el.replaceWith(el);
+      r = { el, html };
+      s.rows.set(b.id, r);
+      if (focused) el.querySelector('button[data-act="' + focused + '"]')?.focus();
+    }
+    s.tbody.appendChild(r.el);
+  }
+  for (const [id, r] of s.rows) {
+    if (!seen.has(id)) {
+      r.el.remove();
+      s.rows.delete(id);
+    }
+  }
 }
 
 const EMPTY = '<div class="empty"><h2>No branches yet</h2><p>Start a dev server on its own IP and name from any ' +
@@ -219,17 +248,15 @@ function render(snapshot, budget) {
       budget -= p.branches.length;
     }
     seen.add(p.project);
-    const html = section(p);
     let s = sections.get(p.project);
     if (!s) {
-      s = { el: document.createElement("section"), html: "" };
+      s = { el: document.createElement("section"), rows: new Map() };
       s.el.setAttribute("aria-label", p.name);
+      s.el.innerHTML = sectionHead(p);
+      s.tbody = s.el.querySelector("tbody");
       sections.set(p.project, s);
     }
-    if (s.html !== html) {
-      s.el.innerHTML = html;
-      s.html = html;
-    }
+    renderRows(s, p.branches);
     main.appendChild(s.el);
   }
   for (const [key, s] of sections) {
