@@ -11,6 +11,7 @@ import { benchFront, benchRunHttps } from "./https_front.ts";
 import { benchBrowser } from "./https_browser.ts";
 import { benchDb } from "./db.ts";
 import { benchDashboard } from "./dashboard.ts";
+import { benchRestart, benchStatus } from "./control.ts";
 
 const results: BenchResult[] = [];
 const only = Deno.args.find((a) => !a.startsWith("--"));
@@ -23,6 +24,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["run-project", () => benchRunProject()],
   ["front", async () => [...await benchFront(), await benchRunHttps()]],
   ["browser", () => benchBrowser()],
+  ["control", async () => [await benchStatus(), await benchRestart()]],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
   ["db", () => benchDb()],
   ["dashboard", () => benchDashboard()],

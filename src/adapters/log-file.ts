@@ -3,6 +3,7 @@
  * 0700 directories, rotated at {@link LOG_ROTATE_BYTES} (the previous file kept as `.log.1`). Reading
  * the last lines and following the file across a rotation live here too.
  */
+import { DEFAULT_SERVICE } from "../core/run-table.ts";
 
 /** A log is rotated when a write would take it past this size (4 MiB). */
 export const LOG_ROTATE_BYTES = 4 * 1024 * 1024;
@@ -162,6 +163,6 @@ export function logPathFor(
 ): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "").slice(0, 80) || "x";
   const project = safe(project_path.split("/").filter(Boolean).pop() ?? "project");
-  const name = service === "web" ? safe(branch) : `${safe(branch)}.${safe(service)}`;
+  const name = service === DEFAULT_SERVICE ? safe(branch) : `${safe(branch)}.${safe(service)}`;
   return `${dataDir}/logs/${project}-${hash(project_path)}/${name}-${hash(branch)}.log`;
 }

@@ -4,6 +4,7 @@
  * {@link RUN_COLLABORATORS} (it gets the command's context and flags and returns a collaborator, or
  * undefined when its flags leave it out); keep its heavy modules behind `await import()` in the factory.
  */
+import { DEFAULT_SERVICE } from "../core/run-table.ts";
 import { Announcer } from "../adapters/mdns.ts";
 import { checkPortFree, findPortHolders } from "../adapters/net/port-holder.ts";
 import { currentPlatform } from "../adapters/platform/platform.ts";
@@ -13,6 +14,10 @@ import { databaseCollaborator } from "../services/db/run.ts";
 import type { Settings } from "../services/settings.ts";
 import type { RunCollaborator, RunDeps, RunOutput } from "../services/run/types.ts";
 import type { AppContext } from "./context.ts";
+import { runtimeDir } from "../adapters/control-socket.ts";
+import type { RotatingLog } from "../adapters/log-file.ts";
+import { controlCollaborator } from "../services/control/collaborator.ts";
+import { parseReady } from "../services/run/ready.ts";
 import { paint, say, warn } from "./output.ts";
 import type { AppFlags, BranchFlags } from "./target.ts";
 
@@ -42,6 +47,12 @@ export interface RunFlags extends BranchFlags, AppFlags {
   readonly preset: boolean;
   /** Run the project's `[run]` command without asking. */
   readonly yes?: boolean;
+  /** Start in the background and wait until ready (issue 15). */
+  readonly detach?: boolean;
+  /** With --detach: JSON output. */
+  readonly json?: boolean;
+  /** The log file of a detached run (set by --detach for its wrapper). */
+  readonly logFile?: string;
 }
 
 /** What a collaborator factory is given. */
@@ -49,6 +60,8 @@ export interface CollaboratorContext {
   ctx: AppContext;
   flags: RunFlags;
   settings: Settings;
+  /** The detached run's log file (`--log-file`), where its messages go too. */
+  log?: RotatingLog;
 }
 
 /** Makes one feature's collaborator for a run, or undefined when the run does not use the feature. */
@@ -58,6 +71,8 @@ export type CollaboratorFactory = (
 
 /** The features plugged into `run`, in hook order (after the built-in liveness and mDNS collaborators). */
 export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [
+  // The run's record and control socket (issue 15): first, so a second run of a service is refused early.
+  controlFactory,
   // The branch's database (issue 14). Imported statically: its hot path (a recorded database) is a few
   // small modules and one registry read, cheaper than a dynamic import; the client and the create code
   // are imported by it only when something must be created.
@@ -78,6 +93,34 @@ export const RUN_COLLABORATORS: readonly CollaboratorFactory[] = [
     });
   },
 ];
+/** The run's record and control socket (issue 15): every run has them. */
+function controlFactory({ ctx, flags, log }: CollaboratorContext): RunCollaborator {
+  const dir = runtimeDir(ctx.env, Deno.uid());
+  return controlCollaborator({
+    service: flags.service ?? DEFAULT_SERVICE,
+    log: log ?? null,
+    wrapperPid: Deno.pid,
+    wrapperStartedAt: systemProcess.startTime(Deno.pid) ?? null,
+    socketPath: (runId) => `${dir}/${runId}.sock`,
+    readyTarget: (session) =>
+      flags.ready === undefined
+        ? { kind: "port", hostname: session.values.ip, port: session.request.port }
+        : parseReady(flags.ready, session.values.ip),
+  });
+}
+
+/** A detached run's output: every message into its log file. */
+export function logOutput(log: RotatingLog): RunOutput {
+  return {
+    banner: (b) =>
+      log.line(
+        `treehouse: ${b.branch} → ${b.url}\n${b.rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`).join("\n")}`,
+      ),
+    info: (text) => log.line(text),
+    warn: (text) => log.line(`warning: ${text}`),
+    ready: (url) => log.line(`treehouse: ready at ${url}`),
+  };
+}
 
 /** stderr as the run's output: the banner, messages, warnings and the ready line. */
 export function stderrOutput(ctx: AppContext): RunOutput {
@@ -98,8 +141,9 @@ export async function runDeps(
   flags: RunFlags,
   settings: Settings,
   registry: Registry,
+  log?: RotatingLog,
 ): Promise<RunDeps> {
-  const made = await Promise.all(RUN_COLLABORATORS.map((make) => make({ ctx, flags, settings })));
+  const made = await Promise.all(RUN_COLLABORATORS.map((make) => make({ ctx, flags, settings, log })));
   return {
     registry,
     now: Date.now,
@@ -109,7 +153,7 @@ export async function runDeps(
     announcers: (tool, args, events) => new Announcer(tool, args, {}, events),
     env: ctx.env,
     cwd: ctx.cwd,
-    output: stderrOutput(ctx),
+    output: log ? logOutput(log) : stderrOutput(ctx),
     collaborators: made.filter((c): c is RunCollaborator => c !== undefined),
   };
 }

@@ -68,15 +68,16 @@ export interface PlanContext {
 export function planRun(request: RunRequest, context: PlanContext): RunPlan {
   const config = context.config;
   let service: RunService | undefined;
-  if (request.service !== undefined || (request.typed.length === 0)) {
+  if (request.typed.length === 0) {
     const chosen = chooseService(config, request.service);
     if ("error" in chosen) throw serviceError(chosen, request);
     service = chosen.service;
   } else {
-    // A typed command still takes the default service's settings (port, env…), not its command.
-    service = config?.services.find((s) => s.name === DEFAULT_SERVICE);
+    // A typed command still takes its service's settings (port, env…), not its command; a service the
+    // configuration does not declare just names the run (`--service api -- CMD`, issue 15).
+    service = config?.services.find((s) => s.name === (request.service ?? DEFAULT_SERVICE));
   }
-  const name = service?.name ?? DEFAULT_SERVICE;
+  const name = service?.name ?? request.service ?? DEFAULT_SERVICE;
   const fromConfig = request.typed.length === 0;
   const base = fromConfig ? service?.command : [...request.typed];
   if (base === undefined) {

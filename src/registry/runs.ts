@@ -8,7 +8,8 @@
  * reclaim and clean-up rules written against allocations stay true with several runs.
  */
 import { ConflictError, RegistryError } from "../errors.ts";
-import type { AliveCheck } from "./allocations.ts";
+import { chooseHostname } from "../core/hostname.ts";
+import type { AliveCheck, Allocation } from "./allocations.ts";
 import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
 
 /** What a run is doing. `stopped` and `crashed` are ended runs (the wrapper is gone). */
@@ -57,9 +58,12 @@ export interface RunWithAllocation extends RunRecord {
   hostname: string;
 }
 
-/** True for a run whose wrapper should still be running. */
-export function isLive(run: Pick<RunRecord, "state">): boolean {
-  return run.state !== "stopped" && run.state !== "crashed";
+/**
+ * True for a run whose wrapper should still be running (it has not ended). A live run may be
+ * `crashed` too: its server crashed and the wrapper waits to restart it.
+ */
+export function isLive(run: Pick<RunRecord, "ended_at">): boolean {
+  return run.ended_at === null;
 }
 
 const COLUMNS =
@@ -247,6 +251,28 @@ export function liveRunNames(registry: Registry): { ip: string; name: string }[]
   }));
 }
 
+/**
+ * The label for a run's extra name (`run --name`): `name` made unique among every allocation's
+ * hostname and the other live runs' names. The run's own branch label counts as taken too.
+ */
+export function runLabel(
+  registry: Registry,
+  allocation: Allocation,
+  name: string,
+  reserved: readonly string[] = [],
+): string {
+  const taken = registry.read(() =>
+    new Set(
+      registry.db.prepare(
+        "SELECT hostname AS label FROM allocations UNION " +
+          "SELECT name AS label FROM runs WHERE name IS NOT NULL AND ended_at IS NULL",
+      ).all().map((r) => String(r.label)),
+    )
+  );
+  for (const label of reserved) taken.add(label);
+  return chooseHostname(allocation.branch, allocation.project_path, taken, name);
+}
+
 /** What changes when a run's server starts, becomes ready, restarts or crashes. */
 export interface RunUpdate {
   state?: RunState;
@@ -275,7 +301,7 @@ export function updateRun(registry: Registry, id: number, update: RunUpdate): bo
     }
     const changed = Number(
       db.prepare(
-        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND state NOT IN ('stopped', 'crashed')`,
+        `UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND ended_at IS NULL`,
       ).run(...args, id).changes,
     );
     if (changed === 0) return false;
@@ -308,8 +334,8 @@ function endRunInTransaction(
   end: { state: "stopped" | "crashed"; reason: string | null; now: number; wrapperPid?: number },
 ): boolean {
   const db = registry.db;
-  const row = db.prepare("SELECT allocation_id, pid, wrapper_pid, state FROM runs WHERE id = ?").get(id);
-  if (!row || row.state === "stopped" || row.state === "crashed") return false;
+  const row = db.prepare("SELECT allocation_id, pid, wrapper_pid, ended_at FROM runs WHERE id = ?").get(id);
+  if (!row || row.ended_at !== null) return false;
   if (end.wrapperPid !== undefined && Number(row.wrapper_pid) !== end.wrapperPid) return false;
   db.prepare(
     "UPDATE runs SET state = ?, reason = ?, pid = NULL, pid_started_at = NULL, ended_at = ?, last_seen_at = ? " +
@@ -318,7 +344,7 @@ function endRunInTransaction(
   const allocationId = Number(row.allocation_id);
   const other = db.prepare(
     "SELECT pid, pid_started_at, port FROM runs WHERE allocation_id = ? AND id != ? AND pid IS NOT NULL " +
-      "AND state NOT IN ('stopped', 'crashed') ORDER BY started_at DESC LIMIT 1",
+      "AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1",
   ).get(allocationId, id);
   if (other) {
     db.prepare("UPDATE allocations SET pid = ?, pid_started_at = ?, port = ?, last_seen_at = ? WHERE id = ?")
@@ -414,7 +440,7 @@ export function pruneRuns(registry: Registry, endedBefore?: number): number {
     );
     const ended = Number(
       db.prepare(
-        "DELETE FROM runs WHERE state IN ('stopped', 'crashed') AND (? IS NULL OR ended_at < ?)",
+        "DELETE FROM runs WHERE ended_at IS NOT NULL AND (? IS NULL OR ended_at < ?)",
       ).run(endedBefore ?? null, endedBefore ?? null).changes,
     );
     return orphans + ended;

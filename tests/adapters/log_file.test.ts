@@ -53,7 +53,7 @@ Deno.test("following a log sees new lines, also after a rotation", async () => {
 Deno.test("log paths are per project, branch and service, and safe as file names", () => {
   const hash = () => "abc123";
   assert.equal(
-    logPathFor("/d", "/src/my app", "feature/x", "web", hash),
+    logPathFor("/d", "/src/my app", "feature/x", "default", hash),
     "/d/logs/my-app-abc123/feature-x-abc123.log",
   );
   assert.equal(logPathFor("/d", "/src/app", "../..", "api", hash), "/d/logs/app-abc123/x.api-abc123.log");

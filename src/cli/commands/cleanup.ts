@@ -5,6 +5,7 @@ import { detectRepo } from "../../adapters/git/repo.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { pruneReservations } from "../../services/maintain.ts";
 import { cleanupAllocations } from "../../services/cleanup.ts";
+import { cleanupRuns } from "../../services/control/doctor.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say, table } from "../output.ts";
 import { openRegistryIfExists } from "../target.ts";
@@ -34,6 +35,7 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
   let allocations: ReturnType<typeof cleanupAllocations> = [];
   let reservations: ReturnType<typeof pruneReservations> = [];
   let databases: DropOutcome[] = [];
+  let runs = 0;
   if (registry) {
     try {
       allocations = cleanupAllocations(registry, {
@@ -54,6 +56,8 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
       if (flags.dropDatabases) {
         databases = await dropDatabasesOf(this, registry, allocations, project, dryRun);
       }
+      // Runs (issue 15): records of gone wrappers end, and ended runs older than the stale time go.
+      if (!dryRun) runs = await cleanupRuns(registry, now, settings.staleAfterMs, isProcessAlive, project);
     } finally {
       registry.close();
     }
@@ -62,7 +66,17 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
   if (dbFailed) this.exitCode = ExitCode.database;
   if (flags.json) {
     const extra = flags.dropDatabases ? { databases } : {};
-    out(this, json({ dry_run: dryRun, project: project ?? null, allocations, reservations, ...extra }));
+    out(
+      this,
+      json({
+        dry_run: dryRun,
+        project: project ?? null,
+        allocations,
+        reservations,
+        runs_removed: runs,
+        ...extra,
+      }),
+    );
     return;
   }
   const rows = [

@@ -33,6 +33,8 @@ import { cleanupAllocations } from "../../services/cleanup.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import { VERSION } from "../../version.ts";
 import type { AppContext } from "../context.ts";
+import { checkRuns, runAnnouncements } from "../../services/control/doctor.ts";
+import { renderHostname } from "../../core/hostname-template.ts";
 import { json, out, say } from "../output.ts";
 import { hostsFilePath } from "./hosts.ts";
 import { openRegistryIfExists } from "../target.ts";
@@ -67,6 +69,7 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
     checks.push(await checkMdns(env, hosts.inUse));
     checks.push(hosts.check);
     checks.push(checkAnnouncers(env));
+    if (env.registry) checks.push(await checkRuns(env.registry, isProcessAlive, Date.now(), env.fix));
     checks.push(checkPorts(env));
     checks.push(checkStale(env));
     checks.push(checkPath(env));
@@ -426,7 +429,15 @@ function checkAnnouncers(env: Env): Check {
     stale = staleAnnouncers(
       listAnnouncerProcesses(),
       inPool,
-      hostsEntries(env.allocations, env.settings?.hostnameTemplate),
+      [
+        ...hostsEntries(env.allocations, env.settings?.hostnameTemplate),
+        ...(env.registry
+          ? runAnnouncements(
+            env.registry,
+            (l, p) => renderHostname(env.settings?.hostnameTemplate ?? "{branch}.local", l, p),
+          )
+          : []),
+      ],
     );
   } catch (error) {
     return { id: "announcers", status: "warn", ...problem(error) };

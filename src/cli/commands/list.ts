@@ -1,4 +1,5 @@
 /** `treehouse list`: every allocation of this project (or all projects) as a table or JSON. */
+import { DEFAULT_SERVICE } from "../../core/run-table.ts";
 import { loadSettings } from "../../services/settings.ts";
 import { formatAge } from "../../core/duration.ts";
 import { listAllocations } from "../../registry/allocations.ts";
@@ -6,7 +7,10 @@ import { detectRepo, resolve } from "../../adapters/git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, paint, say, table } from "../output.ts";
-import { frontsOf, openRegistryIfExists, viewOf } from "../target.ts";
+import { type AllocationView, frontsOf, openRegistryIfExists, viewOf } from "../target.ts";
+import { isLive, listRuns, type RunWithAllocation } from "../../registry/runs.ts";
+import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { renderHostname } from "../../core/hostname-template.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -28,16 +32,38 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   const registry = openRegistryIfExists(this);
   let rows;
   let fronts;
+  let runs: RunWithAllocation[] = [];
   try {
     rows = registry ? listAllocations(registry, project) : [];
     fronts = frontsOf(registry);
+    // One line per live run (issue 15): a run whose wrapper is gone counts as stopped.
+    runs = registry
+      ? listRuns(registry, { project_path: project }).filter((r) =>
+        isLive(r) && isProcessAlive(r.wrapper_pid, r.wrapper_started_at)
+      )
+      : [];
   } finally {
     registry?.close();
   }
   const settings = loadSettings(this.env, this.cwd);
   const views = rows.map((r) => viewOf(r, settings, fronts.get(r.id)));
+  const runsOf = (v: AllocationView) => runs.filter((r) => r.allocation_id === v.id);
   if (flags.json) {
-    out(this, json(views));
+    out(
+      this,
+      json(views.map((v) => ({
+        ...v,
+        runs: runsOf(v).map((r) => ({
+          service: r.service,
+          state: r.state,
+          pid: r.pid,
+          wrapper_pid: r.wrapper_pid,
+          port: r.port,
+          name: r.name,
+          detached: r.detached,
+        })),
+      }))),
+    );
     return;
   }
   if (views.length === 0) {
@@ -52,15 +78,31 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
     this,
     table(
       ["BRANCH", "IP", "HOSTNAME", "PORT", "STATUS", "LAST SEEN", "PROJECT"],
-      views.map((v) => [
-        v.branch,
-        v.ip,
-        v.host,
-        v.port === null ? "-" : String(v.port),
-        v.running ? paint(this.colorStdout, "32", "RUNNING") : "STOPPED",
-        `${formatAge(now - v.last_seen_at)} ago`,
-        v.project_path,
-      ]),
+      views.flatMap((v) => {
+        const line = (branch: string, host: string, port: number | null, status: string) => [
+          branch,
+          v.ip,
+          host,
+          port === null ? "-" : String(port),
+          status,
+          `${formatAge(now - v.last_seen_at)} ago`,
+          v.project_path,
+        ];
+        const live = runsOf(v);
+        if (live.length === 0) {
+          return [
+            line(v.branch, v.host, v.port, v.running ? paint(this.colorStdout, "32", "RUNNING") : "STOPPED"),
+          ];
+        }
+        return live.map((r) =>
+          line(
+            r.service === DEFAULT_SERVICE ? v.branch : `${v.branch} (${r.service})`,
+            r.name === null ? v.host : renderHostname(settings.hostnameTemplate, r.name, v.project_path),
+            r.port,
+            paint(this.colorStdout, "32", "RUNNING") + (r.state === "ready" ? "" : ` (${r.state})`),
+          )
+        );
+      }),
     ),
   );
 }

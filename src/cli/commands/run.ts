@@ -16,6 +16,8 @@ import {
 import { runServer } from "../../services/run/session.ts";
 import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
+import { formatError, TreehouseError } from "../../errors.ts";
+import { RotatingLog } from "../../adapters/log-file.ts";
 import { runDeps, type RunFlags } from "../run-deps.ts";
 import { openRegistry, resolveTarget } from "../target.ts";
 
@@ -34,6 +36,25 @@ function backoffSteps(value: string | undefined): number[] | undefined {
 }
 
 export default async function run(this: AppContext, flags: RunFlags, ...command: string[]): Promise<void> {
+  if (flags.detach) return await (await import("./control/detach.ts")).default.call(this, flags, ...command);
+  // A detached run's wrapper (started by --detach) writes everything to its log file.
+  const log = flags.logFile === undefined ? undefined : new RotatingLog(flags.logFile);
+  try {
+    await runHere.call(this, flags, command, log);
+  } catch (error) {
+    log?.line(error instanceof TreehouseError ? formatError(error, this.verbose) : String(error));
+    throw error;
+  } finally {
+    log?.close();
+  }
+}
+
+async function runHere(
+  this: AppContext,
+  flags: RunFlags,
+  command: string[],
+  log: RotatingLog | undefined,
+): Promise<void> {
   const settings = loadSettings(this.env, this.cwd);
   const target = resolveTarget(this, flags);
   const backoffMs = backoffSteps(this.env("TREEHOUSE_RESTART_BACKOFF"));
@@ -52,7 +73,13 @@ export default async function run(this: AppContext, flags: RunFlags, ...command:
       await confirmProjectCommand(this, registry, target.project_path, plan, flags.yes === true);
     }
     // `[run] https = true` is the service's default for --https (then the https setting).
-    const deps = await runDeps(this, { ...flags, https: flags.https ?? plan.https }, settings, registry);
+    const deps = await runDeps(
+      this,
+      { ...flags, https: flags.https ?? plan.https, service: plan.service },
+      settings,
+      registry,
+      log,
+    );
     const project = projectCollaborator(plan, {
       presetOff: flags.preset === false,
       noticeDir: settings.run?.dir ?? this.cwd,

@@ -20,7 +20,30 @@ const run = negatedInUsage(
           placeholder: "N",
           optional: true,
         },
-        name: stringFlag("Hostname label instead of the branch's (still made unique)", "LABEL"),
+        name: stringFlag(
+          "An extra hostname label for this run's lifetime (still made unique); the branch keeps its name",
+          "LABEL",
+        ),
+        detach: {
+          kind: "boolean",
+          brief:
+            "Run in the background (own session, output to a log file); print the URL once ready, or the last log lines and exit non-zero",
+          optional: true,
+          withNegated: false,
+        },
+        json: {
+          kind: "boolean",
+          brief: "With --detach: print the ready run as JSON (as status --json)",
+          optional: true,
+          withNegated: false,
+        },
+        logFile: {
+          kind: "parsed",
+          parse: String,
+          brief: "Write the command's output and treehouse's messages to this file (what --detach uses)",
+          placeholder: "PATH",
+          optional: true,
+        },
         mdns: {
           kind: "boolean",
           brief:
@@ -124,6 +147,8 @@ const run = negatedInUsage(
         "treehouse run --ready 4000 --restart on-failure -- bin/rails server -b {ip} -p {port}",
         "treehouse run --name api --no-mdns -- deno run -A server.ts",
         "treehouse run --https -- npx vite --host {ip} --port {port} --strictPort",
+        "treehouse run --detach -- python3 -m http.server {port} --bind {ip}",
+        "treehouse run --detach --service api --port 4001 -- bin/api",
       ],
       "The command runs directly (no shell) with TREEHOUSE_IP, TREEHOUSE_HOST, TREEHOUSE_PORT, " +
         "TREEHOUSE_URL, TREEHOUSE_BRANCH, TREEHOUSE_DB_NAME, HOST and PORT set; {ip} {port} {host} {url} " +
@@ -134,7 +159,9 @@ const run = negatedInUsage(
         "TREEHOUSE_HTTPS_URL, TREEHOUSE_TLS_CERT, TREEHOUSE_TLS_KEY ({cert} {key}) and NODE_EXTRA_CA_CERTS, and " +
         "TREEHOUSE_URL is the https URL. " +
         "A project's [run] command is shown and asked about once (again when it changes); off a terminal " +
-        "without --yes that is exit 2.",
+        "without --yes that is exit 2. Every run is recorded (status, logs, restart, stop reach it over its " +
+        "control socket) and is ready once --ready answers, by default the branch's IP:port. --detach exits 0 " +
+        "once ready, 11 when --ready-timeout (60s) passes first, else the wrapper's code.",
     ),
   }),
   ["mdns", "env-port", "preset"],

@@ -8,7 +8,7 @@
 import { controlExchange, controlRequest, removeStaleSocket } from "../../adapters/control-socket.ts";
 import { followLog, tailLog } from "../../adapters/log-file.ts";
 import type { ControlReply, ControlStatus } from "../../core/control-protocol.ts";
-import { NotFoundError, TimeoutError, TreehouseError, UsageError } from "../../errors.ts";
+import { NotFoundError, RunEndedError, TimeoutError, TreehouseError, UsageError } from "../../errors.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
 import {
@@ -186,7 +186,9 @@ export async function waitReady(
       await reconcile(deps, { project_path: target.project_path });
       continue;
     }
-    const view = current ? viewOfRun(deps, current) : viewOfRun(deps, { ...run, state: "stopped" });
+    const view = current
+      ? viewOfRun(deps, current)
+      : viewOfRun(deps, { ...run, state: "stopped", ended_at: deps.now() });
     if (view.state === "ready") return { view, outcome: "ready" };
     if (!current || !isLive(current) || current.id !== run.id) return { view, outcome: "ended" };
     if (deps.now() >= deadline) return { view, outcome: "timeout" };
@@ -196,7 +198,7 @@ export async function waitReady(
 
 function liveSocket(run: RunWithAllocation): string {
   if (!isLive(run) || run.socket === null) {
-    throw new NotFoundError(`The ${run.service} run of ${run.branch} is not running (${run.state})`, {
+    throw new RunEndedError(`The ${run.service} run of ${run.branch} is not running (${run.state})`, {
       hint: run.reason ? `It ended: ${run.reason}` : "Start it with `treehouse run --detach -- CMD`",
     });
   }
@@ -261,7 +263,7 @@ export async function stop(deps: ControlDeps, target: RunTarget, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, 25));
   }
   await reconcile(deps, { project_path: run.project_path });
-  return viewOfRun(deps, getRun(deps.registry, run.id) ?? { ...run, state: "stopped" });
+  return viewOfRun(deps, getRun(deps.registry, run.id) ?? { ...run, state: "stopped", ended_at: deps.now() });
 }
 
 /** What {@link logs} does with each line. */

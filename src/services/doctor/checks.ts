@@ -79,7 +79,9 @@ export function staleAnnouncers(
   inPool: (ip: string) => boolean,
   allocations: readonly Announced[],
 ): { pid: number; reason: string }[] {
-  const byIp = new Map(allocations.map((a) => [a.ip, a]));
+  // An IP may be announced under several names: the branch's and its runs' extra names (`run --name`).
+  const byIp = new Map<string, Announced[]>();
+  for (const a of allocations) byIp.set(a.ip, [...(byIp.get(a.ip) ?? []), a]);
   const found: { pid: number; reason: string }[] = [];
   for (const p of processes) {
     if (!isAnnouncer(p.argv)) continue;
@@ -88,7 +90,8 @@ export function staleAnnouncers(
     const ip = p.argv.map((a) => a.replace(/^::ffff:/i, "")) // the IPv6 name address announces the same IP
       .find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && inPool(a));
     if (ip === undefined) continue;
-    const allocation = byIp.get(ip);
+    const names = byIp.get(ip);
+    const allocation = names?.find((a) => p.argv.includes(a.host)) ?? names?.[0];
     if (allocation === undefined) {
       found.push({ pid: p.pid, reason: `announces ${ip}, which is no longer allocated` });
     } else if (!p.argv.includes(allocation.host)) {

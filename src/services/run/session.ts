@@ -10,6 +10,7 @@ import { TimeoutError } from "../../errors.ts";
 import { getOrAllocate } from "../../registry/allocations.ts";
 import { relabel } from "../../registry/liveness.ts";
 import { machineLabels } from "../../adapters/machine-name.ts";
+import { runLabel } from "../../registry/runs.ts";
 import { announceCollaborator } from "./announce.ts";
 import { RunControl } from "./control.ts";
 import { extraEnv } from "./extra-env.ts";
@@ -38,13 +39,9 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     now,
     reclaimAfterMs: settings.reclaimAfterMs,
     isAlive: deps.process.isAlive,
-    name: request.name,
     reserved: machineLabels,
   });
-  // A new allocation already has the name; an existing one takes it now.
-  if (request.name !== undefined && !created) {
-    allocation = relabel(registry, allocation, request.name, machineLabels());
-  } else if (!created && machineLabels().includes(allocation.hostname)) {
+  if (!created && machineLabels().includes(allocation.hostname)) {
     // Made before treehouse kept the machine's own name free: it would take over <host>.local.
     const old = allocation.hostname;
     allocation = relabel(registry, allocation, old, machineLabels());
@@ -52,11 +49,15 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
       `${old}.local is this machine's own mDNS name: this branch is ${allocation.hostname} now`,
     );
   }
+  // `--name` is an extra name for this run's lifetime (made unique); the branch keeps its own.
+  const label = request.name === undefined
+    ? allocation.hostname
+    : runLabel(registry, allocation, request.name, machineLabels());
 
   if (request.hosts) {
     await (await import("./hosts-at-start.ts")).syncHostsAtStart(deps, settings.hostnameTemplate);
   }
-  const host = hostFor(allocation, settings.hostnameTemplate);
+  const host = hostFor({ ...allocation, hostname: label }, settings.hostnameTemplate);
   const port = request.port;
   const values: RunValues = {
     ip: allocation.ip,
@@ -98,6 +99,7 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     request,
     deps,
     allocation,
+    label,
     values,
     runId,
     command: [executable, ...args],

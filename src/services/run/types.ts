@@ -24,7 +24,7 @@ export interface RunRequest {
   target: Target;
   settings: Settings;
   port: number;
-  /** `--name`: the hostname label instead of the branch's. */
+  /** `--name`: an extra hostname label for this run's lifetime (the branch keeps its own). */
   name?: string;
   mdns: boolean;
   envPort: boolean;
@@ -94,8 +94,10 @@ export interface RunDeps {
 export interface RunSession {
   readonly request: RunRequest;
   readonly deps: RunDeps;
-  /** The branch's allocation (after `--name` relabelled it). */
+  /** The branch's allocation. */
   readonly allocation: Allocation;
+  /** The hostname label this run serves under: the allocation's, or `--name`'s (made unique). */
+  readonly label: string;
   /** ip, port, host, url, branch, db: what the child is told. */
   readonly values: RunValues;
   /** The run's tag (`TREEHOUSE_RUN_ID`), unique per run. */

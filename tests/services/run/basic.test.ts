@@ -284,37 +284,39 @@ Deno.test("a second run of a running branch on the same port is refused as alrea
   }
 });
 
-Deno.test("run --name gives an existing allocation a new hostname label, kept unique", async () => {
+Deno.test("run --name gives the run an extra hostname label for its lifetime, kept unique; the branch keeps its own", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;
   try {
-    await cli(["ip", "--branch", "other", "--project", tmp.path], { db });
+    await cli(["ip", "--branch", "api", "--project", tmp.path], { db });
     await cli(["ip", "--branch", "renamed", "--project", tmp.path], { db });
     const base = ["run", "--branch", "renamed", "--project", tmp.path, "--no-mdns", "--quiet"];
-    const result = await cli([...base, "--name", "API", "--", ...SERVER_CMD, "--exit", "0"], { db });
+    const result = await cli([...base, "--name", "Web2", "--", ...SERVER_CMD, "--exit", "0"], { db });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal((await registryRow(db, "renamed"))?.hostname, "api");
-    const clash = await cli(
-      [
-        ...runArgs("other", tmp.path),
-        "--no-mdns",
-        "--quiet",
-        "--name",
-        "api",
-        "--",
-        ...SERVER_CMD,
-        "--exit",
-        "0",
-      ],
-      { db },
-    );
+    assert.equal((await registryRow(db, "renamed"))?.hostname, "renamed");
+    assert.equal(await runName(db, "renamed"), "web2");
+    // "api" is another branch's label: the run's name is made unique.
+    const clash = await cli([...base, "--name", "api", "--", ...SERVER_CMD, "--exit", "0"], { db });
     assert.equal(clash.code, 0, clash.stderr);
-    assert.notEqual((await registryRow(db, "other"))?.hostname, "api");
-    assert.match(String((await registryRow(db, "other"))?.hostname), /^api-/);
+    assert.match(String(await runName(db, "renamed")), /^api-/);
+    assert.equal((await registryRow(db, "api"))?.hostname, "api");
   } finally {
     await tmp.cleanup();
   }
 });
+
+/** The extra name of a branch's (latest) run. */
+async function runName(db: string, branch: string): Promise<unknown> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const handle = new DatabaseSync(db, { readOnly: true });
+  try {
+    return (handle.prepare(
+      "SELECT r.name FROM runs r JOIN allocations a ON a.id = r.allocation_id WHERE a.branch = ?",
+    ).get(branch) as { name?: unknown } | undefined)?.name;
+  } finally {
+    handle.close();
+  }
+}
 
 Deno.test("run --hosts writes the branch into the hosts file's block and keeps the user's lines", async () => {
   const tmp = await tempDir();

@@ -1,0 +1,277 @@
+/**
+ * The control collaborator of `treehouse run` (issue 15): the run's own record (service, port,
+ * server and wrapper pid, state, restarts, heartbeat, socket, log), its readiness (the `--ready`
+ * target, by default the branch's IP:port accepting connections), its recent output lines, the log
+ * file of a detached run, and the control socket that lets `status`, `logs`, `restart` and `stop`
+ * reach it. It only ever restarts or stops the recorded command, through the run's `RunControl`.
+ */
+import { type ControlServer, listenControl, type ReplyWriter } from "../../adapters/control-socket.ts";
+import type { RotatingLog } from "../../adapters/log-file.ts";
+import type { ControlRequest, ControlStatus } from "../../core/control-protocol.ts";
+import {
+  endRun,
+  runHeartbeat,
+  type RunState,
+  type RunUpdate,
+  startRun,
+  updateRun,
+} from "../../registry/runs.ts";
+import { probe as probeTarget, type ReadyTarget } from "../run/ready.ts";
+import type { RunCollaborator, RunSession } from "../run/types.ts";
+
+/** How many output lines a wrapper keeps for `treehouse logs`. */
+export const KEPT_LINES = 1000;
+/** How often the ready target is tried: often at first (a restart is waited for), then every 100 ms. */
+export const PROBE_INTERVAL_MS = 100;
+/** The quick first tries: every 5 ms for the first second (a refused loopback connect costs ~0.1 ms). */
+const QUICK_PROBES = 200;
+const QUICK_INTERVAL_MS = 5;
+
+/** What the control collaborator is given. */
+export interface ControlOptions {
+  /** The run's service name (`--service`, default `web`). */
+  service: string;
+  /** Where the socket goes (a private runtime directory), or null for none. */
+  socketPath: (runId: string) => string | null;
+  /** The detached run's log; null for a run in a terminal. */
+  log: RotatingLog | null;
+  /** The wrapper's own pid and start time. */
+  wrapperPid: number;
+  wrapperStartedAt: number | null;
+  /** The ready target: `--ready`'s, else the branch's IP:port. */
+  readyTarget(session: RunSession): ReadyTarget;
+}
+
+/** The control collaborator of one run. */
+export function controlCollaborator(options: ControlOptions): RunCollaborator & { status(): ControlStatus } {
+  let session!: RunSession;
+  let recordId: number | undefined;
+  let server: ControlServer | undefined;
+  let state: RunState = "starting";
+  let pid: number | null = null;
+  let restarts = 0;
+  let readyAt: number | null = null;
+  let child = 0;
+  let settle: (() => void) | undefined;
+  let settled: Promise<void> = Promise.resolve();
+  let restarting: Promise<void> | undefined;
+  let ended = false;
+  let beat: ReturnType<typeof setInterval> | undefined;
+  const endWaiters: (() => void)[] = [];
+  const lines: string[] = [];
+  let partial = "";
+  const followers = new Set<(line: string) => void>();
+  const decoder = new TextDecoder();
+  let captured = true;
+
+  const record = (next: RunState, patch: Omit<RunUpdate, "now" | "state"> = {}) => {
+    if (ended) return;
+    state = next;
+    if (recordId === undefined) return;
+    try {
+      updateRun(session.deps.registry, recordId, { ...patch, state: next, now: session.deps.now() });
+    } catch (error) {
+      session.deps.output.warn(`Could not record the run's state (${next}): ${(error as Error).message}`);
+    }
+  };
+
+  const status = (): ControlStatus => ({
+    state,
+    pid,
+    wrapper_pid: options.wrapperPid,
+    restarts,
+    started_at: session?.control.startedAt ?? 0,
+    ready_at: readyAt,
+  });
+
+  const waitReady = async (target: ReadyTarget, mine: number) => {
+    for (let attempt = 0; !ended && mine === child; attempt++) {
+      if (await probeTarget(target)) {
+        if (ended || mine !== child) return;
+        readyAt = session.deps.now();
+        record("ready", { ready_at: readyAt });
+        settle?.();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, attempt < QUICK_PROBES ? QUICK_INTERVAL_MS : PROBE_INTERVAL_MS));
+    }
+  };
+
+  const keep = (text: string) => {
+    const parts = (partial + text).split("\n");
+    partial = parts.pop() ?? "";
+    if (partial.length > 4000) {
+      parts.push(partial);
+      partial = "";
+    }
+    for (const line of parts) {
+      lines.push(line);
+      for (const follower of followers) follower(line);
+    }
+    if (lines.length > KEPT_LINES) lines.splice(0, lines.length - KEPT_LINES);
+  };
+
+  const restart = async (wait: boolean) => {
+    if (ended) throw new Error("the run is stopping");
+    if (!restarting) {
+      restarting = (async () => {
+        // A restart while the server is starting waits for that start first.
+        if (state === "starting") await settled;
+        if (ended) throw new Error("the run is stopping");
+        const before = child;
+        if (!session.control.restart()) throw new Error("the run is stopping");
+        record("restarting");
+        // Until the new child is spawned.
+        while (child === before && !ended) await new Promise((r) => setTimeout(r, 2));
+      })().finally(() => (restarting = undefined));
+    }
+    await restarting;
+    if (wait) await settled;
+  };
+
+  const ends = () => (ended ? Promise.resolve() : new Promise<void>((r) => endWaiters.push(r)));
+
+  const handle = async (request: ControlRequest, reply: ReplyWriter) => {
+    switch (request.op) {
+      case "status":
+        await reply.send({ ok: true, status: status() });
+        return;
+      case "restart":
+        await restart(request.wait);
+        await reply.send({ ok: true, status: status() });
+        return;
+      case "stop":
+        await reply.send({ ok: true, status: status() });
+        session.control.stop();
+        return;
+      case "logs": {
+        if (!captured) {
+          await reply.send({
+            ok: false,
+            error:
+              "the run writes straight to its terminal, so treehouse keeps none of its lines (use --detach)",
+          });
+          return;
+        }
+        const kept = partial ? [...lines, partial] : [...lines];
+        for (const line of request.lines > 0 ? kept.slice(-request.lines) : []) await reply.send({ line });
+        if (request.follow && !ended) {
+          const queue: string[] = [];
+          let wake: (() => void) | undefined;
+          const follower = (line: string) => {
+            queue.push(line);
+            wake?.();
+          };
+          followers.add(follower);
+          let done = false;
+          const over = Promise.race([ends(), reply.closed]).then(() => (done = true));
+          try {
+            while (!done) {
+              while (queue.length) await reply.send({ line: queue.shift() as string });
+              await Promise.race([new Promise<void>((r) => (wake = r)), over]);
+              wake = undefined;
+            }
+            while (queue.length) await reply.send({ line: queue.shift() as string });
+          } finally {
+            followers.delete(follower);
+          }
+        }
+        await reply.send({ ok: true, done: true });
+        return;
+      }
+    }
+  };
+
+  return {
+    name: "control",
+    status,
+    async prepare(s: RunSession) {
+      session = s;
+      const { registry, now, process } = s.deps;
+      const socketPath = options.socketPath(s.runId);
+      // A second live run of the same service is refused here, before the child starts (exit 7).
+      const run = startRun(registry, {
+        allocation_id: s.allocation.id,
+        service: options.service,
+        name: s.label === s.allocation.hostname ? null : s.label,
+        port: s.request.port,
+        wrapper_pid: options.wrapperPid,
+        wrapper_started_at: options.wrapperStartedAt,
+        run_id: s.runId,
+        socket: socketPath,
+        log: options.log?.path ?? null,
+        detached: options.log !== null,
+        command: [...s.command],
+        now: now(),
+      }, process.isAlive);
+      recordId = run.id;
+      if (options.log) {
+        const log = options.log;
+        s.tapOutput((chunk) => {
+          log.write(chunk);
+          keep(decoder.decode(chunk, { stream: true }));
+        });
+      } else if (!s.deps.process.stdinIsTerminal()) {
+        s.tapOutput((chunk) => keep(decoder.decode(chunk, { stream: true })));
+      } else {
+        // On a terminal the server keeps it (colours, prompts, a debugger): no lines pass through us.
+        captured = false;
+      }
+      s.control.onState((next) => {
+        if (next === "crashed") record("crashed", { pid: null, reason: "the server crashed; restarting" });
+      });
+      if (socketPath !== null) {
+        try {
+          server = await listenControl(socketPath, handle);
+        } catch (error) {
+          s.deps.output.warn(
+            `No control socket (restart, stop and logs from elsewhere will not work): ${
+              (error as Error).message
+            }`,
+          );
+        }
+      }
+    },
+    spawned(s: RunSession, childPid: number) {
+      const first = child === 0;
+      child++;
+      if (!first) restarts++;
+      pid = childPid;
+      readyAt = null;
+      settle?.();
+      settled = new Promise<void>((resolve) => (settle = resolve));
+      record("starting", {
+        pid: childPid,
+        pid_started_at: s.deps.process.startTime(childPid) ?? s.deps.now(),
+        restarts,
+        ready_at: null,
+      });
+      waitReady(options.readyTarget(s), child);
+      if (first) {
+        beat = setInterval(() => {
+          if (recordId === undefined) return;
+          try {
+            runHeartbeat(s.deps.registry, recordId, s.deps.now());
+          } catch { /* the liveness collaborator warns about the registry */ }
+        }, s.request.settings.heartbeatMs);
+      }
+    },
+    async stopping(s: RunSession) {
+      if (ended) return;
+      ended = true;
+      child++;
+      settle?.();
+      for (const waiter of endWaiters) waiter();
+      if (beat !== undefined) clearInterval(beat);
+      if (recordId !== undefined) {
+        try {
+          endRun(s.deps.registry, recordId, { state: "stopped", reason: null, now: s.deps.now() });
+        } catch (error) {
+          s.deps.output.warn(`Could not record the end of the run: ${(error as Error).message}`);
+        }
+      }
+      await server?.close();
+      options.log?.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `treehouse run --detach` (issue 15): starts the same supervised run in the background (its own
+ * session, no terminal, its output to a log file) and waits until it is ready. If the wrapper exits
+ * first, or the ready timeout passes, the caller gets the log's last lines, and nothing is left
+ * running.
+ */
+import { tailLog } from "../../adapters/log-file.ts";
+import type { ExitInfo } from "../../adapters/process/spawn.ts";
+import type { AliveCheck } from "../../registry/allocations.ts";
+import type { Registry } from "../../registry/registry.ts";
+import { listRuns, type RunWithAllocation } from "../../registry/runs.ts";
+
+/** A started background wrapper. */
+export interface StartedWrapper {
+  pid: number;
+  exited: Promise<ExitInfo>;
+  /** Lets this process exit while the wrapper runs on. */
+  unref(): void;
+}
+
+/** What {@link startDetached} needs. */
+export interface DetachDeps {
+  registry: Registry;
+  now(): number;
+  isAlive: AliveCheck;
+  /** Starts the wrapper (`treehouse run … --log-file LOG -- CMD`) in its own session, no terminal. */
+  startWrapper(): StartedWrapper;
+  /** Sends a signal to a process. */
+  signal(pid: number, signal: Deno.Signal): boolean;
+}
+
+/** What to wait for. */
+export interface DetachRequest {
+  project_path: string;
+  log: string;
+  readyTimeoutMs: number;
+  killTimeoutMs: number;
+  /** How many log lines a failure shows. */
+  tailLines?: number;
+}
+
+/** How a detached start ended. */
+export type DetachOutcome =
+  | { outcome: "ready"; run: RunWithAllocation }
+  | { outcome: "exited"; code: number; tail: string[] }
+  | { outcome: "timeout"; tail: string[] };
+
+/** How often the record is looked at while waiting. */
+export const DETACH_POLL_MS = 50;
+
+/** Starts the wrapper and waits until its run is ready, it exits, or the ready timeout passes. */
+export async function startDetached(deps: DetachDeps, request: DetachRequest): Promise<DetachOutcome> {
+  const wrapper = deps.startWrapper();
+  let exit: ExitInfo | undefined;
+  wrapper.exited.then((info) => (exit = info));
+  const deadline = deps.now() + request.readyTimeoutMs;
+  const tail = () => tailLog(request.log, request.tailLines ?? 20);
+  for (;;) {
+    if (exit) return { outcome: "exited", code: exit.code === 0 ? 1 : exit.code, tail: tail() };
+    const run = listRuns(deps.registry, { project_path: request.project_path })
+      .find((r) => r.wrapper_pid === wrapper.pid && r.ended_at === null);
+    if (run?.state === "ready") {
+      wrapper.unref();
+      return { outcome: "ready", run };
+    }
+    if (deps.now() >= deadline) break;
+    await Promise.race([wrapper.exited, new Promise((r) => setTimeout(r, DETACH_POLL_MS))]);
+  }
+  // Not ready in time: stop it as SIGTERM would, and wait until it (and so its server) is gone.
+  deps.signal(wrapper.pid, "SIGTERM");
+  const gone = await Promise.race([
+    wrapper.exited.then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), request.killTimeoutMs + 5000)),
+  ]);
+  if (!gone) {
+    deps.signal(wrapper.pid, "SIGKILL"); // its watchdog ends the server
+    await wrapper.exited;
+  }
+  return { outcome: "timeout", tail: tail() };
+}
