@@ -81,6 +81,31 @@ export interface CliOptions {
   entry?: string[];
 }
 
+/**
+ * The IP range of each test file that starts servers, so parallel files never bind the same IP:port
+ * (a port `freePort()` found free in one file could be taken by another file's server on a shared IP).
+ * Used as TREEHOUSE_POOL when a call gives none. New server-starting files: add a line with a new octet.
+ */
+const SERVER_FILE_POOLS: Record<string, number> = {
+  "services/run/basic.test.ts": 101,
+  "services/run/supervise.test.ts": 102,
+  "services/run/liveness.test.ts": 103,
+  "services/run/mdns.test.ts": 104,
+  "services/run/signals.test.ts": 105,
+  "services/run/project.test.ts": 106,
+  "services/run/frameworks.test.ts": 107,
+  "services/release.test.ts": 108,
+  "services/https/run.test.ts": 109,
+  "services/https/browser.test.ts": 110,
+};
+
+/** This test file's own pool (see {@link SERVER_FILE_POOLS}), or undefined for files that start no server. */
+export function filePool(): string | undefined {
+  const file = Deno.mainModule.slice(Deno.mainModule.indexOf("/tests/") + "/tests/".length);
+  const octet = SERVER_FILE_POOLS[file];
+  return octet === undefined ? undefined : `127.0.${octet}.10-127.0.${octet}.250`;
+}
+
 /** Environment for CLI children: inherits PATH/HOME, drops TREEHOUSE_* and git overrides. */
 export function childEnv(options: CliOptions = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -90,6 +115,8 @@ export function childEnv(options: CliOptions = {}): Record<string, string> {
   }
   env.NO_COLOR = "1";
   if (options.db) env.TREEHOUSE_DB = options.db;
+  const pool = filePool();
+  if (pool !== undefined) env.TREEHOUSE_POOL = pool;
   return { ...env, ...options.env };
 }
 

@@ -86,8 +86,29 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
-/** True when no running process has this pid (zombies count as gone). */
+const HAS_PROC = (() => {
+  try {
+    return Deno.statSync("/proc/self/stat").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * True when no running process has this pid (zombies count as gone). From /proc/<pid>/stat where
+ * there is a /proc, else from `ps` (macOS): a missing /proc must not make every process look gone.
+ */
 export function isGone(pid: number): boolean {
+  if (!HAS_PROC) {
+    const out = new Deno.Command("ps", {
+      args: ["-o", "stat=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .outputSync();
+    const state = new TextDecoder().decode(out.stdout).trim();
+    return !out.success || state === "" || state.startsWith("Z");
+  }
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];

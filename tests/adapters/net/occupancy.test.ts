@@ -1,7 +1,7 @@
 /** The occupancy probe on ports this user may not bind: the kernel's listening sockets decide. */
 import assert from "node:assert/strict";
 import { bindErrorMeansFree, tcpListening } from "../../../src/adapters/net/occupancy.ts";
-import { ROOT, skipped, tempDir } from "../../helpers/cli.ts";
+import { ROOT, tempDir } from "../../helpers/cli.ts";
 
 const PROBE = new URL("../../fixtures/probe_port.ts", import.meta.url).pathname;
 
@@ -13,8 +13,13 @@ Deno.test("a failed bind probe: in use is taken, permission denied asks the kern
   assert.equal(bindErrorMeansFree(new Error("EAFNOSUPPORT"), () => true), true);
 });
 
-Deno.test("tcpListening sees a real listener on one loopback address", () => {
-  if (Deno.build.os !== "linux") return skipped("reads /proc/net/tcp (Linux)");
+const LINUX = Deno.build.os === "linux";
+Deno.test({
+  name: `tcpListening sees a real listener on one loopback address${
+    LINUX ? "" : " (ignored: reads /proc/net/tcp, Linux)"
+  }`,
+  ignore: !LINUX,
+}, () => {
   const listener = Deno.listen({ hostname: "127.0.0.33", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   try {
@@ -36,22 +41,27 @@ function freeLowPort(): number | undefined {
   return undefined;
 }
 
-Deno.test("a non-root probe of a privileged port finds a root server on it, and a free one free", async () => {
-  const unprivileged = Number(
-    await Deno.readTextFile("/proc/sys/net/ipv4/ip_unprivileged_port_start").catch(() => "1024"),
-  );
-  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  });
-  if (Deno.uid() !== 0 || !setpriv || unprivileged < 1000) {
-    return skipped("needs root, setpriv and privileged ports below 1024 to probe as another user");
+const UNPRIVILEGED_START = Number(
+  await Deno.readTextFile("/proc/sys/net/ipv4/ip_unprivileged_port_start").catch(() => "1024"),
+);
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
   }
+});
+const CAN_PROBE_AS_OTHER_USER = Deno.uid() === 0 && SETPRIV !== undefined && UNPRIVILEGED_START >= 1000;
+
+Deno.test({
+  name: `a non-root probe of a privileged port finds a root server on it, and a free one free${
+    CAN_PROBE_AS_OTHER_USER ? "" : " (ignored: needs root, setpriv and privileged ports below 1024)"
+  }`,
+  ignore: !CAN_PROBE_AS_OTHER_USER,
+}, async () => {
+  const setpriv = SETPRIV as string;
   const port = freeLowPort();
-  if (port === undefined) return skipped("no free port between 901 and 1000");
+  assert.ok(port !== undefined, "a free port between 901 and 1000");
   // The other user must read what it runs wherever the checkout lives (a clone in a 0700 directory is
   // unreadable to it): the probe goes into one bundled file in a world-readable temp directory under /tmp.
   const tmp = await tempDir("treehouse-test-", "/tmp");

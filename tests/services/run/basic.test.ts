@@ -340,7 +340,7 @@ Deno.test("run --hosts writes the branch into the hosts file's block and keeps t
     assert.match(err, /updated .*hosts \(1 entries\)/);
     const text = await Deno.readTextFile(hosts);
     assert.ok(text.startsWith("127.0.0.1 localhost\n::1 localhost\n"), text);
-    assert.match(text, /127\.0\.0\.10\s+feature-hosts\.local/);
+    assert.match(text, /127\.0\.101\.10\s+feature-hosts\.local/); // the first IP of this file's pool
     Deno.kill(run.pid, "SIGTERM");
     assert.equal(await run.status, 143);
   } finally {

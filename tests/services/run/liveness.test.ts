@@ -1,6 +1,6 @@
 /** `treehouse run` liveness: heartbeats while running, stale clean-up of dead and reused pids on start. */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { cli, tempDir } from "../../helpers/cli.ts";
 import {
   freePort,
@@ -102,10 +102,38 @@ Deno.test("run warns once when its allocation is released while the server runs"
     child = await readPid(pidfile);
     // `release` refuses while the server runs; the row can still go from under it (an older treehouse, a hand edit).
     const handle = new DatabaseSync(db);
-    handle.prepare("DELETE FROM allocations WHERE branch = ?").run("released");
-    handle.close();
-    await run.waitStderr(/allocation of released was released while its server runs/);
-    await new Promise((r) => setTimeout(r, 400)); // a few more beats: still one warning
+    const row = handle.prepare("SELECT * FROM allocations WHERE branch = ?").get("released") as Record<
+      string,
+      SQLInputValue
+    >;
+    const release = () => handle.prepare("DELETE FROM allocations WHERE id = ?").run(row.id as number);
+    // Puts the row back with a zero heartbeat and waits until the run's heartbeat writes it again.
+    const observeBeat = async () => {
+      const columns = Object.keys(row);
+      handle.prepare(
+        `INSERT INTO allocations (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+      )
+        .run(...columns.map((c) => (c === "last_seen_at" ? 0 : row[c] as SQLInputValue)));
+      await waitUntil(
+        () => {
+          const seen = handle.prepare("SELECT last_seen_at FROM allocations WHERE id = ?").get(
+            row.id as number,
+          );
+          return Number(seen?.last_seen_at ?? 0) > 0;
+        },
+        10_000,
+        "a heartbeat after the release",
+      );
+    };
+    try {
+      release();
+      await run.waitStderr(/allocation of released was released while its server runs/);
+      await observeBeat(); // the heartbeat goes on after warning
+      release(); // released again: the run has warned already
+      await observeBeat();
+    } finally {
+      handle.close();
+    }
     assert.equal(run.stderr().match(/was released while its server runs/g)?.length, 1);
     Deno.kill(run.pid, "SIGTERM");
     assert.equal(await run.status, 143);

@@ -1,7 +1,7 @@
 /**
  * `runServer` with its dependencies passed in: collaborators' hooks (prepare, spawned, ready,
  * stopping), the run's state as the supervisor moves it, restart on demand and stop on demand. Real
- * child processes on this file's own IP range (127.0.9.x) and a temp registry.
+ * child processes on this file's own IP range (127.0.21.x) and a temp registry.
  */
 import assert from "node:assert/strict";
 import { Announcer } from "../../../src/adapters/mdns.ts";
@@ -17,7 +17,7 @@ import { loadSettings } from "../../../src/services/settings.ts";
 import { tempDir } from "../../helpers/cli.ts";
 import { freePort, getJson, isGone, SERVER_CMD, waitGone } from "../../helpers/harness.ts";
 
-const POOL = "127.0.9.10-127.0.9.20";
+const POOL = "127.0.21.10-127.0.21.20";
 
 async function setup(collaborators: RunCollaborator[]) {
   const tmp = await tempDir();

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { tempDir } from "../../helpers/cli.ts";
 import {
   freePort,
+  getJson,
   isGone,
   killAll,
   readPid,
@@ -340,8 +341,12 @@ Deno.test("run --ready accepts a URL and prints ready once it answers", async ()
   try {
     await run.waitStderr(/ready at http:\/\/url\.local:\d+/);
     child = await readPid(pidfile);
+    // Ready means the URL answers, and it is the child that answers it.
+    const answer = await getJson(`http://127.0.0.60:${port}/health`);
+    assert.equal(answer.pid, child);
+    assert.equal(run.stderr().match(/ready at/g)?.length, 1, run.stderr());
     Deno.kill(run.pid, "SIGTERM");
-    await run.status;
+    assert.equal(await run.status, 143, run.stderr());
     await waitGone([child]);
   } finally {
     await run.ensureDead();
