@@ -4,10 +4,11 @@
  * and `logs` (issue 15); release refuses a branch that still runs.
  */
 import { ConflictError, NotFoundError } from "../../errors.ts";
-import { type AliveCheck, findAllocation, releaseAllocation } from "../../registry/allocations.ts";
+import type { AliveCheck } from "../../registry/allocations.ts";
 import { Registry } from "../../registry/registry.ts";
 import { isLive, listRuns } from "../../registry/runs.ts";
 import { logs, restart, stop } from "../control/runs.ts";
+import { releaseBranch } from "../release.ts";
 import { controlDeps } from "./source.ts";
 
 /** The run (or branch) an action targets. */
@@ -56,15 +57,24 @@ export function controlActions(options: ControlActionsOptions): DashboardActions
     stop: (t) => withDeps(async (deps) => void await stop(deps, target(t))),
     restart: (t) => withDeps(async (deps) => void await restart(deps, target(t), false)),
     release: (t) =>
-      withDeps((deps) => {
-        const a = findAllocation(deps.registry, t.project, t.branch);
-        if (!a) throw new NotFoundError(`No allocation for branch "${t.branch}" in ${t.project}`);
-        const live = listRuns(deps.registry, { project_path: t.project, branch: t.branch }).some(isLive);
-        if (live || (a.pid !== null && options.isAlive(a.pid, a.pid_started_at))) {
+      withDeps(async (deps) => {
+        // A run of another service can hold the branch while the allocation names none: stop first.
+        if (listRuns(deps.registry, { project_path: t.project, branch: t.branch }).some(isLive)) {
           throw new ConflictError(`Branch "${t.branch}" is running`, { hint: "Stop it first" });
         }
-        releaseAllocation(deps.registry, t.project, t.branch);
-        return Promise.resolve();
+        const released = await releaseBranch(
+          {
+            registry: deps.registry,
+            isAlive: options.isAlive,
+            wrapperOf: () => undefined, // never asked: the dashboard does not force
+            signal: () => {},
+            sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+            now: Date.now,
+          },
+          { project_path: t.project, branch: t.branch },
+          { force: false, name: t.branch },
+        );
+        if (!released) throw new NotFoundError(`No allocation for branch "${t.branch}" in ${t.project}`);
       }),
     logs: (t, signal) =>
       lines((onLine) =>
