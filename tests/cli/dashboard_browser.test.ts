@@ -8,13 +8,16 @@ import assert from "node:assert/strict";
 import { cli, tempDir } from "../helpers/cli.ts";
 import { hasChromium, launch, LIVE_MS, POOL, startDashboard, withDashboard } from "../helpers/dashboard.ts";
 
+/** This file's servers' IPs (the other browser test file has its own). */
+const SERVERS = "127.0.7.10-127.0.7.49";
+
 Deno.test({
   name: "the dashboard lists both running branches with working links and shows a third without a reload",
   ignore: !hasChromium,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
-    withDashboard(async ({ page, row, start, screenshot }) => {
+    withDashboard(SERVERS, async ({ page, row, start, screenshot }) => {
       await page.evaluate("window.marker = 42");
       for (const branch of ["dash-one", "dash-two"]) {
         await row(branch).waitFor({ timeout: 10_000 });

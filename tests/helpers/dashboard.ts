@@ -86,7 +86,7 @@ export const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
 export const LIVE_MS = 2000;
 
 /** Starts `treehouse run` of the test server for `branch`; resolves once it serves. */
-async function startRun(branch: string, project: string, db: string, dir: string) {
+async function startRun(branch: string, project: string, db: string, dir: string, pool: string) {
   const pidfile = `${dir}/${branch}.pid`;
   const run = startCli(
     runArgs(
@@ -101,7 +101,7 @@ async function startRun(branch: string, project: string, db: string, dir: string
       pidfile,
       "--log-requests",
     ),
-    { db, env: POOL },
+    { db, env: { TREEHOUSE_POOL: pool } },
   );
   await waitUntil(() => run.stdout().includes("listening on"), 30_000, `${branch} to listen`);
   return { run, server: await readPid(pidfile), pidfile };
@@ -143,8 +143,14 @@ export interface Scene {
   screenshot(name: string): Promise<void>;
 }
 
-/** Two `treehouse run`s, the dashboard and a page on it; everything is ended afterwards. */
-export async function withDashboard(fn: (scene: Scene) => Promise<void>): Promise<void> {
+/**
+ * Two `treehouse run`s, the dashboard and a page on it; everything is ended afterwards. `pool` keeps the
+ * servers of each test file on IPs of their own (files run in parallel).
+ */
+export async function withDashboard(
+  pool: string,
+  fn: (scene: Scene) => Promise<void>,
+): Promise<void> {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;
   const project = `${tmp.path}/app`;
@@ -153,14 +159,14 @@ export async function withDashboard(fn: (scene: Scene) => Promise<void>): Promis
   let browser: Awaited<ReturnType<typeof launch>> | undefined;
   let dash: Awaited<ReturnType<typeof startDashboard>> | undefined;
   const start = async (branch: string) => {
-    const run = await startRun(branch, project, db, tmp.path);
+    const run = await startRun(branch, project, db, tmp.path, pool);
     runs.push(run);
     return run;
   };
   try {
     const one = await start("dash-one");
     const two = await start("dash-two");
-    dash = await startDashboard({ db, env: POOL });
+    dash = await startDashboard({ db, env: { TREEHOUSE_POOL: pool } });
     browser = await launch(tmp.path);
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const errors: string[] = [];
