@@ -10,6 +10,8 @@
 export const STALL_TIMEOUT_MS = 10_000;
 /** Give up in any case after this long (a burst of thousands still fits; a livelock does not hang). */
 export const MAX_WAIT_MS = 300_000;
+/** How often a waiter asks whether others commit (each ask is a query; the verdict needs only ~10 s). */
+export const PROGRESS_CHECK_MS = 250;
 /** The first pause after a busy attempt; each next one is 1.5× longer, up to {@link MAX_PAUSE_MS}. */
 export const FIRST_PAUSE_MS = 0.5;
 /**
@@ -44,6 +46,7 @@ export class LockWait {
   readonly #now: () => number;
   readonly #started: number;
   #lastProgress: number;
+  #lastCheck: number;
   #marker: unknown;
   #attempt = 0;
 
@@ -52,16 +55,21 @@ export class LockWait {
     this.#now = now;
     this.#started = now();
     this.#lastProgress = this.#started;
+    this.#lastCheck = this.#started;
     this.#marker = this.#read();
   }
 
   /** Sleeps before the next attempt, or returns why waiting longer is pointless. */
   pause(): GiveUp | undefined {
     const now = this.#now();
-    const marker = this.#read();
-    if (marker !== undefined && marker !== this.#marker) {
-      this.#marker = marker;
-      this.#lastProgress = now;
+    // The progress probe is a query of its own: once per PROGRESS_CHECK_MS is enough for a 10 s verdict.
+    if (now - this.#lastCheck >= PROGRESS_CHECK_MS) {
+      this.#lastCheck = now;
+      const marker = this.#read();
+      if (marker !== undefined && marker !== this.#marker) {
+        this.#marker = marker;
+        this.#lastProgress = now;
+      }
     }
     if (now - this.#lastProgress >= STALL_TIMEOUT_MS) {
       return { kind: "stalled", waitedMs: now - this.#started };
