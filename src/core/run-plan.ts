@@ -8,8 +8,8 @@ import { UsageError } from "../errors.ts";
 import { applyPreset } from "./presets.ts";
 import { chooseService, DEFAULT_SERVICE, type RunConfig, type RunService } from "./run-table.ts";
 
-/** The placeholders `run` fills in, in commands, `--ready` and `[run].env` values. */
-export const PLACEHOLDERS = ["ip", "port", "host", "url", "branch", "db"] as const;
+/** The placeholders `run` fills in, in commands, `--ready` and `[run].env` values (`{cert}` `{key}` with `--https`). */
+export const PLACEHOLDERS = ["ip", "port", "host", "url", "branch", "db", "cert", "key"] as const;
 
 /** What the user asked for on the command line. */
 export interface RunRequest {
