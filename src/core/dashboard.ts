@@ -17,6 +17,8 @@ export interface RunFacts {
   /** When the server (re)started, epoch ms. */
   startedAt: number | null;
   restarts: number;
+  /** Whether its wrapper still runs (a `crashed` run may be waiting to restart, or over); default: not `stopped`. */
+  live?: boolean;
   /** Extra URLs of the run (an HTTPS front, a port-less name), when it has any. */
   extraUrls?: readonly string[];
 }
@@ -55,12 +57,14 @@ export interface BranchView {
   links: Link[];
   /** The row's state: the most telling of its runs' states. */
   state: RunState;
+  /** Whether any of its runs is live (stop, restart and logs act on it; release waits). */
+  live: boolean;
   /** When its longest-running server started (uptime = now − this), or null. */
   startedAt: number | null;
   restarts: number;
   db: string;
   lastSeenAt: number;
-  services: { service: string; port: number; state: RunState }[];
+  services: { service: string; port: number; state: RunState; live: boolean }[];
 }
 
 /** One project and its branches. */
@@ -86,9 +90,9 @@ export function branchState(states: readonly RunState[]): RunState {
   return "stopped";
 }
 
-/** True when a run in this state has a server process that `stop` and `restart` can act on. */
-export function isActive(state: RunState): boolean {
-  return state !== "stopped";
+/** True when the run's wrapper still runs (`stop` and `restart` can act on it). */
+export function isLiveRun(run: Pick<RunFacts, "state" | "live">): boolean {
+  return run.live ?? run.state !== "stopped";
 }
 
 /** The http URL of host:port (port-less for 80). */
@@ -105,7 +109,7 @@ export function branchKey(project: string, branch: string): string {
 export function buildSnapshot(facts: readonly BranchFacts[], now: number): Snapshot {
   const groups = new Map<string, BranchView[]>();
   for (const f of facts) {
-    const live = f.runs.filter((r) => isActive(r.state));
+    const live = f.runs.filter(isLiveRun);
     const ports = f.runs.length > 0 ? unique(f.runs.map((r) => r.port)) : [f.port];
     const links: Link[] = [];
     for (const href of f.frontUrls ?? []) {
@@ -133,11 +137,12 @@ export function buildSnapshot(facts: readonly BranchFacts[], now: number): Snaps
       ports,
       links,
       state: branchState(f.runs.map((r) => r.state)),
+      live: live.length > 0,
       startedAt: starts.length > 0 ? Math.min(...starts) : null,
       restarts: f.runs.reduce((sum, r) => sum + r.restarts, 0),
       db: f.db,
       lastSeenAt: f.lastSeenAt,
-      services: f.runs.map((r) => ({ service: r.service, port: r.port, state: r.state })),
+      services: f.runs.map((r) => ({ service: r.service, port: r.port, state: r.state, live: isLiveRun(r) })),
     };
     const list = groups.get(f.project) ?? [];
     list.push(view);

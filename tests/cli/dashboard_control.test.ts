@@ -79,3 +79,20 @@ Deno.test({
       await row("dash-one").locator(".state", { hasText: /ready|running/ }).waitFor({ timeout: 10_000 });
     }),
 });
+
+Deno.test({
+  name: "a branch with two services gets actions per service: stopping api leaves the other running",
+  ignore: !hasChromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withDashboard(SERVERS, async ({ page, row, one, start }) => {
+      const api = await start("dash-one", "--service", "api");
+      await page.getByRole("button", { name: "Stop dash-one api" }).waitFor({ timeout: LIVE_MS * 2 });
+      assert.match(await row("dash-one").innerText(), /\(api \w+, default \w+\)/);
+      await page.getByRole("button", { name: "Stop dash-one api" }).click();
+      await waitGone([api.run.pid, api.server], 15_000);
+      await page.getByRole("button", { name: "Stop dash-one", exact: true }).waitFor({ timeout: LIVE_MS });
+      assert.ok(!isGone(one.server), "the first server still runs");
+    }),
+});

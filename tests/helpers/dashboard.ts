@@ -86,8 +86,15 @@ export const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
 export const LIVE_MS = 2000;
 
 /** Starts `treehouse run` of the test server for `branch`; resolves once it serves. */
-async function startRun(branch: string, project: string, db: string, dir: string, pool: string) {
-  const pidfile = `${dir}/${branch}.pid`;
+async function startRun(
+  branch: string,
+  project: string,
+  db: string,
+  dir: string,
+  pool: string,
+  flags: string[] = [],
+) {
+  const pidfile = `${dir}/${branch}${flags.join("").replace(/\W/g, "")}.pid`;
   const run = startCli(
     runArgs(
       branch,
@@ -95,6 +102,7 @@ async function startRun(branch: string, project: string, db: string, dir: string
       "--port",
       String(freePort()),
       "--no-mdns",
+      ...flags,
       "--",
       ...SERVER_CMD,
       "--pidfile",
@@ -135,8 +143,8 @@ export interface Scene {
   project: string;
   one: Run;
   two: Run;
-  /** Starts another branch's run (ended with the scene). */
-  start(branch: string): Promise<Run>;
+  /** Starts another run (ended with the scene), with extra `run` flags such as `--service api`. */
+  start(branch: string, ...flags: string[]): Promise<Run>;
   /** The row of a branch. */
   row(branch: string): ReturnType<Page["locator"]>;
   /** Writes a screenshot and prints where. */
@@ -158,8 +166,8 @@ export async function withDashboard(
   const runs: Run[] = [];
   let browser: Awaited<ReturnType<typeof launch>> | undefined;
   let dash: Awaited<ReturnType<typeof startDashboard>> | undefined;
-  const start = async (branch: string) => {
-    const run = await startRun(branch, project, db, tmp.path, pool);
+  const start = async (branch: string, ...flags: string[]) => {
+    const run = await startRun(branch, project, db, tmp.path, pool, flags);
     runs.push(run);
     return run;
   };

@@ -150,17 +150,28 @@ function formatUptime(ms) {
 }
 const formatAge = (ms) => (ms < 5000 ? "just now" : formatUptime(ms) + " ago");
 
-function target(b) {
-  return ' data-project="' + esc(b.project) + '" data-branch="' + esc(b.branch) + '"';
+function target(b, service) {
+  return ' data-project="' + esc(b.project) + '" data-branch="' + esc(b.branch) + '"' +
+    (service ? ' data-service="' + esc(service) + '"' : "");
 }
 
-function button(act, label, b, extra) {
-  return '<button type="button" data-act="' + act + '"' + target(b) + (extra || "") +
-    ' aria-label="' + esc(label + " " + b.branch) + '">' + esc(label) + "</button>";
+function button(act, label, b, extra, service) {
+  const name = label + " " + b.branch + (service ? " " + service : "");
+  return '<button type="button" data-act="' + act + '"' + target(b, service) + (extra || "") +
+    ' aria-label="' + esc(name) + '">' + esc(service ? label + " " + service : label) + "</button>";
+}
+
+// A branch with several live runs (web, api…) gets each action per service.
+function runActions(b) {
+  const live = b.services.filter((s) => s.live);
+  const services = live.length > 1 ? live.map((s) => s.service) : [undefined];
+  return services.map((s) =>
+    button("restart", "Restart", b, "", s) + button("stop", "Stop", b, "", s) + button("logs", "Logs", b, "", s)
+  ).join("");
 }
 
 function row(b) {
-  const active = b.state !== "stopped";
+  const active = b.live;
   const links = b.links.map((l) =>
     active ? '<a href="' + esc(l.href) + '" target="_blank" rel="noopener noreferrer">' + esc(l.label) + "</a>"
       : '<span class="muted">' + esc(l.label) + "</span>"
@@ -170,7 +181,7 @@ function row(b) {
   const uptime = active && b.startedAt !== null
     ? ' <span class="muted" data-since="' + b.startedAt + '">' + formatUptime(now() - b.startedAt) + "</span>" : "";
   const actions = active
-    ? button("restart", "Restart", b) + button("stop", "Stop", b) + button("logs", "Logs", b)
+    ? runActions(b)
     : button("logs", "Logs", b) + button("release", "Release", b, ' class="danger"');
   return '<tr data-id="' + esc(b.id) + '" data-state="' + b.state + '">' +
     '<th scope="row" data-label="Branch">' + esc(b.branch) + "</th>" +
@@ -282,13 +293,13 @@ function say(text) {
 
 function query(t) {
   return "project=" + encodeURIComponent(t.project) + "&branch=" + encodeURIComponent(t.branch) +
-    "&token=" + encodeURIComponent(token);
+    (t.service ? "&service=" + encodeURIComponent(t.service) : "") + "&token=" + encodeURIComponent(token);
 }
 
 function openLogs(t) {
   if (logStream) logStream.close();
   logLines.textContent = "";
-  logsTitle.textContent = "Logs: " + t.branch;
+  logsTitle.textContent = "Logs: " + t.branch + (t.service ? " (" + t.service + ")" : "");
   logs.hidden = false;
   logStream = new EventSource("/logs?" + query(t));
   logStream.addEventListener("line", (e) => {
@@ -312,7 +323,7 @@ document.getElementById("logs-close").addEventListener("click", () => {
 main.addEventListener("click", async (event) => {
   const el = event.target.closest("button[data-act]");
   if (!el) return;
-  const t = { project: el.dataset.project, branch: el.dataset.branch };
+  const t = { project: el.dataset.project, branch: el.dataset.branch, service: el.dataset.service };
   const act = el.dataset.act;
   if (act === "logs") return openLogs(t);
   if (act === "release" && !confirm("Release " + t.branch + "? Its IP, name and port go back to the pool.")) return;

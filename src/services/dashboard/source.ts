@@ -85,8 +85,9 @@ function factsOf(
       port: r.port,
       state: r.state,
       pid: r.pid,
-      startedAt: r.state === "stopped" || r.state === "crashed" ? null : r.started_at,
+      startedAt: r.wrapper_pid === null ? null : r.started_at,
       restarts: r.restarts,
+      live: r.wrapper_pid !== null,
       extraUrls: r.name === null ? [] : [`${r.url}/`],
     }));
   // A server recorded only on the allocation (a run from before runs were records): running.
