@@ -90,7 +90,7 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
       d.reason,
     ]),
   ];
-  if (dbFailed) (await import("./db.ts")).reportDropFailures(this, databases);
+  if (dbFailed) (await import("./db/common.ts")).reportDropFailures(this, databases);
   if (rows.length > 0) out(this, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   const counts = [
@@ -124,7 +124,7 @@ async function dropDatabasesOf(
   dryRun: boolean,
 ): Promise<DropOutcome[]> {
   const [{ dropForBranches }, { databasesOfBranches, orphanDatabases }, { repoFacts }] = await Promise.all([
-    import("./db.ts"),
+    import("./db/common.ts"),
     import("../../services/db/drop.ts"),
     import("../../adapters/git/facts.ts"),
   ]);

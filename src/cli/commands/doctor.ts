@@ -590,7 +590,7 @@ async function databaseCheckOf(ctx: AppContext): Promise<Check> {
   const [{ databaseCheck }, { postgresEngine }, { serverOf }] = await Promise.all([
     import("../../services/db/check.ts"),
     import("../../adapters/postgres/client.ts"),
-    import("./db.ts"),
+    import("./db/common.ts"),
   ]);
   let registry: Registry | undefined;
   try {

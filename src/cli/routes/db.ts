@@ -34,7 +34,7 @@ const baseFlags = {
 const yesFlag = { yes: switchFlag("Confirm: the database's data is deleted") } as const;
 
 const url = buildCommand({
-  loader: async () => guard((await import("../commands/db.ts")).url),
+  loader: async () => guard((await import("../commands/db/url.ts")).url),
   parameters: { flags: { ...branchFlags, ...appFlag, ...jsonFlag }, positional: branchArg },
   docs: docs(
     "Print the branch's database URL (the server's URL with the branch's database)",
@@ -44,7 +44,7 @@ const url = buildCommand({
 });
 
 const create = buildCommand({
-  loader: async () => guard((await import("../commands/db.ts")).create),
+  loader: async () => guard((await import("../commands/db/create.ts")).create),
   parameters: {
     flags: {
       ...branchFlags,
@@ -70,7 +70,7 @@ const create = buildCommand({
 });
 
 const drop = buildCommand({
-  loader: async () => guard((await import("../commands/db.ts")).drop),
+  loader: async () => guard((await import("../commands/db/drop.ts")).drop),
   parameters: {
     flags: {
       ...branchFlags,
@@ -89,7 +89,7 @@ const drop = buildCommand({
 });
 
 const reset = buildCommand({
-  loader: async () => guard((await import("../commands/db.ts")).reset),
+  loader: async () => guard((await import("../commands/db/create.ts")).reset),
   parameters: {
     flags: { ...branchFlags, ...appFlag, ...baseFlags, ...yesFlag, ...jsonFlag },
     positional: branchArg,
@@ -102,7 +102,7 @@ const reset = buildCommand({
 });
 
 const list = buildCommand({
-  loader: async () => guard((await import("../commands/db.ts")).list),
+  loader: async () => guard((await import("../commands/db/list.ts")).list),
   parameters: {
     flags: {
       ...jsonFlag,

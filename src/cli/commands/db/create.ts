@@ -1,0 +1,116 @@
+/** `treehouse db create` and `db reset`. */
+import { UsageError } from "../../../errors.ts";
+import { chooseBase } from "../../../services/db/base.ts";
+import { createDatabase, type CreateResult } from "../../../services/db/create.ts";
+import { resetDatabase } from "../../../services/db/drop.ts";
+import { maskedBranchUrl } from "../../../services/db/server.ts";
+import type { AppContext } from "../../context.ts";
+import { json, out, say } from "../../output.ts";
+import type { AppFlags, BranchFlags } from "../../target.ts";
+import { deps, eventPrinter, needYes, prepare, type Prepared } from "./common.ts";
+
+/** Flags of `db create` and `db reset`. */
+export interface BaseFlags extends BranchFlags, AppFlags {
+  readonly from?: string;
+  readonly fromDatabase?: string;
+  readonly empty?: boolean;
+  readonly terminate?: boolean;
+  readonly json?: boolean;
+}
+
+/** Flags of `db create`. */
+export interface CreateFlags extends BaseFlags {
+  readonly adopt?: boolean;
+}
+
+/** Flags of `db reset`. */
+export interface ResetFlags extends BaseFlags {
+  readonly yes?: boolean;
+}
+
+function baseOf(p: Prepared, flags: BaseFlags): { base?: string; note?: string } {
+  const given = [flags.from !== undefined, flags.fromDatabase !== undefined, flags.empty === true].filter(
+    Boolean,
+  );
+  if (given.length > 1) {
+    throw new UsageError("--from, --from-database and --empty exclude each other", {
+      hint: "Choose one base: a branch (--from), any database (--from-database) or none (--empty)",
+    });
+  }
+  if (flags.empty) return {};
+  const base = chooseBase(p.registry, p.target, {
+    fromBranch: flags.from,
+    fromDatabase: flags.fromDatabase,
+    template: p.settings.database.template,
+    from: p.settings.database.from,
+  });
+  // The default branch itself has nothing to copy from by default: it starts empty.
+  if (base.name === p.name && flags.from === undefined && flags.fromDatabase === undefined) {
+    return { note: `${p.target.branch} is the base branch (${base.label}): created empty` };
+  }
+  return { base: base.name };
+}
+
+function report(ctx: AppContext, p: Prepared, result: CreateResult, flags: BaseFlags, note?: string): void {
+  const r = result.record;
+  if (flags.json) {
+    out(ctx, json({ status: result.status, ...r, url: maskedBranchUrl(p.resolved, r.name) }));
+    return;
+  }
+  if (note && result.status === "created") say(ctx, `treehouse: ${note}`);
+  const how = r.method === "template"
+    ? `copied from ${r.source} (CREATE DATABASE … TEMPLATE)`
+    : r.method === "dump"
+    ? `copied from ${r.source} (pg_dump | pg_restore)`
+    : r.method === "adopted"
+    ? "adopted as it was"
+    : "empty";
+  const text = result.status === "exists"
+    ? `Database ${r.name} already exists (created by treehouse for ${r.branch})`
+    : result.status === "adopted"
+    ? `Adopted ${r.name} as ${r.branch}'s database (not changed)`
+    : `Created ${r.name}: ${how}`;
+  say(ctx, `${text} on ${p.resolved.label}`);
+}
+
+/** `db create`. */
+export async function create(this: AppContext, flags: CreateFlags, branchArg?: string): Promise<void> {
+  const p = prepare(this, flags, branchArg);
+  const printer = eventPrinter(this);
+  try {
+    const { base, note } = flags.adopt ? {} : baseOf(p, flags);
+    const result = await createDatabase(deps(p, printer.onEvent), {
+      ...p.target,
+      name: p.name,
+      base,
+      terminate: flags.terminate,
+      adopt: flags.adopt,
+    });
+    printer.done();
+    report(this, p, result, flags, note);
+  } finally {
+    printer.done();
+    p.registry.close();
+  }
+}
+
+/** `db reset`: drop (when there is one) and create again. */
+export async function reset(this: AppContext, flags: ResetFlags, branchArg?: string): Promise<void> {
+  const p = prepare(this, flags, branchArg);
+  const printer = eventPrinter(this);
+  try {
+    needYes(flags, `This drops and re-creates database ${p.name} on ${p.resolved.label}`);
+    const { base, note } = baseOf(p, flags);
+    const result = await resetDatabase(deps(p, printer.onEvent), {
+      ...p.target,
+      name: p.name,
+      base,
+      terminate: flags.terminate,
+    });
+    printer.done();
+    report(this, p, result, flags, note);
+  } finally {
+    printer.done();
+    p.registry.close();
+  }
+}
