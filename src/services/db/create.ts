@@ -144,8 +144,9 @@ export async function createWith(
       }
       if (!await on("look up the base", () => session.exists(base))) {
         throw new NotFoundError(`Base database "${base}" does not exist on ${resolved.label}`, {
-          hint: "Create the base branch's database first, name another with --from BRANCH or " +
-            "--from-database NAME, or create this one empty with --empty",
+          hint: "Create the base branch's database first (treehouse db create BASE --empty), name another " +
+            "base (--from BRANCH, --from-database NAME, [database] template), or start this one empty " +
+            "(db create --empty, run --db empty)",
         });
       }
     }
