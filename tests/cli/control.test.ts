@@ -329,3 +329,25 @@ Deno.test("a runtime directory open to others is refused: the run works without 
     await tmp.cleanup();
   }
 });
+
+Deno.test("a detached server that exits at once: its code and last lines, status crashed, --wait exit 20", async () => {
+  const { tmp, options, project } = await setup();
+  try {
+    const r = await cli([
+      ...runArgs("ctrl-crash", project, "--detach", "--no-mdns", "--"),
+      "sh",
+      "-c",
+      "echo cannot bind >&2; exit 3",
+    ], options);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /cannot bind/);
+    const s = await statusJson("ctrl-crash", project, options);
+    assert.equal(s.view.state, "crashed");
+    const waited = await statusJson("ctrl-crash", project, options, "--wait", "--timeout", "2");
+    assert.equal(waited.code, 20);
+    const restart = await cli(["restart", "--branch", "ctrl-crash", "--project", project], options);
+    assert.equal(restart.code, 20);
+  } finally {
+    await tmp.cleanup();
+  }
+});

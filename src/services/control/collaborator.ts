@@ -5,10 +5,16 @@
  * file of a detached run, and the control socket that lets `status`, `logs`, `restart` and `stop`
  * reach it. It only ever restarts or stops the recorded command, through the run's `RunControl`.
  */
-import { type ControlServer, listenControl, type ReplyWriter } from "../../adapters/control-socket.ts";
+import {
+  type ControlServer,
+  listenControl,
+  removeStaleSocket,
+  type ReplyWriter,
+} from "../../adapters/control-socket.ts";
 import type { RotatingLog } from "../../adapters/log-file.ts";
 import type { ControlRequest, ControlStatus } from "../../core/control-protocol.ts";
 import {
+  endDeadRuns,
   endRun,
   runHeartbeat,
   type RunState,
@@ -217,8 +223,9 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         // On a terminal the server keeps it (colours, prompts, a debugger): no lines pass through us.
         captured = false;
       }
+      // A crash waiting out its restart backoff (--restart on-failure) reads as restarting.
       s.control.onState((next) => {
-        if (next === "crashed") record("crashed", { pid: null, reason: "the server crashed; restarting" });
+        if (next === "restarting" && state !== "restarting") record("restarting", { pid: null });
       });
       if (socketPath !== null) {
         try {
@@ -248,6 +255,13 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       });
       waitReady(options.readyTarget(s), child);
       if (first) {
+        // Other runs whose wrapper is gone (kill -9, a reboot) end now, and their sockets go.
+        try {
+          const dead = endDeadRuns(s.deps.registry, s.deps.now(), s.deps.process.isAlive);
+          for (const r of dead) if (r.socket) removeStaleSocket(r.socket);
+        } catch (error) {
+          s.deps.output.warn(`Could not clean up stale runs: ${(error as Error).message}`);
+        }
         beat = setInterval(() => {
           if (recordId === undefined) return;
           try {
@@ -265,7 +279,12 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       if (beat !== undefined) clearInterval(beat);
       if (recordId !== undefined) {
         try {
-          endRun(s.deps.registry, recordId, { state: "stopped", reason: null, now: s.deps.now() });
+          const crashed = s.control.state === "crashed";
+          endRun(s.deps.registry, recordId, {
+            state: crashed ? "crashed" : "stopped",
+            reason: crashed ? "the server exited with an error (or never became ready)" : null,
+            now: s.deps.now(),
+          });
         } catch (error) {
           s.deps.output.warn(`Could not record the end of the run: ${(error as Error).message}`);
         }

@@ -33,6 +33,8 @@ export interface ControlDeps {
 
 /** One run as the CLI, scripts and the dashboard see it. Stable JSON names. */
 export interface RunView {
+  /** The branch's allocation (its IP, hostname and database). */
+  allocation_id: number;
   project_path: string;
   branch: string;
   service: string;
@@ -78,6 +80,7 @@ export function viewOfRun(deps: ControlDeps, r: RunWithAllocation): RunView {
   const name = r.name === null ? null : deps.hostFor(r.name, r.project_path);
   const host = deps.hostFor(r.hostname, r.project_path);
   return {
+    allocation_id: r.allocation_id,
     project_path: r.project_path,
     branch: r.branch,
     service: r.service,

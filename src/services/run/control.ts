@@ -47,7 +47,8 @@ export class RunControl {
 
   /** Asks for a restart of the child now (no backoff, not counted against `--restart`'s limit). */
   restart(): boolean {
-    if (this.#state === "stopped" || this.#state === "crashed") return false;
+    // A crashed child waiting out its restart backoff is restarted at once (issue 15: `treehouse restart`).
+    if (this.#state === "stopped") return false;
     return this.#handle?.restart() ?? false;
   }
 

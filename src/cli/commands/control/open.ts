@@ -5,6 +5,7 @@ import { status as runStatus } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { type ControlFlags, runTarget, withControl } from "./common.ts";
+import { frontsOf } from "../../target.ts";
 
 /** Flags of `open`. */
 export interface OpenFlags extends ControlFlags {
@@ -13,13 +14,18 @@ export interface OpenFlags extends ControlFlags {
 
 export default async function open(this: AppContext, flags: OpenFlags, branchArg?: string): Promise<void> {
   const target = runTarget(this, flags, branchArg);
-  const view = await withControl(this, (deps) => runStatus(deps, target));
-  if (flags.json) return out(this, json({ url: view.url, state: view.state }));
-  if (flags.print) return out(this, `${view.url}\n`);
+  const { view, url } = await withControl(this, async (deps) => {
+    const view = await runStatus(deps, target);
+    // The best URL: a running HTTPS front's (run --https), unless the run serves under its own name.
+    const front = view.name === null ? frontsOf(deps.registry).get(view.allocation_id) : undefined;
+    return { view, url: front?.url ?? view.url };
+  });
+  if (flags.json) return out(this, json({ url, state: view.state }));
+  if (flags.print) return out(this, `${url}\n`);
   // xdg-open first: Linux may have an unrelated `open` (openvt); macOS has `open` and rarely xdg-open.
   const opener = ["xdg-open", "open"].find((name) => onPath(name, this.env("PATH")) !== undefined);
   if (opener === undefined) {
-    throw new MissingToolError(`Neither xdg-open nor open found: cannot open ${view.url}`, {
+    throw new MissingToolError(`Neither xdg-open nor open found: cannot open ${url}`, {
       hint: "Install xdg-utils, or print the URL with `treehouse open --print`",
     });
   }
