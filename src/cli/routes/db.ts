@@ -119,9 +119,17 @@ const list = buildCommand({
 
 const db = buildRouteMap({
   routes: { url, create, drop, reset, list },
-  docs: {
-    brief: "The branch's PostgreSQL database: url, create (clone), drop, reset, list",
-  },
+  docs: docs(
+    "The branch's PostgreSQL database: url, create (clone), drop, reset, list",
+    [
+      "treehouse db create",
+      'psql "$(treehouse db url)"',
+      "treehouse db list --all",
+      "treehouse db reset --yes",
+      "treehouse run --db clone -- mix phx.server",
+    ],
+    SERVER_NOTE,
+  ),
 });
 
 /** The `db` command group. */
