@@ -2,7 +2,8 @@
 import { MissingToolError, NotARepositoryError, NotFoundError, UsageError } from "../errors.ts";
 import { detectRepo, resolve } from "../adapters/git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
-import { Registry } from "../registry/registry.ts";
+import type { Registry } from "../registry/registry.ts";
+import { openForReading, openForWriting } from "../registry/open.ts";
 import type { Allocation } from "../registry/allocations.ts";
 import { hostFor } from "../core/hostname-template.ts";
 import { isProcessAlive } from "../adapters/proc/process-info.ts";
@@ -70,7 +71,7 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
 
 /** Opens the registry chosen by `--db`, `TREEHOUSE_DB` or the XDG default. */
 export function openRegistry(ctx: AppContext): Registry {
-  return Registry.open(registryPath(ctx.dbFlag, ctx.env));
+  return openForWriting(registryPath(ctx.dbFlag, ctx.env));
 }
 
 /**
@@ -78,7 +79,7 @@ export function openRegistry(ctx: AppContext): Registry {
  * `release`, `cleanup`) never create a registry (or its directory) as a side effect.
  */
 export function openRegistryIfExists(ctx: AppContext): Registry | undefined {
-  return Registry.openIfExists(registryPath(ctx.dbFlag, ctx.env));
+  return openForReading(registryPath(ctx.dbFlag, ctx.env));
 }
 
 /** The "no allocation" error of `info` and `release` (exit 3). */

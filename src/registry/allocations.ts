@@ -58,6 +58,17 @@ export interface AllocateResult {
 const COLUMNS =
   "id, project_path, branch, ip, hostname, db_name, port, pid, pid_started_at, allocated_at, last_seen_at";
 
+/** A row of the allocations table that fails validation; the message names it so it can be released. */
+export class InvalidAllocationRowError extends RegistryError {}
+
+/** Names a raw row for a message: its id, branch and project as far as they are readable. */
+function describeRow(r: Record<string, unknown> | undefined): string {
+  if (!r) return "";
+  const branch = typeof r.branch === "string" ? ` for branch "${r.branch}"` : "";
+  const project = typeof r.project_path === "string" ? ` of ${r.project_path}` : "";
+  return ` (id ${String(r.id)}${branch}${project})`;
+}
+
 /** Validates a row read back from disk, so a hand-edited registry fails clearly. */
 export function toAllocation(row: unknown, path: string): Allocation {
   const r = row as Record<string, unknown>;
@@ -69,8 +80,13 @@ export function toAllocation(row: unknown, path: string): Allocation {
     !okNullableInt(r.port) || !okNullableInt(r.pid) || !okNullableInt(r.pid_started_at) ||
     !int(r.allocated_at) || !int(r.last_seen_at)
   ) {
-    throw new RegistryError(`Registry ${path} holds an invalid allocation row`, {
-      hint: "Release it with `treehouse release` or move the registry away",
+    const release = r && typeof r.branch === "string" && typeof r.project_path === "string"
+      ? `treehouse release --branch '${r.branch.replaceAll("'", "'\\''")}' --project '${
+        r.project_path.replaceAll("'", "'\\''")
+      }'`
+      : "treehouse release";
+    throw new InvalidAllocationRowError(`Registry ${path} holds an invalid allocation row${describeRow(r)}`, {
+      hint: `Release it with \`${release}\` or move the registry away`,
     });
   }
   const n = (v: unknown) => (v === null ? null : Number(v));
@@ -224,9 +240,36 @@ export function releaseAllocation(
     )
       .get(project_path, branch);
     if (!row) return undefined;
-    registry.db.prepare("DELETE FROM allocations WHERE id = ?").run(Number(row.id));
-    return toAllocation(row, registry.path);
+    registry.db.prepare("DELETE FROM allocations WHERE project_path = ? AND branch = ?").run(
+      project_path,
+      branch,
+    );
+    return lenientAllocation(row, registry.path);
   });
+}
+
+/** The row as an allocation; fields that fail validation read as empty ("?", null, 0): a broken row can go. */
+function lenientAllocation(row: Record<string, unknown>, path: string): Allocation {
+  try {
+    return toAllocation(row, path);
+  } catch (error) {
+    if (!(error instanceof InvalidAllocationRowError)) throw error;
+  }
+  const int = (v: unknown) => (typeof v === "number" || typeof v === "bigint" ? Number(v) : null);
+  const str = (v: unknown) => (typeof v === "string" ? v : "?");
+  return {
+    id: int(row.id) ?? 0,
+    project_path: str(row.project_path),
+    branch: str(row.branch),
+    ip: str(row.ip),
+    hostname: str(row.hostname),
+    db_name: str(row.db_name),
+    port: int(row.port),
+    pid: int(row.pid),
+    pid_started_at: int(row.pid_started_at),
+    allocated_at: int(row.allocated_at) ?? 0,
+    last_seen_at: int(row.last_seen_at) ?? 0,
+  };
 }
 
 /** Records the running process and port of an allocation (`treehouse run`). */
@@ -245,4 +288,15 @@ export function recordProcess(
       ).run(process.pid, process.pid_started_at, process.port, process.now, id);
     }
   });
+}
+
+/**
+ * Deletes the allocation only if its process and heartbeat are still what the caller saw (cleanup
+ * deciding from a read); run inside `registry.write`. False when it changed or is gone.
+ */
+export function deleteAllocationIfUnchanged(registry: Registry, a: Allocation): boolean {
+  return Number(
+    registry.db.prepare("DELETE FROM allocations WHERE id = ? AND last_seen_at = ? AND pid IS ?")
+      .run(a.id, a.last_seen_at, a.pid).changes,
+  ) > 0;
 }

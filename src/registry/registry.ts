@@ -75,6 +75,14 @@ export class Registry {
   }
 
   /** Closes the database handle. Safe to call twice. */
+  /** SQLite's `PRAGMA quick_check` verdict: "ok", or what is damaged. */
+  quickCheck(): string {
+    return this.read(() => {
+      const row = this.db.prepare("PRAGMA quick_check").get() as Record<string, unknown> | undefined;
+      return String(Object.values(row ?? {})[0] ?? "");
+    });
+  }
+
   close(): void {
     try {
       if (this.db.isOpen) this.db.close();

@@ -170,3 +170,38 @@ export function addExclusion(registry: Registry, span: PortSpan, now: number): v
   registry.db.prepare("INSERT OR IGNORE INTO port_exclusions (first, last, created_at) VALUES (?, ?, ?)")
     .run(span.first, span.last, now);
 }
+
+/** Every reservation, ordered by port (maintenance reads them all once). */
+export function allReservations(registry: Registry): Reservation[] {
+  return stmt(registry, `SELECT ${COLUMNS} FROM reservations ORDER BY port`).all()
+    .map((r) => toReservation(r, registry.path));
+}
+
+/**
+ * Deletes each reservation only if it is still as it was read (same `last_used_at`): a row another
+ * process refreshed meanwhile is kept. Run inside `registry.write`. Returns the ones deleted.
+ */
+export function deleteUnchanged<T extends Reservation>(registry: Registry, rows: readonly T[]): T[] {
+  const del = stmt(
+    registry,
+    "DELETE FROM reservations WHERE path = ? AND tag = ? AND port = ? AND last_used_at = ?",
+  );
+  return rows.filter((r) => Number(del.run(r.path, r.tag ?? "", r.port, r.last_used_at).changes) > 0);
+}
+
+/** How many reservations hold a port in `first`..`last`. */
+export function countInRange(registry: Registry, first: number, last: number): number {
+  return Number(
+    (stmt(registry, "SELECT COUNT(*) AS n FROM reservations WHERE port BETWEEN ? AND ?").get(first, last) as {
+      n: number;
+    }).n,
+  );
+}
+
+/** Every project with reservations and how many it has, by project name. */
+export function projectCounts(registry: Registry): { project: string; reservations: number }[] {
+  return stmt(
+    registry,
+    "SELECT project, COUNT(*) AS n FROM reservations WHERE project IS NOT NULL GROUP BY project ORDER BY project",
+  ).all().map((r) => ({ project: String(r.project), reservations: Number(r.n) }));
+}

@@ -3,7 +3,7 @@
  * allocation only if it is still exactly as it was seen (a server that started meanwhile wins).
  */
 import type { Registry } from "../registry/registry.ts";
-import { type Allocation, listAllocations } from "../registry/allocations.ts";
+import { type Allocation, deleteAllocationIfUnchanged, listAllocations } from "../registry/allocations.ts";
 import type { AliveCheck } from "../registry/allocations.ts";
 import { cleanupReason, type CleanupRules, type RepoFacts } from "../core/cleanup-policy.ts";
 import { repoFacts } from "../adapters/git/facts.ts";
@@ -64,10 +64,5 @@ export function cleanupAllocations(registry: Registry, options: CleanupOptions):
  * transaction: deleting by id alone would race with a `run` that started meanwhile.
  */
 function deleteIfUnchanged(registry: Registry, a: Allocation): boolean {
-  return registry.write(() =>
-    Number(
-      registry.db.prepare("DELETE FROM allocations WHERE id = ? AND last_seen_at = ? AND pid IS ?")
-        .run(a.id, a.last_seen_at, a.pid).changes,
-    ) > 0
-  );
+  return registry.write(() => deleteAllocationIfUnchanged(registry, a));
 }

@@ -6,7 +6,7 @@
 import { formatAge } from "../core/duration.ts";
 import type { Registry } from "../registry/registry.ts";
 import { isInside } from "../adapters/paths.ts";
-import { COLUMNS, type Reservation, toReservation } from "../registry/reservations.ts";
+import { allReservations, deleteUnchanged, type Reservation } from "../registry/reservations.ts";
 
 /** One removed (or, with `dryRun`, removable) reservation and why. */
 export interface Removal {
@@ -65,10 +65,7 @@ export function cleanReservations(
   rules: CleanRules & { dryRun: boolean },
   exists: (path: string) => boolean = pathExists,
 ): Removal[] {
-  const rows = registry.read(() =>
-    registry.db.prepare(`SELECT ${COLUMNS} FROM reservations ORDER BY port`).all()
-      .map((r) => toReservation(r, registry.path))
-  );
+  const rows = registry.read(() => allReservations(registry));
   const doomed: Removal[] = [];
   const checked = new Map<string, boolean>();
   const cachedExists = (p: string) => {
@@ -76,25 +73,19 @@ export function cleanReservations(
     if (e === undefined) checked.set(p, e = exists(p));
     return e;
   };
-  const byKey = new Map<Removal, Reservation>();
+  const byKey = new Map<Reservation, Removal>();
   for (const r of rows) {
     const reason = removalReason(r, rules, cachedExists);
     if (reason !== undefined) {
       const removal = { path: r.path, tag: r.tag, port: r.port, reason };
       doomed.push(removal);
-      byKey.set(removal, r);
+      byKey.set(r, removal);
     }
   }
   if (rules.dryRun || doomed.length === 0) return doomed;
-  return registry.write(() => {
-    const del = registry.db.prepare(
-      "DELETE FROM reservations WHERE path = ? AND tag = ? AND port = ? AND last_used_at = ?",
-    );
-    return doomed.filter((d) => {
-      const r = byKey.get(d) as Reservation;
-      return Number(del.run(r.path, r.tag ?? "", r.port, r.last_used_at).changes) > 0;
-    });
-  });
+  return registry.write(() =>
+    deleteUnchanged(registry, [...byKey.keys()]).map((r) => byKey.get(r) as Removal)
+  );
 }
 
 /**

@@ -5,7 +5,12 @@
  * its child (it forwards the signal, ends the announcer and its leftovers), else the server itself.
  */
 import { ConflictError } from "../errors.ts";
-import { type Allocation, findAllocation, releaseAllocation } from "../registry/allocations.ts";
+import {
+  type Allocation,
+  findAllocation,
+  InvalidAllocationRowError,
+  releaseAllocation,
+} from "../registry/allocations.ts";
 import type { Registry } from "../registry/registry.ts";
 
 /** What releasing needs from the machine. */
@@ -34,10 +39,16 @@ export async function releaseBranch(
   target: { project_path: string; branch: string },
   options: { force: boolean; name: string },
 ): Promise<Released | undefined> {
-  const found = findAllocation(deps.registry, target.project_path, target.branch);
-  if (!found) return undefined;
+  let found: Allocation | undefined;
+  try {
+    found = findAllocation(deps.registry, target.project_path, target.branch);
+    if (!found) return undefined;
+  } catch (error) {
+    // A row that fails validation can still be released (its process cannot be known: nothing to stop).
+    if (!(error instanceof InvalidAllocationRowError)) throw error;
+  }
   let stopped: number | undefined;
-  if (found.pid !== null && deps.isAlive(found.pid, found.pid_started_at)) {
+  if (found && found.pid !== null && deps.isAlive(found.pid, found.pid_started_at)) {
     const pid = found.pid;
     if (!options.force) {
       throw new ConflictError(

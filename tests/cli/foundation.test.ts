@@ -316,3 +316,18 @@ Deno.test("`info`, `list` and `release` never create a registry", () =>
     assert.equal((await cli(["release"], { cwd: repo, db })).code, 3);
     await assert.rejects(() => Deno.stat(`${tmp}/not-yet`));
   }));
+
+Deno.test("`port list`, `port list-projects`, `port info`, `port scan` and `port release` never create a registry", () =>
+  withRepo(async (repo, _db, tmp) => {
+    const db = `${tmp}/not-yet/registry.db`;
+    const run = (...args: string[]) => cli(["port", ...args], { cwd: repo, db });
+    assert.equal((await run("list", "--json")).stdout, "[]\n");
+    assert.equal((await run("list-projects", "--json")).stdout, "[]\n");
+    const info = await run("info", "5999", "--json");
+    assert.equal(info.code, 0, info.stderr);
+    assert.equal(JSON.parse(info.stdout).reservation, null);
+    const scan = await run("scan", "--range", "5990-5999", "--json");
+    assert.equal(scan.code, 0, scan.stderr);
+    assert.equal((await run("release")).code, 3);
+    await assert.rejects(() => Deno.stat(`${tmp}/not-yet`));
+  }));

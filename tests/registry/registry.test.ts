@@ -276,3 +276,25 @@ Deno.test("getOrAllocate() within a minute of the last refresh reads without wri
     assert.equal(later.allocation.last_seen_at, 1_000 * DAY + LAST_SEEN_REFRESH_MS);
     assert.equal(changes(), writes + 1);
   }));
+
+Deno.test("a row that fails validation is named in the error and can still be released", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/registry.db`;
+    assert.equal((await cli(["ip", "--branch", "broken", "--project", tmp.path], { db })).code, 0);
+    const handle = new DatabaseSync(db);
+    handle.prepare("UPDATE allocations SET db_name = x'00' WHERE branch = 'broken'").run();
+    handle.close();
+    const listed = await cli(["list", "--all"], { db });
+    assert.equal(listed.code, 6, listed.stderr);
+    assert.match(listed.stderr, /invalid allocation row \(id \d+ for branch "broken" of /);
+    assert.match(listed.stderr, /treehouse release --branch 'broken' --project /);
+    const released = await cli(["release", "--branch", "broken", "--project", tmp.path], { db });
+    assert.equal(released.code, 0, released.stderr);
+    const after = await cli(["list", "--all", "--json"], { db });
+    assert.equal(after.code, 0, after.stderr);
+    assert.deepEqual(JSON.parse(after.stdout), []);
+  } finally {
+    await tmp.cleanup();
+  }
+});

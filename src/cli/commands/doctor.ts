@@ -119,11 +119,7 @@ function checkRegistry(env: Env): Check {
   try {
     const registry = Registry.open(env.dbPath);
     env.registry = registry;
-    const check = registry.read(() => registry.db.prepare("PRAGMA quick_check").get()) as Record<
-      string,
-      unknown
-    >;
-    const verdict = String(Object.values(check ?? {})[0] ?? "");
+    const verdict = registry.quickCheck();
     if (verdict !== "ok") {
       return {
         id: "registry",

@@ -17,6 +17,7 @@ import { cleanReservations, type Removal } from "../maintain.ts";
 import { makeProbe, type Occupancy, type OccupancyChecks } from "../../adapters/net/occupancy.ts";
 import { compactSpans, formatSpans, inSpans, type PortSpan, spanSize } from "../../core/spans.ts";
 import {
+  countInRange,
   findByPort,
   findReservation,
   insertReservation,
@@ -128,12 +129,7 @@ function withCleanup<T>(
 
 function exhaustedError(registry: Registry, policy: PortPolicy, cleaned: number): PoolExhaustedError {
   const range = policy.portRange;
-  const held = registry.read(() =>
-    Number(
-      (registry.db.prepare("SELECT COUNT(*) AS n FROM reservations WHERE port BETWEEN ? AND ?")
-        .get(range.first, range.last) as { n: number }).n,
-    )
-  );
+  const held = registry.read(() => countInRange(registry, range.first, range.last));
   const excluded = allExclusions(registry, policy).reduce((n, s) => {
     const first = Math.max(s.first, range.first), last = Math.min(s.last, range.last);
     return n + (last >= first ? last - first + 1 : 0);

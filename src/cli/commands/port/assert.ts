@@ -87,10 +87,7 @@ export function assertDataDir(this: AppContext, flags: { readonly validate?: boo
   if (!flags.validate) return;
   try {
     const registry = Registry.open(path, { create: false });
-    const check = withClose(
-      registry,
-      () => registry.read(() => String(registry.db.prepare("PRAGMA quick_check").get()?.quick_check ?? "")),
-    );
+    const check = withClose(registry, () => registry.quickCheck());
     if (check !== "ok") return fail(this, `Registry ${path} failed its integrity check: ${check}`);
   } catch (error) {
     return fail(this, `Registry ${path} is unusable: ${(error as Error).message}`);

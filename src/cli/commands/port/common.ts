@@ -5,7 +5,7 @@ import { normalizePath } from "../../../adapters/paths.ts";
 export { policyOf } from "../../../services/reserve/reserve.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
-import { openRegistry } from "../../target.ts";
+import { openRegistry, openRegistryIfExists } from "../../target.ts";
 
 /** The reservation key path of `--path` (default: the current directory). */
 export function keyPath(ctx: AppContext, path: string | undefined): string {
@@ -30,9 +30,23 @@ export function settingsOf(ctx: AppContext): Settings {
   return loadSettings(ctx.env, ctx.cwd);
 }
 
-/** Opens the registry, runs `fn`, closes it. */
+/** Opens the registry (creating it: for commands that write), runs `fn`, closes it. */
 export function withRegistry<T>(ctx: AppContext, fn: (registry: Registry) => T): T {
   const registry = openRegistry(ctx);
+  try {
+    return fn(registry);
+  } finally {
+    registry.close();
+  }
+}
+
+/**
+ * For commands that only read or remove: runs `fn` on the registry if it exists (never creating one),
+ * else returns `missing` (what an empty registry would give).
+ */
+export function readRegistry<T>(ctx: AppContext, fn: (registry: Registry) => T, missing: T): T {
+  const registry = openRegistryIfExists(ctx);
+  if (!registry) return missing;
   try {
     return fn(registry);
   } finally {

@@ -12,15 +12,27 @@ import {
 } from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
-import { policyOf, settingsOf, withRegistry } from "./common.ts";
+import type { Registry } from "../../../registry/registry.ts";
+import { policyOf, readRegistry, settingsOf, withRegistry } from "./common.ts";
+
+/** Runs `fn` with the registry if it exists, else with `undefined` (nothing is reserved). */
+function withExistingRegistry<T>(ctx: AppContext, fn: (registry: Registry | undefined) => T): T {
+  let ran = false;
+  const result = readRegistry(ctx, (registry) => {
+    ran = true;
+    return fn(registry);
+  }, undefined as T | undefined);
+  return ran ? result as T : fn(undefined);
+}
 
 /** `port-info PORT`: who reserved it, whether it is excluded, in use now, and by which process. */
 export default function portInfo(this: AppContext, flags: { readonly json?: boolean }, port: number): void {
   const settings = settingsOf(this);
-  const { reservation, excluded } = withRegistry(this, (registry) => ({
+  const policy = policyOf(settings);
+  const { reservation, excluded } = readRegistry(this, (registry) => ({
     reservation: registry.read(() => findByPort(registry, port)),
-    excluded: inSpans(port, allExclusions(registry, policyOf(settings))),
-  }));
+    excluded: inSpans(port, allExclusions(registry, policy)),
+  }), { reservation: undefined, excluded: inSpans(port, policy.excludedPorts) });
   const occupancy = makeProbe({ tcp: true, udp: true, ipv4: true, ipv6: true })(port);
   const owners = occupancy.occupied ? portOwners(port) : [];
   const info = {
@@ -72,20 +84,22 @@ export function scan(this: AppContext, flags: ScanFlags): void {
     range = parsed;
   }
   const probe = makeProbe(settings.occupancy);
-  const found = withRegistry(this, (registry) => {
+  // Only --autoexclude writes (and so may create the registry); a plain scan reads.
+  const found = (flags.autoexclude ? withRegistry : withExistingRegistry)(this, (registry) => {
     const rows: { port: number; by: string[]; reserved_by: string | null }[] = [];
     for (let p = range.first; p <= range.last; p++) {
       const o = probe(p);
       if (!o.occupied) continue;
-      const r = registry.read(() => findByPort(registry, p));
+      const r = registry?.read(() => findByPort(registry, p));
       rows.push({ port: p, by: o.by, reserved_by: r ? holderName(r) : null });
     }
     if (flags.autoexclude) {
       const fresh = rows.filter((r) => r.reserved_by === null).map((r) => ({ first: r.port, last: r.port }));
       const now = Date.now();
-      registry.write(() => {
-        for (const s of fresh) addExclusion(registry, s, now);
-        replaceExclusions(registry, compactSpans(listExclusions(registry)), now);
+      const writable = registry as Registry; // --autoexclude opened it for writing
+      writable.write(() => {
+        for (const s of fresh) addExclusion(writable, s, now);
+        replaceExclusions(writable, compactSpans(listExclusions(writable)), now);
       });
       say(this, `Excluded ${fresh.length} occupied unreserved port(s)`);
     }

@@ -1,9 +1,9 @@
 /** `treehouse port list` and `list-projects`: what is reserved, as a table or JSON. */
 import { formatAge } from "../../../core/duration.ts";
-import { listReservations } from "../../../registry/reservations.ts";
+import { listReservations, projectCounts } from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
-import { keyPath, withRegistry } from "./common.ts";
+import { keyPath, readRegistry } from "./common.ts";
 
 /** Flags of `port list`. */
 export interface ListFlags {
@@ -14,10 +14,11 @@ export interface ListFlags {
 
 export default function listPorts(this: AppContext, flags: ListFlags): void {
   const path = flags.path === undefined ? undefined : keyPath(this, flags.path);
-  const rows = withRegistry(
+  const rows = readRegistry(
     this,
     (registry) =>
       registry.read(() => listReservations(registry, { path, recursive: true, project: flags.project })),
+    [],
   );
   if (flags.json) {
     out(this, json(rows));
@@ -46,12 +47,7 @@ export default function listPorts(this: AppContext, flags: ListFlags): void {
 
 /** `list-projects`: every project with reservations and how many. */
 export function listProjects(this: AppContext, flags: { readonly json?: boolean }): void {
-  const rows = withRegistry(this, (registry) =>
-    registry.read(() =>
-      registry.db.prepare(
-        "SELECT project, COUNT(*) AS n FROM reservations WHERE project IS NOT NULL GROUP BY project ORDER BY project",
-      ).all().map((r) => ({ project: String(r.project), reservations: Number(r.n) }))
-    ));
+  const rows = readRegistry(this, (registry) => registry.read(() => projectCounts(registry)), []);
   if (flags.json) out(this, json(rows));
   else if (rows.length === 0) say(this, "No projects with reservations");
   else out(this, table(["PROJECT", "RESERVATIONS"], rows.map((r) => [r.project, String(r.reservations)])));

@@ -4,7 +4,7 @@ import { holderName } from "../../../services/reserve/reserve.ts";
 import { deleteReservation, findReservation, listReservations } from "../../../registry/reservations.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
-import { keyPath, tagOf, withRegistry } from "./common.ts";
+import { keyPath, readRegistry, tagOf } from "./common.ts";
 
 /** Flags of `port release`. */
 export interface ReleaseFlags {
@@ -17,7 +17,7 @@ export interface ReleaseFlags {
 export default function releasePort(this: AppContext, flags: ReleaseFlags): void {
   const path = keyPath(this, flags.path);
   const tag = tagOf(flags.tag);
-  const released = withRegistry(this, (registry) =>
+  const released = readRegistry(this, (registry) =>
     registry.write(() => {
       if (flags.recursive) {
         const rows = listReservations(registry, { path, recursive: true })
@@ -28,7 +28,7 @@ export default function releasePort(this: AppContext, flags: ReleaseFlags): void
       const r = findReservation(registry, path, tag);
       if (r) deleteReservation(registry, path, tag);
       return r ? [r] : [];
-    }));
+    }), []);
   if (released.length === 0 && !flags.recursive) {
     throw new NotFoundError(`No reservation for ${holderName({ path, tag })}`, {
       hint: "See `treehouse port list` for what is reserved (--tag selects a tagged reservation)",
