@@ -21,6 +21,7 @@ Deno.test("completion offers the project's branch names for info, release and --
     assert.deepEqual(await propose("release", "run0-a"), ["run0-allocated"]);
     assert.deepEqual(await propose("ip", "--branch", "run0-feature-"), ["run0-feature-a", "run0-feature-b"]);
     assert.deepEqual(await propose("run", "--service", ""), ["api", "web"]);
+    assert.deepEqual((await propose("run", "w")).filter((c) => !c.startsWith("-")), ["web"]);
   } finally {
     await tmp.cleanup();
   }

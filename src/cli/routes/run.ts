@@ -130,6 +130,10 @@ const run = negatedInUsage(
             "The dev server's command and its arguments (after --; default: the project's [run] command)",
           parse: String,
           placeholder: "CMD",
+          // `treehouse run <TAB>`: the [run] services (a word before `--` names one).
+          proposeCompletions: async function (this: AppContext, partial: string) {
+            return (await import("../completion-candidates.ts")).serviceNames(this, partial);
+          },
         },
         minimum: 0,
       },
