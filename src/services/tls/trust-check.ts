@@ -49,7 +49,7 @@ export async function trustChecks(paths: TlsPaths, ctx: TrustContext, now: numbe
     const { notBefore, notAfter } = validity(now, LEAF_VALIDITY_DAYS);
     leaf = await issueLeaf(
       ca,
-      leafNames("treehouse-doctor.local", "treehouse-doctor", "127.0.0.1"),
+      leafNames("treehouse-tls-check.local", "treehouse-tls-check", "127.0.0.1"),
       notBefore,
       notAfter,
     );
@@ -61,7 +61,7 @@ export async function trustChecks(paths: TlsPaths, ctx: TrustContext, now: numbe
       fix: "treehouse tls ca --renew && treehouse setup --https",
     }];
   }
-  const temp = await Deno.makeTempFile({ prefix: "treehouse-doctor-", suffix: ".pem" });
+  const temp = await Deno.makeTempFile({ prefix: "treehouse-tls-check-", suffix: ".pem" });
   try {
     await Deno.writeTextFile(temp, leaf.certPem);
     return readStores(ctx, caPem).map((state): Check => {

@@ -203,7 +203,7 @@ Deno.test("run without -- explains where it goes, and an unknown placeholder nam
     assert.equal(ready.code, 2);
     assert.match(
       ready.stderr,
-      /Unknown placeholder \{prot\} in --ready\nhint: Known placeholders: \{ip\} \{port\} \{host\} \{url\} \{branch\} \{db\}/,
+      /Unknown placeholder \{prot\} in --ready\nhint: Known placeholders: \{ip\} \{port\} \{host\} \{url\} \{branch\} \{db\} \{cert\} \{key\}/,
     );
     const service = await cli(runArgs("run0-ph", repo, "vite"), { env, db: `${tmp.path}/r.db` });
     assert.equal(service.code, 2);
