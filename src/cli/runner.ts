@@ -13,7 +13,21 @@ import { normalizeRunArgs, parseFast } from "./fast-path.ts";
  * prompts and scripts (start-up matters most), `run` (its wrapper's memory stays small) and `dashboard`
  * (its idle memory).
  */
-const LAZY_CONFIG_COMMANDS = new Set(["ip", "env", "info", "list", "allocate", "run", "dashboard"]);
+const LAZY_CONFIG_COMMANDS = new Set([
+  "ip",
+  "env",
+  "info",
+  "list",
+  "allocate",
+  "run",
+  "dashboard",
+  // The control commands (issue 15): scripts and agents call them in loops.
+  "status",
+  "logs",
+  "restart",
+  "stop",
+  "open",
+]);
 
 /** `run --db MODE`: the words that mean the database mode after `run` (see {@link extractGlobalFlags}). */
 const RUN_DB_MODES = new Set(["clone", "empty", "no"]);
