@@ -351,3 +351,39 @@ Deno.test("a detached server that exits at once: its code and last lines, status
     await tmp.cleanup();
   }
 });
+
+Deno.test({
+  name: "logs -f follows a detached run's new lines and ends when the run stops",
+  ignore: !hasPython,
+  fn: async () => {
+    const { tmp, options, project } = await setup();
+    const port = freePort();
+    let follow: ReturnType<typeof startCli> | undefined;
+    const pids: number[] = [];
+    try {
+      const started = await cli([
+        ...runArgs("ctrl-follow", project, "--detach", "--port", String(port), "--no-mdns", "--"),
+        "python3",
+        "-u",
+        "-m",
+        "http.server",
+        "{port}",
+        "--bind",
+        "{ip}",
+      ], options);
+      assert.equal(started.code, 0, started.stderr);
+      const { view } = await statusJson("ctrl-follow", project, options);
+      pids.push(view.pid, view.wrapper_pid);
+      follow = startCli(["logs", "--branch", "ctrl-follow", "--project", project, "-f"], options);
+      // The line is in the printed tail or followed after it, whichever comes first.
+      await answers(`http://${view.ip}:${port}/followed`);
+      await waitUntil(() => /GET \/followed/.test(follow!.stdout()), 10_000, "the followed access line");
+      assert.equal((await cli(["stop", "--branch", "ctrl-follow", "--project", project], options)).code, 0);
+      assert.equal(await follow.status, 0);
+    } finally {
+      await follow?.ensureDead();
+      killAll(pids);
+      await tmp.cleanup();
+    }
+  },
+});

@@ -1,0 +1,100 @@
+/**
+ * A run in a real terminal (tmux gives it a pseudo-terminal) restarted from another directory with
+ * `--branch` (issue 15): the new server keeps the terminal, and Ctrl-C still ends the run.
+ */
+import assert from "node:assert/strict";
+import { shellQuote } from "../../src/cli/output.ts";
+import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
+import { freePort, isGone, killAll, readPid, SERVER, waitGone, waitUntil } from "../helpers/harness.ts";
+
+const hasTmux = (() => {
+  try {
+    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+async function tmux(socket: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, "-f", "/dev/null", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "a run in a terminal is restarted from elsewhere and its new server keeps the terminal",
+  ignore: !hasTmux,
+  fn: async () => {
+    const tmp = await tempDir("treehouse-ctrl-tty-");
+    const socket = `treehouse-ctrl-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const env = { TREEHOUSE_POOL: "127.0.5.10-127.0.5.99", TREEHOUSE_RUNTIME_DIR: `${tmp.path}/rt` };
+    const db = `${tmp.path}/r.db`;
+    const pidfile = `${tmp.path}/pid`;
+    const ttyfile = `${tmp.path}/tty`;
+    const command = [
+      "exec env -i",
+      ...Object.entries(childEnv({ db, env })).map(([k, v]) => shellQuote(`${k}=${v}`)),
+      shellQuote(Deno.execPath()),
+      "run -A --quiet",
+      shellQuote(MAIN),
+      `run --branch ctrl-tty --project ${shellQuote(tmp.path)} --port ${freePort()} --no-mdns --`,
+      shellQuote(Deno.execPath()),
+      "run -A --quiet",
+      shellQuote(SERVER),
+      "--pidfile",
+      shellQuote(pidfile),
+      "--tty",
+      shellQuote(ttyfile),
+    ].join(" ");
+    await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
+    await tmux(socket, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
+    const pids: number[] = [];
+    try {
+      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
+      await tmux(socket, "send-keys", "-t", "t", "Enter");
+      pids.push(await readPid(pidfile));
+      const elsewhere = `${tmp.path}/elsewhere`;
+      Deno.mkdirSync(elsewhere);
+      const target = ["--branch", "ctrl-tty", "--project", tmp.path];
+      const ready = await cli(["status", ...target, "--wait", "--timeout", "20"], {
+        db,
+        env,
+        cwd: elsewhere,
+      });
+      assert.equal(ready.code, 0, ready.stderr);
+      Deno.removeSync(pidfile);
+      Deno.removeSync(ttyfile);
+      const restarted = await cli(["restart", ...target, "--json"], { db, env, cwd: elsewhere });
+      assert.equal(restarted.code, 0, restarted.stderr);
+      const second = await readPid(pidfile);
+      pids.push(second);
+      assert.notEqual(second, pids[0]);
+      assert.ok(isGone(pids[0] as number));
+      await waitUntil(
+        () => {
+          try {
+            return Deno.readTextFileSync(ttyfile).includes("stdin");
+          } catch {
+            return false;
+          }
+        },
+        10_000,
+        "the new server's terminal check",
+      );
+      assert.deepEqual(JSON.parse(Deno.readTextFileSync(ttyfile)), { stdin: true, devTty: true });
+      const status = JSON.parse((await cli(["status", ...target, "--json"], { db, env })).stdout);
+      assert.equal(status.mode, "terminal");
+      assert.equal(status.pid, second);
+      // Ctrl-C on the terminal still ends the run.
+      await tmux(socket, "send-keys", "-t", "t", "C-c");
+      await waitGone([second, status.wrapper_pid]);
+    } finally {
+      await tmux(socket, "kill-server");
+      killAll(pids);
+      await tmp.cleanup();
+    }
+  },
+});
