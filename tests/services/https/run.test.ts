@@ -205,3 +205,37 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
     }
   });
 }
+
+Deno.test("run --port80 forwards plain http on the branch IP (port-less where it may bind :80)", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/data/registry.db`;
+  const port = freePort();
+  const run = startCli([
+    "run",
+    "--branch",
+    "tls-run-80",
+    "--project",
+    tmp.path,
+    "--port",
+    String(port),
+    "--no-mdns",
+    "--port80",
+    "--ready",
+    String(port),
+    "--",
+    ...SERVER_CMD,
+  ], { db, env: { TREEHOUSE_POOL: POOL } });
+  try {
+    const stderr = await run.waitStderr(/ready at/);
+    const http = new URL(row(stderr, "HTTP"));
+    const ip = row(stderr, "IP");
+    assert.doesNotMatch(stderr, /^ {2}HTTPS/m);
+    const answer = JSON.parse((await curl(`http://${ip}:${http.port || 80}/`)).stdout);
+    assert.equal(answer.branch, "tls-run-80");
+    assert.equal(answer.url, http.href, "TREEHOUSE_URL is the port-less URL");
+    assert.equal(answer.tlsCert, "");
+  } finally {
+    await run.ensureDead();
+    await tmp.cleanup();
+  }
+});
