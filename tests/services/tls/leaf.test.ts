@@ -137,3 +137,29 @@ Deno.test("two leaf requests at once get the same pair", async () => {
     await tmp.cleanup();
   }
 });
+
+Deno.test("an expired or incomplete CA is an error naming the file, and nothing is replaced", async () => {
+  const tmp = await tempDir();
+  try {
+    const paths = tlsPaths(tmp.path);
+    const longAgo = Date.now() - 11 * 365 * DAY;
+    await ensureCa(paths, { now: longAgo });
+    const before = await Deno.readTextFile(paths.caCert);
+    await assert.rejects(
+      ensureCa(paths, { now: Date.now() }),
+      (e: Error) =>
+        e.name === "CertificateError" && /^The local CA expired on \d{4}-\d\d-\d\d: /.test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(paths.caCert), before);
+    await Deno.remove(paths.caKey);
+    await assert.rejects(
+      leafFor(paths, "tls-gone.local", leafNames("tls-gone.local", "tls-gone", IP), Date.now()),
+      (e: Error) =>
+        e.name === "CertificateError" &&
+        e.message === `The local CA is incomplete: ${paths.caKey} is missing`,
+    );
+    assert.equal(await Deno.readTextFile(paths.caCert), before);
+  } finally {
+    await tmp.cleanup();
+  }
+});
