@@ -55,6 +55,7 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
         sources: Object.fromEntries(rows.map((r) => [r.key, r.source])),
         files: settings.files,
         group,
+        run: settings.run ?? null,
         trust: { domains: trust.domains, keys: trust.keys },
       }),
     );
@@ -77,6 +78,15 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
       group.members.map((m) => `${m.tag}${m.port !== undefined ? `=${m.port}` : `+${m.offset ?? 0}`}`).join(
         ", ",
       )
+    }\n`;
+  }
+  if (settings.run) {
+    text += `run (${settings.run.file}): ${
+      settings.run.services.map((s) =>
+        `${s.name === "default" ? "[run]" : s.name} ${s.command?.join(" ") ?? "(typed)"}${
+          s.port ? ` :${s.port}` : ""
+        }`
+      ).join(", ")
     }\n`;
   }
   out(this, text);
