@@ -42,7 +42,7 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
   }
   let repo;
   try {
-    repo = detectRepo(dir, { branchKnown: wanted !== undefined });
+    repo = detectRepo(dir, { branchKnown: wanted !== undefined, env: ctx.env });
   } catch (error) {
     // Without git, a named branch still works: the directory itself is the project.
     if (!(error instanceof MissingToolError) || wanted === undefined) throw error;

@@ -1,11 +1,9 @@
 /** Where the registry lives: `--db`, then `TREEHOUSE_DB`, then `$XDG_DATA_HOME/treehouse/registry.db`. */
 import { UsageError } from "../errors.ts";
 
-/** Reads environment variables; a seam so tests and callers can pass their own. */
-export type Env = (name: string) => string | undefined;
+import { denoEnv, type Env } from "../adapters/env.ts";
 
-/** The default environment reader over `Deno.env`. */
-export const denoEnv: Env = (name) => Deno.env.get(name);
+export { denoEnv, type Env };
 
 /** Works out the registry path once, from the flag, the environment or XDG defaults. */
 export function registryPath(flag: string | undefined, env: Env = denoEnv): string {

@@ -3,7 +3,8 @@
  * `gitdir`/`commondir` files and `HEAD` directly (no process); anything unusual (GIT_DIR, bare
  * repositories, separate git dirs) falls back to one `git rev-parse` call. Both give the same answer.
  */
-import { missingTool } from "../../errors.ts";
+import { denoEnv, type Env } from "../env.ts";
+import { runProgram } from "../process/spawn.ts";
 
 /** A directory's repository: the project key and the current branch. */
 export interface RepoInfo {
@@ -31,8 +32,13 @@ const GIT_ENV = [
  * `branchKnown` (the user named the branch), a directory with no `.git` above it is taken as a
  * plain directory without asking git whether it is a bare repository (both give the same project).
  */
-export function detectRepo(start: string, options: { branchKnown?: boolean } = {}): RepoInfo | undefined {
-  if (GIT_ENV.some((name) => Deno.env.get(name) !== undefined)) return detectRepoWithGit(start);
+export function detectRepo(
+  start: string,
+  options: { branchKnown?: boolean; env?: Env } = {},
+): RepoInfo | undefined {
+  // Without an env given, git's variables are looked for in the one that git itself will see.
+  const env = options.env ?? denoEnv;
+  if (GIT_ENV.some((name) => env(name) !== undefined)) return detectRepoWithGit(start);
   const fast = detectRepoFromFiles(start);
   if (fast === "none") return options.branchKnown ? undefined : detectRepoWithGit(start);
   if (fast === "unusual") return detectRepoWithGit(start);
@@ -68,24 +74,19 @@ export function detectRepoFromFiles(start: string): RepoInfo | "unusual" | "none
 
 /** The `git rev-parse` path: one process answers where the git dirs are. */
 export function detectRepoWithGit(start: string): RepoInfo | undefined {
-  let out: Deno.CommandOutput;
-  try {
-    out = new Deno.Command("git", {
-      args: ["-C", start, "rev-parse", "--path-format=absolute", "--git-common-dir", "--git-dir"],
-      stdout: "piped",
-      stderr: "null",
-      stdin: "null",
-    }).outputSync();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw missingTool("git", {
-        hint: "Install git, or pass --branch NAME (and --project PATH) to name the branch yourself",
-      });
-    }
-    throw error;
-  }
-  if (!out.success) return undefined;
-  const [commonDir, gitDir] = new TextDecoder().decode(out.stdout).split("\n");
+  const out = runProgram([
+    "git",
+    "-C",
+    start,
+    "rev-parse",
+    "--path-format=absolute",
+    "--git-common-dir",
+    "--git-dir",
+  ], {
+    missingHint: "Install git, or pass --branch NAME (and --project PATH) to name the branch yourself",
+  });
+  if (out.code !== 0) return undefined;
+  const [commonDir, gitDir] = out.stdout.split("\n");
   if (!commonDir || !gitDir) return undefined;
   const branch = branchFromHead(gitDir, commonDir) ?? branchWithGit(start);
   if (branch === undefined) return undefined;
@@ -124,20 +125,11 @@ function branchFromHead(gitDir: string, _commonDir: string): string | undefined 
 }
 
 function branchWithGit(start: string): string | undefined {
-  const out = new Deno.Command("git", {
-    args: ["-C", start, "symbolic-ref", "-q", "--short", "HEAD"],
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  if (out.success) return new TextDecoder().decode(out.stdout).trim() || undefined;
-  const sha = new Deno.Command("git", {
-    args: ["-C", start, "rev-parse", "HEAD"],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .outputSync();
-  if (!sha.success) return undefined;
-  return `detached-${new TextDecoder().decode(sha.stdout).trim().slice(0, 7)}`;
+  const out = runProgram(["git", "-C", start, "symbolic-ref", "-q", "--short", "HEAD"]);
+  if (out.code === 0) return out.stdout.trim() || undefined;
+  const sha = runProgram(["git", "-C", start, "rev-parse", "HEAD"]);
+  if (sha.code !== 0) return undefined;
+  return `detached-${sha.stdout.trim().slice(0, 7)}`;
 }
 
 function projectFromCommonDir(commonDir: string): string {

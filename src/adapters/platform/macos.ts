@@ -48,14 +48,8 @@ export function readMacState(root: string): MacState {
 export function runSteps(steps: readonly Step[], sudo: boolean, log: (line: string) => void): void {
   if (sudo) {
     // Ask for the password once, on the terminal, before the first step (later steps reuse it).
-    const auth = new Deno.Command("sudo", {
-      args: ["-v"],
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    })
-      .outputSync();
-    if (!auth.success) {
+    const auth = runProgram(["sudo", "-v"], { stdio: "inherit" });
+    if (auth.code !== 0) {
       throw new PermissionError("sudo refused: nothing was changed", {
         hint: "Run `treehouse setup` again as a user allowed to use sudo",
       });

@@ -3,6 +3,7 @@
  * its own, signals to a whole group, and start failures turned into clear errors (exit 127 / 126).
  */
 import { CommandStartError, missingTool } from "../../errors.ts";
+import { denoEnv } from "../env.ts";
 
 /** How a child ended. `code` is the child's exit code, or 128+N when signal N killed it. */
 export interface ExitInfo {
@@ -50,7 +51,7 @@ export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   const setsid = detached ? setsidPath() : undefined;
   if (setsid) {
     // setsid(1) execs the command itself: check first, so a missing command is our clear error.
-    const problem = checkExecutable(command, options.env?.PATH ?? Deno.env.get("PATH"), options.cwd);
+    const problem = checkExecutable(command, options.env?.PATH ?? denoEnv("PATH"), options.cwd);
     if (problem) throw startError(command, problem, options.tool ?? false);
     program = setsid;
     args = [command, ...args];
@@ -220,16 +221,37 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Options of {@link runProgram}. */
+export interface RunProgramOptions {
+  /** The hint when the program is not installed (default: "Is X installed and on your PATH?"). */
+  missingHint?: string;
+  /** `inherit`: the program talks to the user's terminal (e.g. `sudo -v` asking for a password). */
+  stdio?: "piped" | "inherit";
+}
+
 /** Runs a program and waits; a program that is not installed becomes a MissingToolError (see `missingTool`). */
-export function runProgram(argv: readonly string[]): RunResult {
+export function runProgram(argv: readonly string[], options: RunProgramOptions = {}): RunResult {
   const [cmd, ...args] = argv as [string, ...string[]];
+  const inherit = options.stdio === "inherit";
   try {
-    const out = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).outputSync();
+    const out = new Deno.Command(cmd, {
+      args,
+      stdin: inherit ? "inherit" : "null",
+      stdout: inherit ? "inherit" : "piped",
+      stderr: inherit ? "inherit" : "piped",
+    }).outputSync();
     const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    return {
+      code: out.code,
+      stdout: inherit ? "" : dec.decode(out.stdout),
+      stderr: inherit ? "" : dec.decode(out.stderr),
+    };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw missingTool(cmd, { hint: `Is ${cmd} installed and on your PATH?`, cause: error });
+      throw missingTool(cmd, {
+        hint: options.missingHint ?? `Is ${cmd} installed and on your PATH?`,
+        cause: error,
+      });
     }
     throw error;
   }

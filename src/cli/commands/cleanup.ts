@@ -28,7 +28,7 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
   const olderThanMs = flags.olderThan === undefined
     ? undefined
     : parseDuration(flags.olderThan, "--older-than");
-  const project = flags.allProjects ? undefined : detectRepo(this.cwd)?.project_path;
+  const project = flags.allProjects ? undefined : detectRepo(this.cwd, { env: this.env })?.project_path;
   const dryRun = flags.dryRun ?? false;
   const now = Date.now();
   const registry = openRegistryIfExists(this);

@@ -24,9 +24,9 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   let project: string | undefined;
   if (flags.project !== undefined) {
     const dir = resolve(this.cwd, expandHome(flags.project, this.env));
-    project = detectRepo(dir)?.project_path ?? realpathOr(dir);
+    project = detectRepo(dir, { env: this.env })?.project_path ?? realpathOr(dir);
   } else if (!flags.all) {
-    project = detectRepo(this.cwd)?.project_path;
+    project = detectRepo(this.cwd, { env: this.env })?.project_path;
   }
   if (flags.watch) return await (await import("./list-watch.ts")).watchList(this, project);
   const registry = openRegistryIfExists(this);

@@ -27,7 +27,9 @@ export default function reservePort(this: AppContext, flags: ReserveFlags): void
   const tag = tagOf(flags.tag);
   const ttlMs = flags.ttl === undefined ? undefined : parseDuration(flags.ttl, "--ttl");
   const settings = settingsOf(this);
-  const inferred = flags.project === undefined || flags.task === undefined ? inferFromGit(path) : undefined;
+  const inferred = flags.project === undefined || flags.task === undefined
+    ? inferFromGit(path, this.env)
+    : undefined;
   const result = withRegistry(this, (registry) =>
     reserve(registry, policyOf(settings), {
       path,
