@@ -69,10 +69,29 @@ const SPECS: Record<string, CommandSpec> = {
     restOptional: true,
   },
   dashboard: { flags: { listen: String, open: "switch", jsonUrl: "switch" }, defaults: {}, rest: false },
+  // Scripts and agents call these in loops (issue 15); a BRANCH argument goes to the full parser.
+  status: {
+    flags: {
+      branch: String,
+      project: String,
+      json: "switch",
+      service: String,
+      wait: "switch",
+      timeout: positiveSeconds,
+      all: "switch",
+    },
+    defaults: {},
+    rest: false,
+  },
+  restart: {
+    flags: { branch: String, project: String, json: "switch", service: String, wait: "boolean" },
+    defaults: { wait: true },
+    rest: false,
+  },
 };
 
 /** The commands the fast path knows. */
-export type FastCommand = "ip" | "run" | "dashboard";
+export type FastCommand = "ip" | "run" | "dashboard" | "status" | "restart";
 
 /** The flags the fast path knows for `command`, in kebab case (for the agreement test). */
 export function fastFlagNames(command: FastCommand): string[] {
@@ -92,18 +111,19 @@ function camel(kebab: string): string {
   return kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parses a plain `ip` or `run` call, or returns `undefined` to leave it to the full parser. */
+/** Parses a plain call of a fast-path command, or returns `undefined` to leave it to the full parser. */
 export function parseFast(args: readonly string[]): FastCall | undefined {
   const command = args[0];
-  if (command !== "ip" && command !== "run" && command !== "dashboard") return undefined;
+  if (command === undefined || !Object.hasOwn(SPECS, command)) return undefined;
   const spec = SPECS[command] as CommandSpec;
   const flags: Record<string, unknown> = { ...spec.defaults };
+  const known = command as FastCommand;
   const seen = new Set<string>();
   for (let i = 1; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === "--") {
       const rest = args.slice(i + 1);
-      return spec.rest && rest.length > 0 && rest[0] !== "" ? { command, flags, rest } : undefined;
+      return spec.rest && rest.length > 0 && rest[0] !== "" ? { command: known, flags, rest } : undefined;
     }
     const match = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
     if (!match) return undefined;
@@ -125,7 +145,7 @@ export function parseFast(args: readonly string[]): FastCall | undefined {
       return undefined; // the full parser words the error
     }
   }
-  return spec.rest && !spec.restOptional ? undefined : { command, flags, rest: [] };
+  return spec.rest && !spec.restOptional ? undefined : { command: known, flags, rest: [] };
 }
 
 /**

@@ -110,12 +110,16 @@ export async function runCli(args: readonly string[]): Promise<number> {
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
   const fast = parseFast(globals.rest);
   if (fast) {
-    // Plain `ip`, `run` and `dashboard` calls skip building the command tree (see fast-path.ts).
+    // Plain `ip`, `run`, `dashboard`, `status` and `restart` calls skip building the command tree.
     const { guard } = await import("./guard.ts");
     const command = fast.command === "ip"
       ? (await import("./commands/ip.ts")).default
       : fast.command === "run"
       ? (await import("./commands/run.ts")).default
+      : fast.command === "status"
+      ? (await import("./commands/control/status.ts")).default
+      : fast.command === "restart"
+      ? (await import("./commands/control/restart.ts")).default
       : (await import("./commands/dashboard.ts")).default;
     // deno-lint-ignore no-explicit-any
     await guard(command as any).call(context, fast.flags, ...fast.rest);

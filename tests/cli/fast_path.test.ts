@@ -118,8 +118,8 @@ Deno.test("parseFast() leaves anything unusual to the full parser", () => {
   }
 });
 
-Deno.test("the fast path knows exactly the flags the full parser declares for ip, run and dashboard", async () => {
-  for (const command of ["ip", "run", "dashboard"] as const) {
+Deno.test("the fast path knows exactly the flags the full parser declares for ip, run, dashboard, status and restart", async () => {
+  for (const command of ["ip", "run", "dashboard", "status", "restart"] as const) {
     const help = await cli([command, "--help"]);
     const usage = help.stdout.split("\n").find((l) => l.trim().startsWith(`treehouse ${command} [`)) ?? "";
     // Switches on by default show as users type them, [--no-mdns].
