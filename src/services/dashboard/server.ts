@@ -41,7 +41,14 @@ export function startDashboard(options: DashboardOptions): DashboardServer {
   const token = randomHex(32);
   const streams = new Set<() => void>();
   let hosts = new Set<string>();
-  const server = listenHttp(options.address, (request) => handle(request));
+  const server = listenHttp(options.address, async (request) => {
+    try {
+      return await handle(request);
+    } catch (error) {
+      options.onError?.(error);
+      return text(500, "Internal error (see the dashboard's terminal)\n");
+    }
+  });
   const address = { hostname: options.address.hostname, port: server.port };
   hosts = allowedHosts(address, options.names);
   const bare = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
@@ -89,7 +96,9 @@ export function startDashboard(options: DashboardOptions): DashboardServer {
   function events(): Response {
     return sse((send) => {
       const unsubscribe = options.watcher.subscribe((snapshot) => send("snapshot", snapshot));
-      options.watcher.current().then((snapshot) => send("snapshot", snapshot), options.onError);
+      options.watcher.current().then((snapshot) => send("snapshot", snapshot)).catch((e) =>
+        options.onError?.(e)
+      );
       return unsubscribe;
     });
   }
