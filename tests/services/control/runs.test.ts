@@ -120,3 +120,23 @@ Deno.test("restart goes to the wrapper's socket and reports its error replies", 
     await s.done();
   }
 });
+
+Deno.test("doctor's runs check names a record whose wrapper is gone, and --fix ends it", async () => {
+  const { checkRuns } = await import("../../../src/services/control/doctor.ts");
+  const s = await setup();
+  try {
+    s.add("default", Deno.pid, null);
+    assert.equal((await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false)).status, "ok");
+    s.add("api", await deadPid(), null);
+    const found = await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false);
+    assert.equal(found.status, "fail");
+    assert.match(found.detail, /ctrl-svc \(api\): wrapper pid \d+ is gone/);
+    const fixed = await checkRuns(s.deps.registry, isProcessAlive, Date.now(), true);
+    assert.equal(fixed.fixed, true);
+    const views = await listRuns(s.deps);
+    assert.deepEqual(views.map((v) => [v.service, v.state]), [["api", "stopped"], ["default", "starting"]]);
+    assert.equal((await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false)).status, "ok");
+  } finally {
+    await s.done();
+  }
+});
