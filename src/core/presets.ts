@@ -556,3 +556,62 @@ export function djangoSettingsFile(read: (relative: string) => string | undefine
   const module = manage && /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(manage)?.[1];
   return module ? `${module.replaceAll(".", "/")}.py` : undefined;
 }
+
+/** Package managers that run a `package.json` script: the words before the script's name. */
+const SCRIPT_RUNNERS: Record<string, { run: readonly string[]; direct: boolean; separator: boolean }> = {
+  npm: { run: ["run", "run-script"], direct: false, separator: true },
+  pnpm: { run: ["run"], direct: true, separator: false },
+  yarn: { run: ["run"], direct: true, separator: false },
+  bun: { run: ["run"], direct: false, separator: false },
+};
+
+/**
+ * `npm run dev`, `pnpm dev`, `yarn dev`, `bun run dev`, `npm start`: when the script is a known dev
+ * server (`"dev": "vite"`), the preset's additions go after the script's name (after `--` for npm),
+ * unless the script or the user already has them. `scripts` is package.json's `scripts` table.
+ */
+export function applyPresetThroughScript(
+  words: readonly string[],
+  scripts: Record<string, unknown> | undefined,
+  env: (name: string) => string | undefined = () => undefined,
+): PresetResult {
+  const same: PresetResult = { words: [...words], added: [], env: {} };
+  const runner = SCRIPT_RUNNERS[basename(words[0] ?? "")];
+  if (!runner || !scripts) return same;
+  let at: number;
+  if (words[1] !== undefined && runner.run.includes(words[1])) at = 2;
+  else if (words[1] === "start" || (words[1] === "dev" && runner.direct)) at = 1;
+  else if (runner.direct && words[1] !== undefined && typeof scripts[words[1]] === "string") at = 1;
+  else return same;
+  const name = words[at];
+  const script = name === undefined ? undefined : scripts[name];
+  if (typeof script !== "string") return same;
+  let scriptWords: string[];
+  try {
+    scriptWords = splitScript(script);
+  } catch {
+    return same;
+  }
+  // The user's own arguments for the script: after `--` for npm, straight after the name for the others.
+  const rest = words.slice(at + 1);
+  const sep = rest.indexOf("--");
+  const userArgs = runner.separator ? (sep < 0 ? [] : rest.slice(sep + 1)) : rest.filter((w) => w !== "--");
+  if (userArgs.includes("--")) return same;
+  const base = [...scriptWords, ...userArgs];
+  const applied = applyPreset(base, env);
+  if (!applied.preset) return same;
+  const extra = applied.words.slice(base.length);
+  const out = [...words];
+  if (extra.length > 0 && runner.separator && sep < 0) out.push("--");
+  out.push(...extra);
+  return { preset: applied.preset, words: out, added: applied.added, env: applied.env };
+}
+
+/** A script's words, without a shell: only plain scripts (`vite`, `next dev -p 3001`) qualify. */
+function splitScript(script: string): string[] {
+  const words = script.trim().split(/\s+/);
+  if (words.some((w) => /[|&;<>()$`'"\\*?]/.test(w)) || words[0] === "") {
+    throw new Error("not a plain script");
+  }
+  return words;
+}

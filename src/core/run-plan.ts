@@ -5,7 +5,7 @@
  * first agree to run a command the project brought. Pure.
  */
 import { UsageError } from "../errors.ts";
-import { applyPreset } from "./presets.ts";
+import { applyPreset, applyPresetThroughScript } from "./presets.ts";
 import { chooseService, DEFAULT_SERVICE, type RunConfig, type RunService } from "./run-table.ts";
 
 /** The placeholders `run` fills in, in commands, `--ready` and `[run].env` values (`{cert}` `{key}` with `--https`). */
@@ -62,6 +62,8 @@ export interface PlanContext {
   defaultPort: number;
   /** The environment the command inherits (a preset never overrides a variable set there). */
   env: (name: string) => string | undefined;
+  /** package.json's `scripts` where the command runs (read only for `npm run …`-style commands). */
+  scripts?: (dir: string | undefined) => Record<string, unknown> | undefined;
 }
 
 /** Works out the run. A missing service or command is a usage error with the way out. */
@@ -98,7 +100,15 @@ export function planRun(request: RunRequest, context: PlanContext): RunPlan {
   let words = [...base];
   let preset: RunPlan["preset"];
   if (usePreset) {
-    const applied = applyPreset(words, (n) => env[n] ?? context.env(n));
+    const lookup = (n: string) => env[n] ?? context.env(n);
+    let applied = applyPreset(words, lookup);
+    if (!applied.preset && /^(npm|pnpm|yarn|bun)$/.test(words[0]?.split("/").pop() ?? "")) {
+      applied = applyPresetThroughScript(
+        words,
+        context.scripts?.(fromConfig ? config?.dir : undefined),
+        lookup,
+      );
+    }
     if (applied.preset) {
       words = applied.words;
       Object.assign(env, applied.env);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   applyPreset,
+  applyPresetThroughScript,
   djangoSettingsFile,
   findPreset,
   hasFlag,
@@ -149,4 +150,34 @@ Deno.test("hostNotice() finds Django's settings module from manage.py and names 
   assert.match(notice!.why, /127\.0\.0\.12/);
   files["mysite/settings.py"] = 'ALLOWED_HOSTS = [".local", os.environ.get("TREEHOUSE_IP", "127.0.0.1")]';
   assert.equal(hostNotice(django, read, { ip: "127.0.0.12", host: "feat.local" }), undefined);
+});
+
+Deno.test("applyPresetThroughScript() adds a script's server flags after npm run's --, or straight for pnpm and yarn", () => {
+  const scripts = {
+    dev: "vite",
+    start: "next start -p 4000",
+    web: "astro dev --host 0.0.0.0",
+    build: "vite build",
+    both: "a && b",
+  };
+  const through = (line: string) => applyPresetThroughScript(words(line), scripts).words.join(" ");
+  assert.equal(through("npm run dev"), "npm run dev -- --host {ip} --port {port} --strictPort");
+  assert.equal(through("npm run dev -- --port 3"), "npm run dev -- --port 3 --host {ip} --strictPort");
+  assert.equal(through("pnpm dev"), "pnpm dev --host {ip} --port {port} --strictPort");
+  assert.equal(
+    through("yarn run dev --host 1.2.3.4"),
+    "yarn run dev --host 1.2.3.4 --port {port} --strictPort",
+  );
+  assert.equal(through("npm start"), "npm start -- -H {ip}", "the script's own -p stays");
+  assert.equal(through("pnpm web"), "pnpm web --port {port}", "the script's --host is the user's");
+  assert.equal(applyPresetThroughScript(words("npm run dev"), scripts).preset?.id, "vite");
+  for (const line of ["npm run build", "npm run both", "npm run missing", "npm install", "pnpm build"]) {
+    assert.equal(applyPresetThroughScript(words(line), scripts).preset, undefined, line);
+    assert.equal(through(line), line);
+  }
+  assert.equal(
+    through("npm run dev"),
+    applyPresetThroughScript(words("npm run dev"), undefined).words.join(" ") +
+      " -- --host {ip} --port {port} --strictPort",
+  );
 });

@@ -68,7 +68,7 @@ async function runHere(
       ready: flags.ready,
       restart: flags.restart,
       preset: flags.preset !== false,
-    }, { config: settings.run, defaultPort: settings.defaultPort, env: this.env });
+    }, { config: settings.run, defaultPort: settings.defaultPort, env: this.env, cwd: this.cwd });
     if (plan.fromConfig) {
       await confirmProjectCommand(this, registry, target.project_path, plan, flags.yes === true);
     }

@@ -34,11 +34,25 @@ export function prepareRun(
   registry: Registry,
   key: RunKey,
   request: RunRequest,
-  context: { config?: RunConfig; defaultPort: number; env: (name: string) => string | undefined },
+  context: {
+    config?: RunConfig;
+    defaultPort: number;
+    env: (name: string) => string | undefined;
+    cwd: string;
+  },
 ): RunPlan {
   return planRun(request, {
     ...context,
     recordedPort: (service) => recordedPort(registry, { ...key, service }),
+    scripts: (dir) => {
+      const text = projectReader(dir ?? context.cwd)("package.json");
+      try {
+        const scripts = text === undefined ? undefined : JSON.parse(text)?.scripts;
+        return typeof scripts === "object" && scripts !== null ? scripts : undefined;
+      } catch {
+        return undefined;
+      }
+    },
   });
 }
 
@@ -220,7 +234,7 @@ export function projectCollaborator(
             ip: values.ip,
             port: values.port,
             host: values.host,
-            presetId: findPreset(plan.words)?.preset.id,
+            presetId: findPreset(plan.words)?.preset.id ?? plan.preset?.id,
             presetOff: options.presetOff,
           });
           if (text) deps.output.warn(text);

@@ -123,6 +123,7 @@ Deno.test({
           name: "v",
           private: true,
           type: "module",
+          scripts: { dev: "vite" },
           devDependencies: { vite: "^7" },
         }),
         "index.html": '<!doctype html><script type="module" src="/main.js"></script><p>vite app</p>\n',
@@ -174,6 +175,26 @@ Deno.test({
         }
       } finally {
         await stop();
+      }
+      // The same server through `npm run dev` ("dev": "vite"): the preset goes after npm's `--`.
+      const viaScript = startCli(["run", "--no-mdns", "--ready", "{url}/", "--", "npm", "run", "dev"], {
+        cwd: a,
+        db,
+        env,
+      });
+      try {
+        await viaScript.waitStderr(/ready at/, 60_000);
+        assert.match(
+          viaScript.stderr(),
+          /Command\s+npm run dev -- --host 127\.0\.6\.\d+ --port \d+ --strictPort/,
+        );
+        const { ip, host } = where[0]!;
+        assert.equal((await request(ip, port, `${host}:${port}`)).status, 200, "by name through npm run dev");
+      } finally {
+        try {
+          Deno.kill(viaScript.pid, "SIGTERM");
+        } catch { /* gone */ }
+        await viaScript.status;
       }
     } finally {
       await tmp.cleanup();
