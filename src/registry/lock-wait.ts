@@ -5,6 +5,7 @@
  * nobody has committed anything for {@link STALL_TIMEOUT_MS} — a holder that keeps the lock — and
  * then names that holder.
  */
+import { readCmdline } from "../adapters/proc/process-info.ts";
 
 /** Give up when no process has committed to the registry for this long while we wait. */
 export const STALL_TIMEOUT_MS = 10_000;
@@ -124,11 +125,6 @@ export function lockHolder(path: string, ownPid: number): LockHolder | undefined
 }
 
 function commandOf(pid: number): string {
-  try {
-    const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-    const text = argv.join(" ").replace(/\s+/g, " ").trim();
-    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-  } catch {
-    return "";
-  }
+  const text = (readCmdline(pid) ?? []).join(" ").replace(/\s+/g, " ").trim();
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

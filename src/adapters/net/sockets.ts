@@ -2,6 +2,7 @@
  * Linux socket ownership: which processes hold given socket inodes (from `/proc/net/*` tables), found
  * by walking `/proc/<pid>/fd`. Shared by `run`'s port check and `port info`.
  */
+import { readCmdline } from "../proc/process-info.ts";
 
 /** A process holding one of the sockets asked about. */
 export interface SocketOwner<T> {
@@ -49,10 +50,8 @@ export function socketOwners<T>(inodes: ReadonlyMap<string, T>): SocketOwner<T>[
 
 /** A process's command line (cut at 120 characters), its name, or `?`. */
 export function commandOf(pid: string | number): string {
-  try {
-    const cmd = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean).join(" ");
-    if (cmd) return cmd.length > 120 ? `${cmd.slice(0, 117)}...` : cmd;
-  } catch { /* fall through */ }
+  const cmd = readCmdline(pid)?.join(" ");
+  if (cmd) return cmd.length > 120 ? `${cmd.slice(0, 117)}...` : cmd;
   try {
     return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
   } catch {

@@ -3,7 +3,26 @@
  * a reboot, so treehouse records the process start time too and compares both.
  */
 
+import { isGoneState, parseProcStat, type ProcStat } from "../../core/proc-stat.ts";
 import { probeOutput } from "../process/spawn.ts";
+
+/** `/proc/<pid>/stat`, parsed; undefined when the process (or /proc) is not there. */
+export function readProcStat(pid: number | string): ProcStat | undefined {
+  try {
+    return parseProcStat(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/proc/<pid>/cmdline` as words; undefined when the process (or /proc) is not there. */
+export function readCmdline(pid: number | string): string[] | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Start times may differ by clock-tick rounding; within this many ms they are the same process. */
 const START_TOLERANCE_MS = 2000;
@@ -26,16 +45,9 @@ export function isProcessAlive(pid: number, startedAt: number | null): boolean {
 }
 
 function linuxStartTime(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
-  }
-  // The command name may contain spaces and parentheses: fields start after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z" || fields[0] === "X") return undefined; // zombie or dead
-  const ticks = Number(fields[19]);
+  const stat = readProcStat(pid);
+  if (!stat || isGoneState(stat.state)) return undefined; // gone, zombie or dead
+  const ticks = stat.startTicks;
   if (!Number.isFinite(ticks)) return undefined;
   return linuxBootTime() + Math.round((ticks * 1000) / 100);
 }
@@ -61,13 +73,7 @@ function psStartTime(pid: number): number | undefined {
 /** The parent pid of `pid`, or undefined when it is gone. */
 export function parentOf(pid: number): number | undefined {
   if (Deno.build.os === "linux") {
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      return Number.isInteger(ppid) ? ppid : undefined;
-    } catch {
-      return undefined;
-    }
+    return readProcStat(pid)?.ppid;
   }
   const out = probeOutput("ps", ["-o", "ppid=", "-p", String(pid)]);
   const ppid = Number(out?.stdout.trim());
@@ -77,11 +83,7 @@ export function parentOf(pid: number): number | undefined {
 /** The command line of `pid` as words, or undefined when it is gone. */
 export function commandLine(pid: number): string[] | undefined {
   if (Deno.build.os === "linux") {
-    try {
-      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-    } catch {
-      return undefined;
-    }
+    return readCmdline(pid);
   }
   const out = probeOutput("ps", ["-o", "command=", "-p", String(pid)]);
   return out?.stdout.trim() ? out.stdout.trim().split(/\s+/) : undefined;
@@ -92,15 +94,9 @@ export function commandLine(pid: number): string[] | undefined {
  * `pgrp` and `tpgid` of `/proc/<pid>/stat`); undefined where that is not known.
  */
 export function inTerminalForeground(pid: number): boolean | undefined {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // After "pid (comm) ": state ppid pgrp session tty_nr tpgid …
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const pgrp = Number(fields[2]);
-    const tpgid = Number(fields[5]);
-    if (!Number.isInteger(pgrp) || !Number.isInteger(tpgid) || tpgid <= 0) return undefined;
-    return pgrp === tpgid;
-  } catch {
+  const stat = readProcStat(pid);
+  if (!stat || !Number.isInteger(stat.pgrp) || !Number.isInteger(stat.tpgid) || stat.tpgid <= 0) {
     return undefined;
   }
+  return stat.pgrp === stat.tpgid;
 }

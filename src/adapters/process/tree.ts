@@ -3,6 +3,8 @@
  * Linux) anything carrying its `TREEHOUSE_RUN_ID` tag in `/proc/<pid>/environ`, which survives
  * double forks and `setsid`.
  */
+import { isGoneState } from "../../core/proc-stat.ts";
+import { readProcStat } from "../proc/process-info.ts";
 import { probeOutput } from "./spawn.ts";
 
 /** One process as the tree walk needs it. */
@@ -22,15 +24,9 @@ function linuxProcesses(): ProcessEntry[] {
   const result: ProcessEntry[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-    } catch {
-      continue; // gone meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") continue;
-    result.push({ pid: Number(entry.name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    const stat = readProcStat(entry.name);
+    if (!stat || isGoneState(stat.state)) continue; // gone meanwhile, zombie or dead
+    result.push({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgrp });
   }
   return result;
 }

@@ -10,7 +10,7 @@ import { type Allocation, listAllocations } from "../../registry/allocations.ts"
 import { registryPath } from "../../registry/path.ts";
 import { Registry } from "../../registry/registry.ts";
 import { SCHEMA_VERSION } from "../../registry/migrations.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
+import { isProcessAlive, readCmdline, readProcStat } from "../../adapters/proc/process-info.ts";
 import { currentPlatform, type Platform } from "../../adapters/platform/platform.ts";
 import { onPath, runProgram, sendSignal, spawn, type Spawned } from "../../adapters/process/spawn.ts";
 import {
@@ -393,13 +393,10 @@ function listAnnouncerProcesses(): AnnouncerProcess[] {
   if (Deno.build.os === "linux") {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
-      try {
-        const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0").filter(Boolean);
-        if (!isAnnouncer(argv)) continue;
-        const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        found.push({ pid: Number(entry.name), ppid, argv });
-      } catch { /* exited meanwhile */ }
+      const argv = readCmdline(entry.name);
+      if (!argv || !isAnnouncer(argv)) continue;
+      const stat = readProcStat(entry.name);
+      if (stat) found.push({ pid: stat.pid, ppid: stat.ppid, argv }); // else: exited meanwhile
     }
     return found;
   }
