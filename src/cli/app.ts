@@ -75,7 +75,8 @@ const list = buildCommand({
       },
       watch: {
         kind: "boolean",
-        brief: "Keep the table on screen, redrawn as branches start, stop and change (Ctrl-C quits)",
+        brief:
+          "Keep the table on screen, redrawn as branches start, stop and change (Ctrl-C quits); with --json one line per change",
         optional: true,
       },
     },

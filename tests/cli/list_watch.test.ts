@@ -1,12 +1,12 @@
 /**
  * `treehouse list --watch` on a real terminal (tmux): the table shows, a new branch appears without
  * anything typed, frames overwrite each other (no screen clearing, so no flicker) and Ctrl-C quits
- * with exit 0, giving the shell's screen back.
+ * with exit 0, giving the shell's screen back; with --json, one line per change.
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
-import { waitUntil } from "../helpers/harness.ts";
+import { startCli, waitUntil } from "../helpers/harness.ts";
 
 const hasTmux = (() => {
   try {
@@ -93,4 +93,30 @@ Deno.test({
       await tmp.cleanup();
     }
   },
+});
+
+Deno.test("list --watch --json prints one JSON line per change and ends on SIGINT with exit 0", async () => {
+  const tmp = await tempDir();
+  const db = `${tmp.path}/r.db`;
+  const project = `${tmp.path}/app`;
+  await Deno.mkdir(project);
+  const watch = startCli(["list", "--watch", "--json", "--project", project], { db, env: POOL });
+  try {
+    await waitUntil(() => watch.stdout().includes("\n"), 20_000, "the first line");
+    assert.deepEqual(JSON.parse(watch.stdout().split("\n")[0] as string).projects, []);
+    assert.equal(
+      (await cli(["allocate", "--branch", "dash-j1", "--project", project], { db, env: POOL })).code,
+      0,
+    );
+    await waitUntil(() => watch.stdout().split("\n").length > 2, 10_000, "a second line");
+    const second = JSON.parse(watch.stdout().split("\n")[1] as string);
+    assert.deepEqual(second.projects[0].branches.map((b: { branch: string }) => b.branch), ["dash-j1"]);
+    assert.equal(second.projects[0].branches[0].state, "stopped");
+  } finally {
+    try {
+      Deno.kill(watch.pid, "SIGINT");
+    } catch { /* ended */ }
+    assert.equal(await watch.status, 0);
+    await tmp.cleanup();
+  }
 });

@@ -18,8 +18,11 @@ const COLOURS: Record<string, string> = {
   crashed: "31",
 };
 
-/** Draws every change of `project`'s branches (all projects when undefined) until SIGINT/SIGTERM. */
-export async function watchList(ctx: AppContext, project: string | undefined): Promise<void> {
+/**
+ * Draws every change of `project`'s branches (all projects when undefined) until SIGINT/SIGTERM; with
+ * `json`, prints each changed view as one JSON line instead (for scripts).
+ */
+export async function watchList(ctx: AppContext, project: string | undefined, json: boolean): Promise<void> {
   const settings = loadSettings(ctx.env, ctx.cwd);
   const source = registrySource({
     path: registryPath(ctx.dbFlag, ctx.env),
@@ -28,16 +31,26 @@ export async function watchList(ctx: AppContext, project: string | undefined): P
     isAlive: isProcessAlive,
   });
   const watcher = new Watcher(source);
-  const tty = ctx.colorStdout || isTerminal();
+  const tty = !json && (ctx.colorStdout || isTerminal());
   let latest = await watcher.current();
   const draw = () => {
+    if (json) {
+      const projects = latest.projects.filter((p) => project === undefined || p.project === project);
+      return out(ctx, `${JSON.stringify({ ...latest, projects })}\n`);
+    }
     const lines = render(ctx, latest, project, Date.now()).split("\n");
     out(ctx, tty ? frame(lines, columns()) : `${lines.join("\n")}\n`);
   };
   if (tty) out(ctx, ENTER_SCREEN);
   draw();
+  let shown = JSON.stringify(latest.projects);
   const unsubscribe = watcher.subscribe((snapshot) => {
     latest = snapshot;
+    const key = JSON.stringify(
+      snapshot.projects.filter((p) => project === undefined || p.project === project),
+    );
+    if (json && key === shown) return; // another project changed
+    shown = key;
     draw();
   });
   const ages = tty ? setInterval(draw, 1000) : undefined; // uptimes and "last seen" move on

@@ -28,7 +28,9 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   } else if (!flags.all) {
     project = detectRepo(this.cwd, { env: this.env })?.project_path;
   }
-  if (flags.watch) return await (await import("./list-watch.ts")).watchList(this, project);
+  if (flags.watch) {
+    return await (await import("./list-watch.ts")).watchList(this, project, flags.json ?? false);
+  }
   const registry = openRegistryIfExists(this);
   let rows;
   let fronts;
