@@ -10,6 +10,7 @@ import { sendSignal } from "../../adapters/process/spawn.ts";
 import { startDashboard } from "../../services/dashboard/server.ts";
 import { registrySource } from "../../services/dashboard/source.ts";
 import { Watcher } from "../../services/dashboard/watch.ts";
+import { ConflictError } from "../../errors.ts";
 import type { AppContext } from "../context.ts";
 import { out, say, warn } from "../output.ts";
 
@@ -48,7 +49,6 @@ export default async function dashboard(this: AppContext, flags: DashboardFlags)
   } catch (error) {
     source.close();
     if (error instanceof Deno.errors.AddrInUse) {
-      const { ConflictError } = await import("../../errors.ts");
       throw new ConflictError(`${address.hostname}:${address.port} is in use (another dashboard?)`, {
         hint: "Open the running one, or pick another address: treehouse dashboard --listen 127.0.0.1:0",
         cause: error,
