@@ -71,7 +71,6 @@ const KNOWN: readonly Violation[] = [
   "src/adapters/proc/process-info.ts reads Deno.build.os",
   "src/adapters/process/spawn.ts reads Deno.build.os",
   "src/adapters/process/tree.ts reads Deno.build.os",
-  "src/cli/commands/doctor.ts reads Deno.build.os",
 ];
 
 function violations(): Violation[] {

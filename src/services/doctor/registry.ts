@@ -1,0 +1,67 @@
+/** The registry check: it opens, passes SQLite's quick check and takes the write lock. */
+import { TreehouseError } from "../../errors.ts";
+import { listAllocations } from "../../registry/allocations.ts";
+import { Registry } from "../../registry/registry.ts";
+import { SCHEMA_VERSION } from "../../registry/migrations.ts";
+import type { Check } from "./checks.ts";
+import { type DoctorContext, problem } from "./context.ts";
+
+export function checkRegistry(env: DoctorContext): Check {
+  let exists = true;
+  try {
+    Deno.statSync(env.dbPath);
+  } catch {
+    exists = false;
+  }
+  if (!exists && !env.fix) {
+    return {
+      id: "registry",
+      status: "warn",
+      detail: `${env.dbPath} does not exist yet`,
+      fix: "treehouse doctor --fix",
+    };
+  }
+  try {
+    const registry = Registry.open(env.dbPath);
+    env.registry = registry;
+    const verdict = registry.quickCheck();
+    if (verdict !== "ok") {
+      return {
+        id: "registry",
+        status: "fail",
+        detail: `${env.dbPath} is damaged: ${verdict}`,
+        fix: `mv ${env.dbPath} ${env.dbPath}.broken   # a new registry is created on next use`,
+      };
+    }
+    registry.write(() => undefined); // takes the write lock: proves the file and its directory are writable
+    env.allocations = listAllocations(registry);
+    return {
+      id: "registry",
+      status: "ok",
+      fixed: !exists ? true : undefined,
+      detail: `${env.dbPath} (schema ${SCHEMA_VERSION}, ${env.allocations.length} allocations)${
+        exists ? "" : ": created"
+      }`,
+    };
+  } catch (error) {
+    return {
+      id: "registry",
+      status: "fail",
+      detail: problem(error).detail,
+      fix: registryFix(error, env.dbPath),
+    };
+  }
+}
+
+/** A command for a registry problem: the one its hint names, or moving the file away. */
+function registryFix(error: unknown, path: string): string {
+  const hint = error instanceof TreehouseError ? error.hint ?? "" : "";
+  const named = /\(((?:chmod|mv) [^)]*)\)/.exec(hint);
+  if (named) return named[1]!;
+  const message = error instanceof Error ? error.message : "";
+  if (/newer treehouse/.test(message)) {
+    return "upgrade treehouse (README: Install), or: export TREEHOUSE_DB=<another file>";
+  }
+  if (/directory/.test(message)) return `export TREEHOUSE_DB=${path.replace(/\/+$/, "")}/registry.db`;
+  return `mv ${path} ${path}.broken   # a new registry is created on next use; the old one is kept`;
+}
