@@ -387,3 +387,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test("restart of a server that never answers its ready target returns after --ready-timeout, with a new pid", async () => {
+  const { tmp, options, project } = await setup();
+  const pidfile = `${tmp.path}/pid`;
+  const run = startCli([
+    ...runArgs("ctrl-deaf", project, "--no-mdns", "--ready-timeout", "1", "--"),
+    "sh",
+    "-c",
+    `echo $$ > ${pidfile}; exec sleep 60`,
+  ], options);
+  const pids: number[] = [];
+  try {
+    pids.push(await readPid(pidfile));
+    await waitUntil(
+      async () => (await statusJson("ctrl-deaf", project, options)).code === 0,
+      10_000,
+      "the record",
+    );
+    Deno.removeSync(pidfile);
+    const restarted = await cli(
+      ["restart", "--branch", "ctrl-deaf", "--project", project, "--json"],
+      options,
+    );
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.equal(JSON.parse(restarted.stdout).state, "starting");
+    pids.push(await readPid(pidfile));
+    assert.notEqual(pids[1], pids[0]);
+    Deno.kill(run.pid, "SIGTERM");
+    await run.status;
+    await waitGone(pids);
+  } finally {
+    await run.ensureDead();
+    killAll(pids);
+    await tmp.cleanup();
+  }
+});

@@ -122,7 +122,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
     if (!restarting) {
       restarting = (async () => {
         // A restart while the server is starting waits for that start first.
-        if (state === "starting") await settled;
+        if (state === "starting") await settledOrTimeout();
         if (ended) throw new Error("the run is stopping");
         const before = child;
         if (!session.control.restart()) throw new Error("the run is stopping");
@@ -132,7 +132,18 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       })().finally(() => (restarting = undefined));
     }
     await restarting;
-    if (wait) await settled;
+    if (wait) await settledOrTimeout();
+  };
+
+  // A server that never answers its ready target (it listens elsewhere) must not hold a restart forever:
+  // the wait is --ready-timeout's.
+  const settledOrTimeout = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      settled,
+      new Promise<void>((r) => (timer = setTimeout(r, session.request.readyTimeoutMs))),
+    ]);
+    clearTimeout(timer);
   };
 
   const ends = () => (ended ? Promise.resolve() : new Promise<void>((r) => endWaiters.push(r)));
