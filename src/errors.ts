@@ -31,6 +31,8 @@ export const ExitCode = {
 /** Options shared by every treehouse error. */
 export interface TreehouseErrorOptions {
   hint?: string;
+  /** The one command that fixes it, as data (doctor shows it; never parsed out of the hint). */
+  fix?: string;
   cause?: unknown;
 }
 
@@ -38,10 +40,13 @@ export interface TreehouseErrorOptions {
 export class TreehouseError extends Error {
   readonly exitCode: number = ExitCode.internal;
   readonly hint?: string;
+  /** The one command that fixes it, when there is one. */
+  readonly fix?: string;
   constructor(message: string, options: TreehouseErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.hint = options.hint;
+    this.fix = options.fix;
   }
 }
 

@@ -174,7 +174,10 @@ export class Registry {
     if (version > SCHEMA_VERSION) {
       throw new RegistryError(
         `Registry ${this.path} was written by a newer treehouse (schema ${version}, this one knows ${SCHEMA_VERSION})`,
-        { hint: "Upgrade treehouse, or point TREEHOUSE_DB at another file" },
+        {
+          hint: "Upgrade treehouse, or point TREEHOUSE_DB at another file",
+          fix: "upgrade treehouse (README: Install), or: export TREEHOUSE_DB=<another file>",
+        },
       );
     }
     this.retryBusy(() => {
@@ -234,12 +237,14 @@ function checkExistingFile(path: string): boolean {
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new RegistryError(`Cannot read the registry ${path}: permission denied`, {
         hint: `Fix its owner or mode (chmod 600 ${path}), or set TREEHOUSE_DB to another file`,
+        fix: `chmod 600 ${path}`,
         cause: error,
       });
     }
     if (error instanceof Deno.errors.IsADirectory) {
       throw new RegistryError(`Registry path ${path} is a directory`, {
         hint: "Point TREEHOUSE_DB or --db at a file, e.g. <dir>/registry.db",
+        fix: `export TREEHOUSE_DB=${path.replace(/\/+$/, "")}/registry.db`,
       });
     }
     throw registryError(error, path);
@@ -258,6 +263,7 @@ function checkExistingFile(path: string): boolean {
     if (error instanceof Deno.errors.IsADirectory) {
       throw new RegistryError(`Registry path ${path} is a directory`, {
         hint: "Point TREEHOUSE_DB or --db at a file, e.g. <dir>/registry.db",
+        fix: `export TREEHOUSE_DB=${path.replace(/\/+$/, "")}/registry.db`,
       });
     }
     throw error;
@@ -324,12 +330,14 @@ export function registryError(error: unknown, path: string): RegistryError {
   if (/readonly|read-only|attempt to write/i.test(text)) {
     return new RegistryError(`Registry ${path} cannot be written (read-only)`, {
       hint: `Make it writable (chmod u+w ${path} and its directory) or set TREEHOUSE_DB to another file`,
+      fix: `chmod u+w ${path} ${path.slice(0, path.lastIndexOf("/")) || "/"}`,
       cause: error,
     });
   }
   if (/malformed|corrupt|not a database|file is encrypted/i.test(text)) {
     return new RegistryError(`Registry ${path} is corrupt`, {
       hint: `Move it away (mv ${path} ${path}.bak) and run again to start a fresh one; ${untouched}`,
+      fix: `mv ${path} ${path}.bak`,
       cause: error,
     });
   }

@@ -53,15 +53,8 @@ export function checkRegistry(env: DoctorContext): Check {
   }
 }
 
-/** A command for a registry problem: the one its hint names, or moving the file away. */
+/** The command for a registry problem: the error's own fix (data), else moving the file away. */
 function registryFix(error: unknown, path: string): string {
-  const hint = error instanceof TreehouseError ? error.hint ?? "" : "";
-  const named = /\(((?:chmod|mv) [^)]*)\)/.exec(hint);
-  if (named) return named[1]!;
-  const message = error instanceof Error ? error.message : "";
-  if (/newer treehouse/.test(message)) {
-    return "upgrade treehouse (README: Install), or: export TREEHOUSE_DB=<another file>";
-  }
-  if (/directory/.test(message)) return `export TREEHOUSE_DB=${path.replace(/\/+$/, "")}/registry.db`;
+  if (error instanceof TreehouseError && error.fix) return error.fix;
   return `mv ${path} ${path}.broken   # a new registry is created on next use; the old one is kept`;
 }
