@@ -3,7 +3,8 @@
  * the process adapter's probe). For `run`'s check of where its server bound.
  */
 import { probeOutput } from "../process/spawn.ts";
-import { parseProcNetTcp } from "./port-holder.ts";
+import { TCP_LISTEN } from "../../core/proc-net.ts";
+import { procRows } from "./occupancy.ts";
 
 /** Addresses (`127.0.0.10`, `0.0.0.0`, `::`, `::1`) with a listening TCP socket at `port`. */
 export function listeningAddresses(port: number, os: string): string[] {
@@ -11,8 +12,8 @@ export function listeningAddresses(port: number, os: string): string[] {
     const found: string[] = [];
     for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
       try {
-        for (const s of parseProcNetTcp(Deno.readTextFileSync(file), port)) found.push(s.address);
-      } catch { /* no IPv6, or not readable */ }
+        for (const s of procRows(file)) if (s.state === TCP_LISTEN && s.port === port) found.push(s.address);
+      } catch { /* not readable: this check only advises */ }
     }
     return [...new Set(found)];
   }

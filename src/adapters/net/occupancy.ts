@@ -5,6 +5,7 @@
  * systems skip the UDP check.
  */
 import { PermissionError } from "../../errors.ts";
+import { parseProcNet, type ProcSocket, TCP_LISTEN } from "../../core/proc-net.ts";
 
 /** Which checks to run (the `ports.occupancy` settings). */
 export interface OccupancyChecks {
@@ -75,18 +76,12 @@ export function tcpListening(port: number, ipv6: boolean): boolean {
 export function procPorts(file: string, listenOnly: boolean): Set<number> {
   const ports = new Set<number>();
   for (const row of procRows(file)) {
-    if (!listenOnly || row.state === "0A") ports.add(row.port);
+    if (!listenOnly || row.state === TCP_LISTEN) ports.add(row.port);
   }
   return ports;
 }
 
-/** One socket of a `/proc/net` table. */
-export interface ProcSocket {
-  port: number;
-  state: string;
-  inode: string;
-  uid: number;
-}
+export type { ProcSocket };
 
 /**
  * Parses a `/proc/net/{tcp,udp}[6]` table; empty when the system has none. Deno lets a program read
@@ -101,15 +96,7 @@ export function procRows(file: string): ProcSocket[] {
     if (error instanceof Deno.errors.NotCapable) throw procNetNeedsAll(file, error);
     return [];
   }
-  const rows: ProcSocket[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    const local = f[1];
-    if (!local || f.length < 10) continue;
-    const port = parseInt(local.slice(local.lastIndexOf(":") + 1), 16);
-    rows.push({ port, state: f[3] ?? "", uid: Number(f[7]), inode: f[9] ?? "" });
-  }
-  return rows;
+  return parseProcNet(text);
 }
 
 /** The error for a kernel socket table Deno would not let this process read. */

@@ -3,6 +3,7 @@
  * socket's inode and `/proc/<pid>/fd` links name its process (only processes we may inspect);
  * elsewhere (macOS) `lsof` answers when it is installed.
  */
+import { TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
 import { socketOwners } from "./sockets.ts";
 import { probeOutput } from "../process/spawn.ts";
@@ -27,7 +28,7 @@ export function portOwners(port: number): PortOwner[] {
     ] as const
   ) {
     for (const row of procRows(file)) {
-      if (row.port === port && (!listenOnly || row.state === "0A") && row.inode !== "0") {
+      if (row.port === port && (!listenOnly || row.state === TCP_LISTEN) && row.inode !== "0") {
         inodes.set(row.inode, proto);
       }
     }

@@ -5,7 +5,8 @@
  */
 import { probeOutput } from "../process/spawn.ts";
 import { socketOwners } from "./sockets.ts";
-import { procNetNeedsAll } from "./occupancy.ts";
+import { collides, parseProcNet, TCP_LISTEN } from "../../core/proc-net.ts";
+import { procRows } from "./occupancy.ts";
 
 /** A process listening on a port. */
 export interface PortHolder {
@@ -35,38 +36,11 @@ export function checkPortFree(ip: string, port: number): PortCheck {
 
 /** Parses `/proc/net/tcp` or `tcp6` text: the inodes of sockets listening on `port`, with their address. Pure. */
 export function parseProcNetTcp(text: string, port: number): { address: string; inode: string }[] {
-  const found: { address: string; inode: string }[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== "0A") continue; // 0A = LISTEN
-    const [hexAddr, hexPort] = (f[1] ?? "").split(":");
-    if (!hexAddr || !hexPort || parseInt(hexPort, 16) !== port) continue;
-    found.push({ address: decodeAddress(hexAddr), inode: f[9] ?? "" });
-  }
-  return found;
+  return parseProcNet(text).filter((s) => s.state === TCP_LISTEN && s.port === port)
+    .map((s) => ({ address: s.address, inode: s.inode }));
 }
 
-/** Decodes the kernel's little-endian-per-word hex address. */
-function decodeAddress(hex: string): string {
-  const words = hex.match(/.{8}/g) ?? [];
-  const bytes: number[] = [];
-  for (const w of words) {
-    for (let i = 6; i >= 0; i -= 2) bytes.push(parseInt(w.slice(i, i + 2), 16));
-  }
-  if (bytes.length === 4) return bytes.join(".");
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return bytes.slice(12).join(".");
-  }
-  if (bytes.every((b) => b === 0)) return "::";
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  return groups.join(":");
-}
-
-/** True when a listener on `address` collides with `ip`. */
-export function collides(address: string, ip: string): boolean {
-  return address === ip || address === "0.0.0.0" || address === "::";
-}
+export { collides };
 
 /** Who listens on `port` in a way that collides with `ip` (best effort; empty when the OS does not say). */
 export function findPortHolders(ip: string, port: number): PortHolder[] {
@@ -76,13 +50,10 @@ export function findPortHolders(ip: string, port: number): PortHolder[] {
 function linuxHolders(ip: string, port: number): PortHolder[] {
   const sockets = new Map<string, string>();
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    try {
-      for (const s of parseProcNetTcp(Deno.readTextFileSync(file), port)) {
-        if (collides(s.address, ip)) sockets.set(s.inode, s.address);
+    for (const s of procRows(file)) {
+      if (s.state === TCP_LISTEN && s.port === port && collides(s.address, ip)) {
+        sockets.set(s.inode, s.address);
       }
-    } catch (error) {
-      if (error instanceof Deno.errors.NotCapable) throw procNetNeedsAll(file, error);
-      /* no IPv6, or not readable */
     }
   }
   return socketOwners(sockets).map((o) => ({ pid: o.pid, command: o.command, address: o.socket }));
