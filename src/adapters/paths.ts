@@ -66,3 +66,13 @@ export function isInside(child: string, parent: string): boolean {
 export function baseName(path: string): string {
   return path.split("/").filter(Boolean).pop() ?? "/";
 }
+
+/** True when `path` exists, following symlinks; an error other than "not found" counts as existing. */
+export function existsFollowing(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}

@@ -7,26 +7,15 @@ import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
 import {
   appFlag,
+  branchArg,
   branchFlags,
   docs,
   GLOBAL_NOTE,
   jsonFlag,
-  proposeBranches,
   stringFlag,
   switchFlag,
 } from "./flags.ts";
 import { guard } from "./guard.ts";
-
-const branchArg = {
-  kind: "tuple",
-  parameters: [{
-    brief: "Branch name (default: the current branch)",
-    parse: String,
-    placeholder: "BRANCH",
-    optional: true,
-    proposeCompletions: proposeBranches,
-  }],
-} as const;
 
 const ip = buildCommand({
   loader: async () => guard((await import("./commands/ip.ts")).default),

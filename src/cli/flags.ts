@@ -82,3 +82,15 @@ export function portNumber(text: string): number {
   }
   return Number(text);
 }
+
+/** The optional `BRANCH` argument of commands that act on a branch (completes branch names). */
+export const branchArg = {
+  kind: "tuple",
+  parameters: [{
+    brief: "Branch name (default: the current branch)",
+    parse: String,
+    placeholder: "BRANCH",
+    optional: true,
+    proposeCompletions: proposeBranches,
+  }],
+} as const;

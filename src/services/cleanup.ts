@@ -7,6 +7,7 @@ import { type Allocation, deleteAllocationIfUnchanged, listAllocations } from ".
 import type { AliveCheck } from "../registry/allocations.ts";
 import { cleanupReason, type CleanupRules, type RepoFacts } from "../core/cleanup-policy.ts";
 import { repoFacts } from "../adapters/git/facts.ts";
+import { existsFollowing } from "../adapters/paths.ts";
 import { checkoutsOf } from "../registry/checkouts.ts";
 
 /** An allocation cleanup removed (or would remove), with the reason. */
@@ -26,22 +27,13 @@ export interface CleanupOptions extends CleanupRules {
   gitDirListed?: (gitDir: string) => boolean;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
-  }
-}
-
 /** Finds and (unless `dryRun`) removes dead allocations; returns them with their reasons. */
 export function cleanupAllocations(registry: Registry, options: CleanupOptions): Removed[] {
   const facts = new Map<string, RepoFacts>();
   const factsOf = options.facts ?? repoFacts;
   const removed: Removed[] = [];
   const checkouts = checkoutsOf(registry, options.project);
-  const listed = options.gitDirListed ?? exists;
+  const listed = options.gitDirListed ?? existsFollowing;
   for (const a of listAllocations(registry, options.project)) {
     const alive = a.pid !== null && options.isAlive(a.pid, a.pid_started_at);
     if (alive) continue; // running servers are never touched: no git call needed

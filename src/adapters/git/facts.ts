@@ -4,6 +4,7 @@
  * per project, whatever the number of allocations.
  */
 import { runProgram } from "../process/spawn.ts";
+import { existsFollowing } from "../paths.ts";
 import type { RepoFacts } from "../../core/cleanup-policy.ts";
 
 function git(dir: string, args: string[]): string | undefined {
@@ -15,18 +16,9 @@ function git(dir: string, args: string[]): string | undefined {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
-  }
-}
-
 /** The facts about one project directory. */
 export function repoFacts(projectPath: string): RepoFacts {
-  if (!exists(projectPath)) return { kind: "missing" };
+  if (!existsFollowing(projectPath)) return { kind: "missing" };
   const refs = git(projectPath, ["for-each-ref", "--format=%(refname)", "refs/heads/"]);
   if (refs === undefined) return { kind: "not-a-repository" };
   const branches = new Set(
@@ -43,7 +35,7 @@ export function repoFacts(projectPath: string): RepoFacts {
     }
     const path = fields.get("worktree");
     if (path === undefined) continue;
-    const gone = fields.has("prunable") || !exists(path);
+    const gone = fields.has("prunable") || !existsFollowing(path);
     const branch = fields.get("branch");
     if (gone && branch?.startsWith("refs/heads/")) {
       removedWorktrees.set(branch.slice("refs/heads/".length), path);

@@ -3,19 +3,9 @@
  * branch (`[BRANCH]`, `--branch`, the cwd's) and `--service` when the branch runs several.
  */
 import { buildCommand } from "@stricli/core";
-import { branchFlags, docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { branchArg, branchFlags, docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
 import { positiveSeconds } from "../fast-path.ts";
-
-const branchArg = {
-  kind: "tuple",
-  parameters: [{
-    brief: "Branch name (default: the current branch)",
-    parse: String,
-    placeholder: "BRANCH",
-    optional: true,
-  }],
-} as const;
 
 const targetFlags = {
   ...branchFlags,

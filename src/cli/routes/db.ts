@@ -1,17 +1,7 @@
 /** Commands of the per-branch database feature (issue 14), registered in `src/cli/app.ts`. */
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import { appFlag, branchFlags, docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { appFlag, branchArg, branchFlags, docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
-
-const branchArg = {
-  kind: "tuple",
-  parameters: [{
-    brief: "Branch name (default: the current branch)",
-    parse: String,
-    placeholder: "BRANCH",
-    optional: true,
-  }],
-} as const;
 
 const SERVER_NOTE = "The server: [database] url in treehouse.toml, else TREEHOUSE_DATABASE_URL, else " +
   "PGHOST/PGPORT/PGUSER/PGPASSWORD, else postgres://localhost:5432 as the current user. Passwords are " +
