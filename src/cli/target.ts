@@ -6,6 +6,7 @@ import type { Registry } from "../registry/registry.ts";
 import { openForReading, openForWriting } from "../registry/open.ts";
 import type { Allocation } from "../registry/allocations.ts";
 import { hostFor } from "../core/hostname-template.ts";
+import { urlFor } from "../core/child-env.ts";
 import { isProcessAlive } from "../adapters/proc/process-info.ts";
 import { liveFronts } from "../registry/fronts.ts";
 import type { Target } from "../services/target.ts";
@@ -108,7 +109,7 @@ export function viewOf(
   return {
     ...allocation,
     host,
-    url: front?.url ?? (port === 80 ? `http://${host}` : `http://${host}:${port}`),
+    url: front?.url ?? urlFor(host, port),
     https_url: front?.https_url ?? null,
     running: allocation.pid !== null && isProcessAlive(allocation.pid, allocation.pid_started_at),
   };

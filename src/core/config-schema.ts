@@ -3,7 +3,7 @@
  * a value is read from TOML or from a variable. Pure: no I/O.
  */
 import { DEFAULT_TEMPLATE } from "./hostname-template.ts";
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListen } from "./web-guard.ts";
 import { DEFAULT_POOL, formatPool, parsePool, type Pool } from "./pool.ts";
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "./policy.ts";
@@ -112,19 +112,6 @@ export function typeName(v: unknown): string {
     return Number.isInteger(Number(v)) ? "an integer" : "a float";
   }
   return `a ${typeof v}`;
-}
-
-/** Formats milliseconds back to the largest exact unit: `7d`, `90s`, `500ms`. */
-export function formatDuration(ms: number): string {
-  for (
-    const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], [
-      "s",
-      1000,
-    ]] as const
-  ) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
 }
 
 const POOL_ALLOWED = `a loopback range such as ${DEFAULT_POOL} (inside 127.0.0.0/8)`;

@@ -2,6 +2,7 @@
  * What the dashboard and `list --watch` show: every project's branches with their runs, their URLs and
  * one state word each. Pure: the facts come from the registry, `now` from the caller.
  */
+import { urlFor } from "./child-env.ts";
 
 /** The state words of a run, as `treehouse status` prints them; `stopped` also for a branch with no run. */
 export type RunState = "starting" | "running" | "ready" | "restarting" | "crashed" | "stopped";
@@ -97,7 +98,7 @@ export function isLiveRun(run: Pick<RunFacts, "state" | "live">): boolean {
 
 /** The http URL of host:port (port-less for 80). */
 export function httpUrl(host: string, port: number): string {
-  return port === 80 ? `http://${host}/` : `http://${host}:${port}/`;
+  return `${urlFor(host, port)}/`;
 }
 
 /** The row key of a branch. */

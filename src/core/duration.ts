@@ -29,3 +29,12 @@ export function formatAge(ms: number): string {
   if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)}h`;
   return `${Math.floor(ms / 86_400_000)}d`;
 }
+
+/** Formats milliseconds back to the largest exact unit: `7d`, `90s`, `500ms` (what {@link parseDuration} reads). */
+export function formatDuration(ms: number): string {
+  for (const unit of ["d", "h", "m", "s"] as const) {
+    const size = UNITS[unit] as number;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

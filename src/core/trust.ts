@@ -6,7 +6,7 @@
  * the limit. Pure: no I/O.
  */
 import { formatPool, parsePool, type Pool } from "./pool.ts";
-import { formatDuration } from "./config-schema.ts";
+import { formatDuration } from "./duration.ts";
 import { DEFAULT_EXPIRE_AFTER_MS, DEFAULT_RECLAIM_AFTER_MS, DEFAULT_STALE_AFTER_MS } from "./policy.ts";
 
 /** Suffixes reserved for local use (RFC 6762, RFC 6761, RFC 8375, ICANN's `.internal`): never public DNS. */

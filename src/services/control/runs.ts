@@ -8,6 +8,7 @@
 import { controlExchange, controlRequest, removeStaleSocket } from "../../adapters/control-socket.ts";
 import { followLog, tailLog } from "../../adapters/log-file.ts";
 import type { ControlReply, ControlStatus } from "../../core/control-protocol.ts";
+import { urlFor } from "../../core/child-env.ts";
 import { NotFoundError, RunEndedError, TimeoutError, TreehouseError, UsageError } from "../../errors.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
@@ -70,9 +71,7 @@ export interface RunTarget {
   service?: string;
 }
 
-function urlOf(host: string, port: number): string {
-  return port === 80 ? `http://${host}` : `http://${host}:${port}`;
-}
+const urlOf = urlFor;
 
 /** The view of a run record. */
 export function viewOfRun(deps: ControlDeps, r: RunWithAllocation): RunView {
