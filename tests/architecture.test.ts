@@ -63,15 +63,7 @@ type Violation = string;
  * Rules the code still breaks, each to be removed as issue 12's later steps fix it. The test fails on
  * a violation not listed here (a new one) and on a listed one that no longer happens (fixed: take it out).
  */
-const KNOWN: readonly Violation[] = [
-  "src/adapters/net/occupancy.ts reads Deno.build.os",
-  "src/adapters/net/owner.ts reads Deno.build.os",
-  "src/adapters/net/port-holder.ts reads Deno.build.os",
-  "src/adapters/platform/platform.ts reads Deno.build.os",
-  "src/adapters/proc/process-info.ts reads Deno.build.os",
-  "src/adapters/process/spawn.ts reads Deno.build.os",
-  "src/adapters/process/tree.ts reads Deno.build.os",
-];
+const KNOWN: readonly Violation[] = [];
 
 function violations(): Violation[] {
   const found: Violation[] = [];

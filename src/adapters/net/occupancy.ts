@@ -4,6 +4,7 @@
  * unstable, so on Linux the kernel's socket tables (`/proc/net/udp`, `udp6`) answer instead; other
  * systems skip the UDP check.
  */
+import { hostOs } from "../env.ts";
 import { PermissionError } from "../../errors.ts";
 import { parseProcNet, type ProcSocket, TCP_LISTEN } from "../../core/proc-net.ts";
 
@@ -31,7 +32,7 @@ export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy 
       if (checks.ipv4 && !tcpFree("0.0.0.0", port)) by.push("tcp/ipv4");
       if (checks.ipv6 && !tcpFree("::", port)) by.push("tcp/ipv6");
     }
-    if (checks.udp && Deno.build.os === "linux") {
+    if (checks.udp && hostOs() === "linux") {
       udp ??= { v4: procPorts("/proc/net/udp", false), v6: procPorts("/proc/net/udp6", false) };
       if (checks.ipv4 && udp.v4.has(port)) by.push("udp/ipv4");
       if (checks.ipv6 && udp.v6.has(port)) by.push("udp/ipv6");

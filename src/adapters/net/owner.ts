@@ -3,6 +3,7 @@
  * socket's inode and `/proc/<pid>/fd` links name its process (only processes we may inspect);
  * elsewhere (macOS) `lsof` answers when it is installed.
  */
+import { hostOs } from "../env.ts";
 import { TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
 import { socketOwners } from "./sockets.ts";
@@ -17,7 +18,7 @@ export interface PortOwner {
 
 /** Owners of `port` (TCP listeners and bound UDP sockets); empty when the OS does not say. */
 export function portOwners(port: number): PortOwner[] {
-  if (Deno.build.os !== "linux") return lsofOwners(port);
+  if (hostOs() !== "linux") return lsofOwners(port);
   const inodes = new Map<string, string>();
   for (
     const [file, proto, listenOnly] of [

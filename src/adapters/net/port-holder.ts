@@ -3,6 +3,7 @@
  * every loopback IP at that port, so both are checked. The holder comes from `/proc/net/tcp*` on
  * Linux and `lsof` elsewhere, when the OS tells.
  */
+import { hostOs } from "../env.ts";
 import { probeOutput } from "../process/spawn.ts";
 import { socketOwners } from "./sockets.ts";
 import { collides, parseProcNet, TCP_LISTEN } from "../../core/proc-net.ts";
@@ -44,7 +45,7 @@ export { collides };
 
 /** Who listens on `port` in a way that collides with `ip` (best effort; empty when the OS does not say). */
 export function findPortHolders(ip: string, port: number): PortHolder[] {
-  return Deno.build.os === "linux" ? linuxHolders(ip, port) : lsofHolders(ip, port);
+  return hostOs() === "linux" ? linuxHolders(ip, port) : lsofHolders(ip, port);
 }
 
 function linuxHolders(ip: string, port: number): PortHolder[] {

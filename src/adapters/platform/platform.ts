@@ -3,6 +3,7 @@
  * `TREEHOUSE_PLATFORM=macos|linux` (tests drive the macOS code on Linux through fake programs), and
  * the one synchronous program runner the operations commands use.
  */
+import { hostOs } from "../env.ts";
 import { UsageError } from "../../errors.ts";
 import type { Env } from "../../registry/path.ts";
 
@@ -37,7 +38,7 @@ export const LINUX: Platform = {
 };
 
 /** The platform: `TREEHOUSE_PLATFORM` if set, else from `Deno.build.os`. */
-export function currentPlatform(env: Env, os: string = Deno.build.os): Platform {
+export function currentPlatform(env: Env, os: string = hostOs()): Platform {
   const forced = env("TREEHOUSE_PLATFORM");
   if (forced === "macos") return MACOS;
   if (forced === "linux") return LINUX;

@@ -2,6 +2,7 @@
  * Is a recorded process still the one we recorded? A pid alone is not enough: pids are reused after
  * a reboot, so treehouse records the process start time too and compares both.
  */
+import { hostOs } from "../env.ts";
 
 import { isGoneState, parseProcStat, type ProcStat } from "../../core/proc-stat.ts";
 import { probeOutput } from "../process/spawn.ts";
@@ -32,7 +33,7 @@ let bootTimeMs: number | undefined;
 /** Start time of `pid` in epoch milliseconds, or `undefined` when no such process exists. */
 export function processStartTime(pid: number): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  if (Deno.build.os === "linux") return linuxStartTime(pid);
+  if (hostOs() === "linux") return linuxStartTime(pid);
   return psStartTime(pid);
 }
 
@@ -72,7 +73,7 @@ function psStartTime(pid: number): number | undefined {
 
 /** The parent pid of `pid`, or undefined when it is gone. */
 export function parentOf(pid: number): number | undefined {
-  if (Deno.build.os === "linux") {
+  if (hostOs() === "linux") {
     return readProcStat(pid)?.ppid;
   }
   const out = probeOutput("ps", ["-o", "ppid=", "-p", String(pid)]);
@@ -82,7 +83,7 @@ export function parentOf(pid: number): number | undefined {
 
 /** The command line of `pid` as words, or undefined when it is gone. */
 export function commandLine(pid: number): string[] | undefined {
-  if (Deno.build.os === "linux") {
+  if (hostOs() === "linux") {
     return readCmdline(pid);
   }
   const out = probeOutput("ps", ["-o", "command=", "-p", String(pid)]);

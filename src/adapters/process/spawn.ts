@@ -3,7 +3,7 @@
  * its own, signals to a whole group, and start failures turned into clear errors (exit 127 / 126).
  */
 import { CommandStartError, missingTool } from "../../errors.ts";
-import { denoEnv } from "../env.ts";
+import { denoEnv, hostOs } from "../env.ts";
 
 /** How a child ended. `code` is the child's exit code, or 128+N when signal N killed it. */
 export interface ExitInfo {
@@ -81,7 +81,7 @@ let setsidCache: string | null | undefined;
 export function setsidPath(): string | undefined {
   if (setsidCache === undefined) {
     setsidCache = null;
-    if (Deno.build.os === "linux") {
+    if (hostOs() === "linux") {
       for (const candidate of ["/usr/bin/setsid", "/bin/setsid"]) {
         if (isExecutableFile(candidate)) {
           setsidCache = candidate;
@@ -201,7 +201,7 @@ const DARWIN_SIGNALS: Record<string, number> = {
 };
 
 /** The number of a signal on this OS (for the 128+N exit code). */
-export function signalNumber(signal: Deno.Signal, os: string = Deno.build.os): number | undefined {
+export function signalNumber(signal: Deno.Signal, os: string = hostOs()): number | undefined {
   return (os === "darwin" ? DARWIN_SIGNALS : LINUX_SIGNALS)[signal];
 }
 

@@ -3,6 +3,7 @@
  * Linux) anything carrying its `TREEHOUSE_RUN_ID` tag in `/proc/<pid>/environ`, which survives
  * double forks and `setsid`.
  */
+import { hostOs } from "../env.ts";
 import { isGoneState } from "../../core/proc-stat.ts";
 import { readProcStat } from "../proc/process-info.ts";
 import { probeOutput } from "./spawn.ts";
@@ -16,7 +17,7 @@ export interface ProcessEntry {
 
 /** Every process visible to us (Linux: `/proc`; elsewhere: `ps`). */
 export function listProcesses(): ProcessEntry[] {
-  if (Deno.build.os === "linux") return linuxProcesses();
+  if (hostOs() === "linux") return linuxProcesses();
   return psProcesses();
 }
 
@@ -62,7 +63,7 @@ export function descendants(processes: readonly ProcessEntry[], root: number): n
 
 /** Pids whose environment holds `TREEHOUSE_RUN_ID=<tag>` (Linux only; empty elsewhere). */
 export function taggedProcesses(tag: string, processes?: readonly ProcessEntry[]): number[] {
-  if (Deno.build.os !== "linux" || tag === "") return [];
+  if (hostOs() !== "linux" || tag === "") return [];
   const needle = new TextEncoder().encode(`\0TREEHOUSE_RUN_ID=${tag}\0`);
   const found: number[] = [];
   for (const p of processes ?? linuxProcesses()) {
