@@ -11,6 +11,19 @@ export function switchFlag(brief: string) {
   return { kind: "boolean", brief, optional: true, withNegated: false } as const;
 }
 
+/** Rewrites a command's usage lines (root help and its own help) and its help text with `fix`. */
+export function rewriteHelp<C extends { formatUsageLine(a: never): string; formatHelp(a: never): string }>(
+  command: C,
+  fix: (text: string) => string,
+): C {
+  const usage = command.formatUsageLine.bind(command);
+  const help = command.formatHelp.bind(command);
+  return Object.assign(command, {
+    formatUsageLine: (a: never) => fix(usage(a)),
+    formatHelp: (a: never) => fix(help(a)),
+  });
+}
+
 /**
  * Shows switches that are on by default as users type them, `[--no-mdns]`, in the usage lines of the
  * root help and the command's own help (stricli shows `[--mdns]`, a flag nobody needs to type).
@@ -19,14 +32,10 @@ export function negatedInUsage<C extends { formatUsageLine(a: never): string; fo
   command: C,
   flags: string[],
 ): C {
-  const fix = (text: string) =>
-    flags.reduce((t, flag) => t.replaceAll(`[--${flag}]`, `[--no-${flag}]`), text);
-  const usage = command.formatUsageLine.bind(command);
-  const help = command.formatHelp.bind(command);
-  return Object.assign(command, {
-    formatUsageLine: (a: never) => fix(usage(a)),
-    formatHelp: (a: never) => fix(help(a)),
-  });
+  return rewriteHelp(
+    command,
+    (text) => flags.reduce((t, flag) => t.replaceAll(`[--${flag}]`, `[--no-${flag}]`), text),
+  );
 }
 
 /** Shell completion of branch names: the project's local branches and allocations. */

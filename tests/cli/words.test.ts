@@ -74,3 +74,40 @@ Deno.test("a multi-label .local template is warned about by validate, config and
     await tmp.cleanup();
   }
 });
+
+Deno.test("every command and subcommand has a one-line summary and an example in its help", async () => {
+  const { buildApp } = await import("../../src/cli/app.ts");
+  const app = await buildApp();
+  type Target = {
+    brief: string;
+    fullDescription?: string;
+    getAllEntries?: () => readonly { name: { original: string }; target: Target; hidden: boolean }[];
+  };
+  const missing: string[] = [];
+  let seen = 0;
+  const walk = (target: Target, path: string[]) => {
+    for (const entry of target.getAllEntries?.() ?? []) {
+      if (entry.hidden) continue;
+      const name = [...path, entry.name.original].join(" ");
+      const t = entry.target;
+      seen++;
+      if (!t.brief || t.brief.includes("\n")) missing.push(`${name}: no one-line summary`);
+      if (!/\nExamples:\n {2}\S/.test(t.fullDescription ?? "")) missing.push(`${name}: no example`);
+      walk(t, [...path, entry.name.original]);
+    }
+  };
+  walk(app.root as unknown as Target, []);
+  assert.deepEqual(missing, []);
+  assert.ok(seen > 40, `only ${seen} commands found`);
+});
+
+Deno.test("run's help shows the command as optional, after --", async () => {
+  for (const args of [["--help"], ["run", "--help"]]) {
+    const out = await cli(args);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /treehouse run .*\[--yes\] \[SERVICE\] \[-- CMD\.\.\.\]\n/);
+    assert.doesNotMatch(out.stdout, /<CMD>/);
+  }
+  const run = await cli(["run", "--help"]);
+  assert.match(run.stdout, /^ {2}\[CMD\.\.\.\] {2}The dev server's command/m);
+});
