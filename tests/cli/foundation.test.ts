@@ -82,9 +82,12 @@ Deno.test("`list` shows a table for the project, `--all` every project, `--json`
     const table = await cli(["list"], { cwd: repo, db });
     assert.equal(table.code, 0);
     const lines = table.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^BRANCH +IP +HOSTNAME +PORT +STATUS +LAST SEEN +PROJECT$/);
+    assert.match(lines[0] ?? "", /^BRANCH +IP +HOSTNAME +PORT +URL +STATUS +LAST SEEN +PROJECT$/);
     assert.equal(lines.length, 3);
-    assert.match(table.stdout, /feature\/x +127\.0\.0\.11 +feature-x\.local +- +STOPPED/);
+    assert.match(
+      table.stdout,
+      /feature\/x +127\.0\.0\.11 +feature-x\.local +- +http:\/\/feature-x\.local:4000 +STOPPED/,
+    );
     const all = await cli(["list", "--all", "--json"], { cwd: repo, db });
     const rows = JSON.parse(all.stdout);
     assert.equal(rows.length, 3);

@@ -11,6 +11,7 @@ import { type AllocationView, frontsOf, openRegistryIfExists, viewOf } from "../
 import { isLive, listRuns, type RunWithAllocation } from "../../registry/runs.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { renderHostname } from "../../core/hostname-template.ts";
+import { urlFor } from "../../core/child-env.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -79,13 +80,14 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   out(
     this,
     table(
-      ["BRANCH", "IP", "HOSTNAME", "PORT", "STATUS", "LAST SEEN", "PROJECT"],
+      ["BRANCH", "IP", "HOSTNAME", "PORT", "URL", "STATUS", "LAST SEEN", "PROJECT"],
       views.flatMap((v) => {
-        const line = (branch: string, host: string, port: number | null, status: string) => [
+        const line = (branch: string, host: string, port: number | null, url: string, status: string) => [
           branch,
           v.ip,
           host,
           port === null ? "-" : String(port),
+          url,
           status,
           `${formatAge(now - v.last_seen_at)} ago`,
           v.project_path,
@@ -93,17 +95,30 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
         const live = runsOf(v);
         if (live.length === 0) {
           return [
-            line(v.branch, v.host, v.port, v.running ? paint(this.colorStdout, "32", "RUNNING") : "STOPPED"),
+            line(
+              v.branch,
+              v.host,
+              v.port,
+              v.url,
+              v.running ? paint(this.colorStdout, "32", "RUNNING") : "STOPPED",
+            ),
           ];
         }
-        return live.map((r) =>
-          line(
+        return live.map((r) => {
+          const host = r.name === null
+            ? v.host
+            : renderHostname(settings.hostnameTemplate, r.name, v.project_path);
+          // A running front (the https / port-less URL) serves the branch's default service.
+          const front = r.service === DEFAULT_SERVICE ? fronts.get(v.id) : undefined;
+          const url = front?.url ?? urlFor(host, r.port);
+          return line(
             r.service === DEFAULT_SERVICE ? v.branch : `${v.branch} (${r.service})`,
-            r.name === null ? v.host : renderHostname(settings.hostnameTemplate, r.name, v.project_path),
+            host,
             r.port,
+            url,
             paint(this.colorStdout, "32", "RUNNING") + (r.state === "ready" ? "" : ` (${r.state})`),
-          )
-        );
+          );
+        });
       }),
     ),
   );

@@ -92,6 +92,11 @@ Deno.test("run --https serves the branch over trusted https, redirects http, and
     assert.equal(info.https_url, https);
     const listed = JSON.parse((await cli(["list", ...project, "--json"], { db })).stdout);
     assert.equal(listed[0].url, https);
+    const table = await cli(["list", ...project], { db });
+    assert.match(
+      table.stdout,
+      new RegExp(`^tls-run-a +\\S+ +tls-run-a\\.local +\\d+ +${https} +RUNNING`, "m"),
+    );
     const env = await cli(["env", "--branch", "tls-run-a", ...project, "--format", "dotenv"], {
       db,
       env: { TREEHOUSE_POOL: POOL },
