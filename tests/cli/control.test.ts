@@ -92,9 +92,13 @@ Deno.test({
 
       const stopped = await cli(["stop", "--branch", "ctrl-py", "--project", project], options);
       assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /stopped ctrl-py \(default\)/);
       assert.ok(pids.every(isGone), "no process left");
       const after = await statusJson("ctrl-py", project, options);
       assert.equal(after.view.state, "stopped");
+      const again = await cli(["stop", "--branch", "ctrl-py", "--project", project], options);
+      assert.equal(again.code, 0, "stopping a stopped run is not an error");
+      assert.match(again.stderr, /ctrl-py \(default\) was not running \(stopped\)/);
       assert.ok(Deno.statSync(first.view.log).isFile, "the log is kept");
     } finally {
       killAll(pids);
@@ -133,8 +137,8 @@ Deno.test("two runs on one branch are listed with their own pids; stopping one l
     for (const v of all) pids.push(v.pid, v.wrapper_pid);
     assert.notEqual(all[0].pid, all[1].pid);
     const list = await cli(["list", "--project", project], options);
-    assert.match(list.stdout, new RegExp(`ctrl-two \\(api\\) .* ${apiPort} +RUNNING`));
-    assert.match(list.stdout, new RegExp(`ctrl-two +.* ${webPort} +RUNNING`));
+    assert.match(list.stdout, new RegExp(`ctrl-two \\(api\\) .* ${apiPort} +http:\\S+ +RUNNING`));
+    assert.match(list.stdout, new RegExp(`ctrl-two +.* ${webPort} +http:\\S+ +RUNNING`));
     // Several runs: the service must be named.
     const ambiguous = await cli(["status", "--branch", "ctrl-two", "--project", project], options);
     assert.equal(ambiguous.code, 2);

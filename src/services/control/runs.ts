@@ -244,9 +244,13 @@ export async function restart(deps: ControlDeps, target: RunTarget, wait = true)
  * Stops the run as SIGTERM to its wrapper would, and returns once the wrapper is gone (or throws a
  * {@link TimeoutError} after `timeoutMs`). A run that is not running is not an error: it is returned.
  */
-export async function stop(deps: ControlDeps, target: RunTarget, timeoutMs = 30_000): Promise<RunView> {
+export async function stop(
+  deps: ControlDeps,
+  target: RunTarget,
+  timeoutMs = 30_000,
+): Promise<RunView & { was_running: boolean }> {
   const run = await findRun(deps, target);
-  if (!isLive(run)) return viewOfRun(deps, run);
+  if (!isLive(run)) return { ...viewOfRun(deps, run), was_running: false };
   let asked = false;
   try {
     const reply = await ask(run, { op: "stop" });
@@ -265,7 +269,11 @@ export async function stop(deps: ControlDeps, target: RunTarget, timeoutMs = 30_
     await new Promise((r) => setTimeout(r, 25));
   }
   await reconcile(deps, { project_path: run.project_path });
-  return viewOfRun(deps, getRun(deps.registry, run.id) ?? { ...run, state: "stopped", ended_at: deps.now() });
+  const view = viewOfRun(
+    deps,
+    getRun(deps.registry, run.id) ?? { ...run, state: "stopped", ended_at: deps.now() },
+  );
+  return { ...view, was_running: true };
 }
 
 /** What {@link logs} does with each line. */

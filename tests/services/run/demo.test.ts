@@ -23,6 +23,6 @@ Deno.test("the demo starts two branches on the same port, shows both answering, 
     ),
   );
   assert.match(stdout, /branch=feature\/login +database=demo_dev_feature_login/);
-  assert.match(stdout, /main +127\.0\.0\.\d+ +main\.local +\d+ +RUNNING/);
+  assert.match(stdout, /main +127\.0\.0\.\d+ +main\.local +\d+ +http:\/\/main\.local:\d+ +RUNNING/);
   assert.match(stderr, /ready at http:\/\/feature-login\.local/);
 });

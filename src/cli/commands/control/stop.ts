@@ -22,6 +22,13 @@ export default async function stop(this: AppContext, flags: StopFlags, branchArg
     const stopped = await Promise.all(targets.map((t) => runStop(deps, t)));
     if (flags.json) return out(this, json(flags.all ? stopped.map(runJson) : runJson(stopped[0]!)));
     if (stopped.length === 0) return say(this, "No runs to stop");
-    for (const v of stopped) say(this, `treehouse: stopped ${v.branch} (${v.service})`);
+    for (const v of stopped) {
+      say(
+        this,
+        v.was_running
+          ? `treehouse: stopped ${v.branch} (${v.service})`
+          : `treehouse: ${v.branch} (${v.service}) was not running (${v.state})`,
+      );
+    }
   });
 }
