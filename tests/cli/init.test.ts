@@ -12,6 +12,7 @@ Deno.test("init writes treehouse.toml with [run] for the detected framework, and
     assert.match(dry.stdout, /^\[run\]$/m);
     assert.match(dry.stdout, /^command = \["npx", "next", "dev"\]$/m);
     assert.match(dry.stderr, /allowedDevOrigins/);
+    assert.match(dry.stderr, /`treehouse init --agents` does it/, "no --force while there is no file");
     await assert.rejects(Deno.stat(`${repo}/treehouse.toml`), Deno.errors.NotFound);
 
     const written = await cli(["init"], { cwd: `${repo}/web` });
@@ -21,6 +22,7 @@ Deno.test("init writes treehouse.toml with [run] for the detected framework, and
       new RegExp(`wrote ${repo}/treehouse\\.toml \\(Next\\.js \\(package\\.json\\)\\)`),
     );
     assert.equal(await Deno.readTextFile(`${repo}/treehouse.toml`), dry.stdout);
+    assert.match(written.stderr, /`treehouse init --agents --force` does it/);
     const config = await cli(["config", "--json"], { cwd: repo });
     assert.equal(config.code, 0, `the written file is valid: ${config.stderr}`);
 

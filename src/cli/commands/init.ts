@@ -35,10 +35,11 @@ export default function init(this: AppContext, flags: InitFlags): void {
     );
   }
   if (!plan.agents.present && !flags.agents) {
-    say(
-      this,
-      `For agents, add this to AGENTS.md (\`treehouse init --agents --force\` does it):\n${plan.agents.text}`,
-    );
+    // --force is needed only once a treehouse.toml exists (this run wrote one, or it was there).
+    const command = plan.exists || !flags.dryRun
+      ? "treehouse init --agents --force"
+      : "treehouse init --agents";
+    say(this, `For agents, add this to AGENTS.md (\`${command}\` does it):\n${plan.agents.text}`);
   }
   if (!flags.dryRun && found.length) say(this, "Start it with: treehouse run");
 }
