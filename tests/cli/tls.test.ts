@@ -16,6 +16,8 @@ Deno.test("tls ca prints the CA once created and the same CA after; tls path nam
     assert.equal(path.stdout, `${tmp.path}/data/tls/ca.pem\n`);
     assert.equal(await Deno.readTextFile(path.stdout.trim()), first.stdout);
     const listed = JSON.parse((await cli(["tls", "path", "--json"], { db })).stdout);
+    assert.equal(listed.ca_cert, `${tmp.path}/data/tls/ca.pem`);
+    assert.equal(listed.ca_key, `${tmp.path}/data/tls/ca-key.pem`);
     assert.deepEqual(
       listed.files.map((f: { kind: string; mode: string }) => [f.kind, f.mode]),
       [["ca-cert", "0644"], ["ca-key", "0600"]],

@@ -77,6 +77,8 @@ Deno.test("doctor reports an out-of-sync hosts block with the sudo command, exit
     assert.ok(!(await Deno.readTextFile(hosts)).includes("old.local"));
     const again = await cli(["doctor", "--json", "--hosts-file", hosts], { db, env: QUIET });
     assert.equal(check(JSON.parse(again.stdout), "hosts").status, "ok");
+    assert.match(check(JSON.parse(again.stdout), "registry").detail, /\(schema \d+, 1 allocation\)/);
+    assert.match(check(JSON.parse(again.stdout), "runs").detail, /^0 live runs,/);
   } finally {
     await tmp.cleanup();
   }

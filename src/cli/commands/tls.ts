@@ -29,5 +29,6 @@ export async function path(this: AppContext, flags: { readonly json?: boolean })
     out(this, `${p.caCert}\n`);
     return;
   }
-  out(this, json({ dir: p.dir, caCert: p.caCert, caKey: p.caKey, files: await tlsFiles(p) }));
+  // snake_case keys, as every other --json output (https_url, wrapper_pid…).
+  out(this, json({ dir: p.dir, ca_cert: p.caCert, ca_key: p.caKey, files: await tlsFiles(p) }));
 }

@@ -19,7 +19,11 @@ export async function checkRuns(
   const live = listRuns(registry).filter(isLive);
   const dead = live.filter((r) => !isAlive(r.wrapper_pid, r.wrapper_started_at));
   if (dead.length === 0) {
-    return { id: "runs", status: "ok", detail: `${live.length} live run(s), none left behind` };
+    return {
+      id: "runs",
+      status: "ok",
+      detail: `${live.length} live run${live.length === 1 ? "" : "s"}, none left behind`,
+    };
   }
   const detail = dead.map((r) => `${r.branch} (${r.service}): wrapper pid ${r.wrapper_pid} is gone`).join(
     "; ",

@@ -39,9 +39,9 @@ export function checkRegistry(env: DoctorContext): Check {
       id: "registry",
       status: "ok",
       fixed: !exists ? true : undefined,
-      detail: `${env.dbPath} (schema ${SCHEMA_VERSION}, ${env.allocations.length} allocations)${
-        exists ? "" : ": created"
-      }`,
+      detail: `${env.dbPath} (schema ${SCHEMA_VERSION}, ${env.allocations.length} allocation${
+        env.allocations.length === 1 ? "" : "s"
+      })${exists ? "" : ": created"}`,
     };
   } catch (error) {
     return {
