@@ -29,12 +29,15 @@ export function ensurePortFree(
   }
   const holders = deps.net.findPortHolders(ip, port);
   const who = holders.length
-    ? holders.map((h) => `pid ${h.pid} (${h.command}) on ${h.address}:${port}`).join(", ")
+    // The address is named only when it is not the one asked about (a 0.0.0.0 or :: listener).
+    ? holders.map((h) => `pid ${h.pid} (${h.command})${h.address === ip ? "" : ` on ${h.address}:${port}`}`)
+      .join(", ")
     : "another process (the OS does not say which)";
   const ours = holders.some((h) => h.pid === recordedPid);
   throw new ConflictError(`${ip}:${port} is already in use by ${who}`, {
     hint: ours
-      ? "This branch's server is already running: stop it first, or use --port N for a second server"
+      ? "This branch's server is already running (`treehouse status`): stop it with `treehouse stop`, " +
+        "or use --port N for a second server"
       : "Stop that process, or use --port N; a server listening on 0.0.0.0 or :: takes the port on every loopback IP",
   });
 }

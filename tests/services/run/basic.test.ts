@@ -183,7 +183,8 @@ Deno.test("run refuses an IP:port already in use and names the holder, also for 
       assert.equal(result.code, 7);
       assert.match(
         result.stderr,
-        new RegExp(`${ip.replaceAll(".", "\\.")}:${port} is already in use by pid ${Deno.pid}`),
+        new RegExp(`${ip.replaceAll(".", "\\.")}:${port} is already in use by pid ${Deno.pid} \\([^)]*\\)\n`),
+        "the address asked about is not named twice",
       );
       assert.match(result.stderr, /hint: /);
     } finally {
@@ -272,7 +273,10 @@ Deno.test("a second run of a running branch on the same port is refused as alrea
     const second = await cli([...args, "--", ...SERVER_CMD], { db });
     assert.equal(second.code, 7);
     assert.match(second.stderr, /is already in use by pid \d+/);
-    assert.match(second.stderr, /hint: This branch's server is already running/);
+    assert.match(
+      second.stderr,
+      /hint: This branch's server is already running \(`treehouse status`\): stop it with `treehouse stop`/,
+    );
     const row = await registryRow(db, "twice");
     assert.notEqual(row?.pid, null, "the first run's record is untouched");
     Deno.kill(first.pid, "SIGTERM");
