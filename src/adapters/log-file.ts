@@ -71,12 +71,29 @@ function readOr(path: string): string {
   }
 }
 
-/** The last `n` lines of the log at `path` (reaching into the rotated `.1` file when needed). */
-export function tailLog(path: string, n: number): string[] {
+/**
+ * The last `n` lines of the log at `path` (reaching into the rotated `.1` file when needed). With
+ * `since` (a {@link logSize} taken earlier), only what was written after it, unless the log rotated.
+ */
+export function tailLog(path: string, n: number, since?: number): string[] {
   if (n <= 0) return [];
-  const lines = splitLines(readOr(path));
+  const text = readOr(path);
+  const bytes = new TextEncoder().encode(text);
+  if (since !== undefined && since > 0 && since <= bytes.length) {
+    return splitLines(new TextDecoder().decode(bytes.subarray(since))).slice(-n);
+  }
+  const lines = splitLines(text);
   if (lines.length < n) lines.unshift(...splitLines(readOr(`${path}.1`)));
   return lines.slice(-n);
+}
+
+/** The log's size in bytes now (0 when it does not exist yet): a mark for {@link tailLog}'s `since`. */
+export function logSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function splitLines(text: string): string[] {

@@ -1,7 +1,7 @@
 /** Log files of detached runs: 0600, rotated, tailed and followed (issue 15). */
 import assert from "node:assert/strict";
 import { tempDir } from "../helpers/cli.ts";
-import { followLog, logPathFor, RotatingLog, tailLog } from "../../src/adapters/log-file.ts";
+import { followLog, logPathFor, logSize, RotatingLog, tailLog } from "../../src/adapters/log-file.ts";
 
 Deno.test("the log is private, rotates at its size limit and the tail reaches into the rotated file", async () => {
   const tmp = await tempDir();
@@ -57,4 +57,20 @@ Deno.test("log paths are per project, branch and service, and safe as file names
     "/d/logs/my-app-abc123/feature-x-abc123.log",
   );
   assert.equal(logPathFor("/d", "/src/app", "../..", "api", hash), "/d/logs/app-abc123/x.api-abc123.log");
+});
+
+Deno.test("tailLog since a mark shows only the lines written after it", async () => {
+  const tmp = await tempDir();
+  try {
+    const path = `${tmp.path}/m.log`;
+    assert.equal(logSize(path), 0);
+    assert.deepEqual(tailLog(path, 5, 0), []);
+    await Deno.writeTextFile(path, "old one\nold two\n");
+    const mark = logSize(path);
+    await Deno.writeTextFile(path, "new one\nnew two\n", { append: true });
+    assert.deepEqual(tailLog(path, 5, mark), ["new one", "new two"]);
+    assert.deepEqual(tailLog(path, 5), ["old one", "old two", "new one", "new two"]);
+  } finally {
+    await tmp.cleanup();
+  }
 });

@@ -77,6 +77,16 @@ Deno.test({
         "the access line in logs",
       );
       assert.equal((Deno.statSync(first.view.log).mode ?? 0) & 0o777, 0o600);
+      const twice = await cli([
+        ...runArgs("ctrl-py", project, "--detach", "--port", String(port), "--no-mdns", "--"),
+        "python3",
+        "-m",
+        "http.server",
+        "{port}",
+      ], options);
+      assert.equal(twice.code, 7, "the port is the running server's");
+      assert.match(twice.stderr, /already in use by pid/);
+      assert.doesNotMatch(twice.stderr, /GET \/ HTTP/, "only this start's lines, not the running server's");
 
       const restarted = await cli(["restart", "--branch", "ctrl-py", "--project", project], options);
       assert.equal(restarted.code, 0, restarted.stderr);

@@ -4,7 +4,7 @@
  * first, or the ready timeout passes, the caller gets the log's last lines, and nothing is left
  * running.
  */
-import { tailLog } from "../../adapters/log-file.ts";
+import { logSize, tailLog } from "../../adapters/log-file.ts";
 import type { ExitInfo } from "../../adapters/process/spawn.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
@@ -50,11 +50,13 @@ export const DETACH_POLL_MS = 50;
 
 /** Starts the wrapper and waits until its run is ready, it exits, or the ready timeout passes. */
 export async function startDetached(deps: DetachDeps, request: DetachRequest): Promise<DetachOutcome> {
+  // The log may hold an earlier run's lines (or a running one's): a failure shows only this start's.
+  const mark = logSize(request.log);
   const wrapper = deps.startWrapper();
   let exit: ExitInfo | undefined;
   wrapper.exited.then((info) => (exit = info));
   const deadline = deps.now() + request.readyTimeoutMs;
-  const tail = () => tailLog(request.log, request.tailLines ?? 20);
+  const tail = () => tailLog(request.log, request.tailLines ?? 20, mark);
   for (;;) {
     if (exit) return { outcome: "exited", code: exit.code === 0 ? 1 : exit.code, tail: tail() };
     const run = listRuns(deps.registry, { project_path: request.project_path })
