@@ -238,8 +238,9 @@ Deno.test({
       const mdns = check(JSON.parse(r.stdout), "mdns");
       assert.equal(mdns.status, "ok", mdns.detail);
       assert.match(mdns.detail, /announced and resolved treehouse-doctor-[0-9a-f]+\.local through avahi/);
-      const left = new Deno.Command("pgrep", { args: ["-f", "treehouse-doctor-"], stdout: "piped" })
-        .outputSync();
+      // Only this run's probe: other test files run doctor (and its probes) at the same time.
+      const name = mdns.detail.match(/treehouse-doctor-[0-9a-f]+\.local/)?.[0] ?? "treehouse-doctor-";
+      const left = new Deno.Command("pgrep", { args: ["-f", name], stdout: "piped" }).outputSync();
       assert.equal(new TextDecoder().decode(left.stdout).trim(), "", "the announcer is gone");
     } finally {
       await tmp.cleanup();
