@@ -140,6 +140,14 @@ export function checkExecutable(command: string, path: string | undefined, cwd?:
     : new Deno.errors.NotFound(`Not found on PATH: ${command}`);
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** Maps a spawn failure to a one-line error with the conventional shell exit code. */
 export function startError(command: string, error: unknown, tool: boolean): Error {
   if (error instanceof Deno.errors.NotFound) {
@@ -150,6 +158,12 @@ export function startError(command: string, error: unknown, tool: boolean): Erro
     return new CommandStartError(`Command not found: ${command}`, 127, { hint, cause: error });
   }
   if (error instanceof Deno.errors.PermissionDenied) {
+    if (isDirectory(command)) {
+      return new CommandStartError(`Command is a directory: ${command}`, 126, {
+        hint: "Name the program to run, e.g. -- python3 -m http.server {port} --bind {ip}",
+        cause: error,
+      });
+    }
     return new CommandStartError(`Command is not executable: ${command}`, 126, {
       hint: `Make it executable (chmod +x ${command}) or run it through its interpreter`,
       cause: error,

@@ -163,6 +163,10 @@ Deno.test("run reports a missing command with exit 127 and leaves the allocation
       { db },
     );
     assert.equal(notExec.code, 126);
+    assert.match(notExec.stderr, /Command is not executable: .*\nhint: Make it executable \(chmod \+x /);
+    const dir = await cli([...runArgs("nope", tmp.path), "--no-mdns", "--quiet", "--", tmp.path], { db });
+    assert.equal(dir.code, 126);
+    assert.match(dir.stderr, /Command is a directory: .*\nhint: Name the program to run/);
     const noCommand = await cli(["run", "--branch", "nope", "--project", tmp.path, "--"], { db });
     assert.equal(noCommand.code, 2);
   } finally {
