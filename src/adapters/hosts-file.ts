@@ -130,7 +130,11 @@ function denied(path: string, error: unknown, sudoCommand: string | undefined): 
   const refused = error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable ||
     (error instanceof Error && /EPERM|EACCES|EROFS|read-only|not permitted/i.test(error.message));
   if (!refused) {
-    return new HostsFileError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    return new HostsFileError(`Cannot write ${path}: ${(error as Error).message}`, {
+      hint: "The file is replaced through a temp file beside it: give a regular file in a writable " +
+        "directory (--dry-run shows the block)",
+      cause: error,
+    });
   }
   return new PermissionError(`Permission denied: cannot write ${path}`, {
     hint: sudoCommand ? `Run: ${sudoCommand}` : `Run the same command with sudo`,

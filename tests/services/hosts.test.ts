@@ -121,6 +121,11 @@ Deno.test("hosts sync drops released allocations and --dry-run changes nothing",
     assert.ok(after.includes("main.local") && !after.includes("old.local"));
     assert.equal((await cli(["hosts", "clean", "--file", file], { db })).code, 0);
     assert.equal(await Deno.readTextFile(file), "127.0.0.1 localhost");
+    if (Deno.build.os === "linux") { // /proc: readable, but no temp file can be made beside it
+      const odd = await cli(["hosts", "sync", "--file", "/proc/version"], { db });
+      assert.equal(odd.code, 16);
+      assert.match(odd.stderr, /^treehouse: Cannot write \/proc\/version: .*\nhint: .*temp file beside it/);
+    }
   } finally {
     await tmp.cleanup();
   }
