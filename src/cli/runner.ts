@@ -164,11 +164,28 @@ class ParserStderr {
       this.inner.write(`${held}\n`);
       return;
     }
-    const message = held.split("\n").map((line) => line.trim()).filter(Boolean).join(": ");
+    const message = readableParseError(
+      held.split("\n").map((line) => line.trim()).filter(Boolean).join(": "),
+    );
     // An unknown command's help is its parent's.
     if (/^No command registered/.test(message)) usageOf = usageOf.replace(/[^ ]+ $/, "");
     this.inner.write(`treehouse: ${message}\nhint: See \`treehouse ${usageOf}--help\`\n`);
   }
+}
+
+/**
+ * stricli's `Failed to parse "abc" for readyTimeout: <why>` names the flag by its internal name and
+ * repeats the value: users read `Invalid value for --ready-timeout: <why>` (a positional keeps its
+ * placeholder, `PORT`).
+ */
+export function readableParseError(message: string): string {
+  const parsed = /^Failed to parse "(?:[^"\\]|\\.)*" for ([^:]+): (.+)$/s.exec(message);
+  if (!parsed) return message;
+  const [, name = "", why = ""] = parsed;
+  const shown = /^[a-z][a-zA-Z0-9-]*$/.test(name)
+    ? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+    : name;
+  return `Invalid value for ${shown}: ${why}`;
 }
 
 /** The command words of the arguments (`port reserve `), for a help hint. */

@@ -111,3 +111,17 @@ Deno.test("run's help shows the command as optional, after --", async () => {
   const run = await cli(["run", "--help"]);
   assert.match(run.stdout, /^ {2}\[CMD\.\.\.\] {2}The dev server's command/m);
 });
+
+Deno.test("a value the parser refuses is named as the flag users type, once", async () => {
+  const run = await cli(["run", "--ready-timeout", "x", "--", "true"]);
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^treehouse: Invalid value for --ready-timeout: .*"x"\nhint: See `treehouse run --help`\n$/,
+  );
+  const logs = await cli(["logs", "-n", "-5"]);
+  assert.match(logs.stderr, /^treehouse: Invalid value for --lines: /);
+  const port = await cli(["port", "info", "abc"]);
+  assert.match(port.stderr, /^treehouse: Invalid value for PORT: "abc" is not a port number/);
+  assert.doesNotMatch(run.stderr + logs.stderr + port.stderr, /Failed to parse/);
+});
