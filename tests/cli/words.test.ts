@@ -125,3 +125,16 @@ Deno.test("a value the parser refuses is named as the flag users type, once", as
   assert.match(port.stderr, /^treehouse: Invalid value for PORT: "abc" is not a port number/);
   assert.doesNotMatch(run.stderr + logs.stderr + port.stderr, /Failed to parse/);
 });
+
+Deno.test("config shows an unset value as -, never null or an empty cell", async () => {
+  const tmp = await tempDir();
+  try {
+    const c = await cli(["config"], { cwd: tmp.path, db: `${tmp.path}/r.db` });
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /^database\.url +- +default$/m);
+    assert.match(c.stdout, /^ports\.exclude +- +default$/m);
+    assert.doesNotMatch(c.stdout, /\bnull\b/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -61,7 +61,9 @@ export default function config(this: AppContext, flags: { readonly json?: boolea
     );
     return;
   }
-  let text = table(["KEY", "VALUE", "SOURCE"], rows.map((r) => [r.key, String(r.value), r.source]));
+  // An unset value reads "-" (as in list), never "null" or an empty cell.
+  const shown = (v: unknown) => v === null || v === undefined || v === "" ? "-" : String(v);
+  let text = table(["KEY", "VALUE", "SOURCE"], rows.map((r) => [r.key, shown(r.value), r.source]));
   text += `\nfiles (highest precedence first): ${
     settings.files.length ? settings.files.join(", ") : "none"
   }\n`;
