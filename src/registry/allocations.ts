@@ -69,6 +69,16 @@ function describeRow(r: Record<string, unknown> | undefined): string {
   return ` (id ${String(r.id)}${branch}${project})`;
 }
 
+/** The raw row of (project, branch), unvalidated, or undefined. */
+function rowOf(
+  db: Registry["db"],
+  project_path: string,
+  branch: string,
+): Record<string, unknown> | undefined {
+  return db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
+    .get(project_path, branch) as Record<string, unknown> | undefined;
+}
+
 /** Validates a row read back from disk, so a hand-edited registry fails clearly. */
 export function toAllocation(row: unknown, path: string): Allocation {
   const r = row as Record<string, unknown>;
@@ -120,8 +130,7 @@ export const LAST_SEEN_REFRESH_MS = 60_000;
  */
 export function getOrAllocate(registry: Registry, req: AllocateRequest): AllocateResult {
   const [seen, checkoutKnown] = registry.read(() => [
-    registry.db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
-      .get(req.project_path, req.branch),
+    rowOf(registry.db, req.project_path, req.branch),
     req.checkout === undefined ||
     recordedCheckout(registry.db, req.project_path, req.branch) === req.checkout,
   ]);
@@ -133,8 +142,7 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
   return registry.write(() => {
     const db = registry.db;
     if (req.checkout !== undefined) recordCheckout(db, req.project_path, req.branch, req.checkout, req.now);
-    const existing = db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`)
-      .get(req.project_path, req.branch);
+    const existing = rowOf(db, req.project_path, req.branch);
     if (existing) {
       db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(req.now, Number(existing.id));
       const allocation = toAllocation(existing, registry.path);
@@ -209,10 +217,7 @@ export function findAllocation(
   branch: string,
 ): Allocation | undefined {
   return registry.read(() => {
-    const row = registry.db.prepare(
-      `SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`,
-    )
-      .get(project_path, branch);
+    const row = rowOf(registry.db, project_path, branch);
     return row ? toAllocation(row, registry.path) : undefined;
   });
 }
@@ -235,10 +240,7 @@ export function releaseAllocation(
   branch: string,
 ): Allocation | undefined {
   return registry.write(() => {
-    const row = registry.db.prepare(
-      `SELECT ${COLUMNS} FROM allocations WHERE project_path = ? AND branch = ?`,
-    )
-      .get(project_path, branch);
+    const row = rowOf(registry.db, project_path, branch);
     if (!row) return undefined;
     registry.db.prepare("DELETE FROM allocations WHERE project_path = ? AND branch = ?").run(
       project_path,
