@@ -55,9 +55,8 @@ export async function releaseBranch(
         `${target.branch}'s server is running (pid ${pid}) on ${found.ip}: releasing it would give that IP ` +
           "to the next new branch while the server still listens on it",
         {
-          hint:
-            `Stop it first (kill ${pid}, or Ctrl-C in its terminal), or \`treehouse release ${options.name} ` +
-            "--force` to stop it and release",
+          hint: `Stop it first (\`treehouse stop ${options.name}\`, or kill ${pid}), or ` +
+            `\`treehouse release ${options.name} --force\` to stop it and release`,
         },
       );
     }

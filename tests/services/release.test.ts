@@ -38,6 +38,10 @@ Deno.test("release refuses while the branch's server runs, naming the pid, and -
     assert.equal(refused.code, 7, refused.stderr);
     assert.match(refused.stderr, new RegExp(`s2-live's server is running \\(pid ${child}\\)`));
     assert.match(refused.stderr, /release s2-live --force/);
+    assert.match(
+      refused.stderr,
+      new RegExp(`hint: Stop it first \\(\`treehouse stop s2-live\`, or kill ${child}\\)`),
+    );
     assert.ok(await registryRow(db, "s2-live"), "the allocation stays");
     assert.ok(!isGone(child), "the server still runs");
 
