@@ -1,12 +1,15 @@
 /** Durations such as `7d`, `12h`, `30m`, `45s`, `500ms` (also a plain number of seconds). */
 import { UsageError } from "../errors.ts";
 
+/** One day in milliseconds (`--days N` and the `d` unit). */
+export const DAY_MS = 86_400_000;
+
 const UNITS: Record<string, number> = {
   ms: 1,
   s: 1000,
   m: 60_000,
   h: 3_600_000,
-  d: 86_400_000,
+  d: DAY_MS,
   w: 604_800_000,
 };
 

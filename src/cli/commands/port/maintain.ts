@@ -1,4 +1,5 @@
 /** Maintenance: `prune`, `expire`, `autoclean`, `exclude`, `compact-exclusions`, `migrate`. */
+import { DAY_MS } from "../../../core/duration.ts";
 import { ConflictError, NotFoundError, UsageError } from "../../../errors.ts";
 import { cleanReservations, type CleanRules, type Removal } from "../../../services/maintain.ts";
 import { isInside } from "../../../adapters/paths.ts";
@@ -16,8 +17,6 @@ import {
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { keyPath, settingsOf, withRegistry } from "./common.ts";
-
-const DAY_MS = 86_400_000;
 
 /** Flags of the clean-up commands. */
 export interface CleanFlags {
