@@ -175,7 +175,11 @@ export function chooseService(
   const known = config?.services.map((s) => s.name) ?? [];
   if (name !== undefined) {
     const service = config?.services.find((s) => s.name === name);
-    return service ? { service } : { error: `No service "${name}" in [run]`, known };
+    if (service) return { service };
+    return {
+      error: config ? `No service "${name}" in [run]` : `No service "${name}": there is no [run] table`,
+      known,
+    };
   }
   const service = config?.services.find((s) => s.name === DEFAULT_SERVICE) ??
     (config?.services.length === 1 ? config.services[0] : undefined);

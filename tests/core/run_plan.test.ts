@@ -96,6 +96,11 @@ Deno.test("planRun() runs a named service, and says which exist when the name is
     assert.match(e.hint ?? "", /treehouse run -- npx/);
     return true;
   });
+  assert.throws(() => planRun(request({ service: "web" }), context(undefined)), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.message, 'No service "web": there is no [run] table');
+    return true;
+  });
 });
 
 Deno.test("planRun() without a command or [run] explains both ways", () => {
