@@ -1,7 +1,9 @@
 /** Output helpers: tables, colour, safe quoting for shells and dotenv files, JSON. */
 import type { AppContext } from "./context.ts";
 
-export { dotenvQuote, fishQuote, shellQuote } from "../core/quote.ts";
+import { dotenvQuote, fishQuote, shellQuote } from "../core/quote.ts";
+
+export { dotenvQuote, fishQuote, shellQuote };
 
 /** Writes data to stdout. */
 export function out(ctx: AppContext, text: string): void {
@@ -43,4 +45,17 @@ export function formatTime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
     p(d.getMinutes())
   }`;
+}
+
+/** Variables as shell `export` lines, fish `set -gx` lines or dotenv lines, every value quoted safely. */
+export function renderVariables(vars: Record<string, string>, format: "shell" | "fish" | "dotenv"): string {
+  const entries = Object.entries(vars);
+  switch (format) {
+    case "shell":
+      return entries.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join("");
+    case "fish":
+      return entries.map(([k, v]) => `set -gx ${k} ${fishQuote(v)}\n`).join("");
+    case "dotenv":
+      return entries.map(([k, v]) => `${k}=${dotenvQuote(v)}\n`).join("");
+  }
 }

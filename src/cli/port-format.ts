@@ -3,7 +3,7 @@
  * Pure: the caller detects the shell.
  */
 import type { NamedPort } from "../services/reserve/reserve.ts";
-import { dotenvQuote, fishQuote, json, shellQuote, table } from "./output.ts";
+import { json, renderVariables, table } from "./output.ts";
 
 export type { NamedPort };
 
@@ -18,6 +18,10 @@ export function detectShell(shellVar: string | undefined): (typeof SHELLS)[numbe
   return name === "fish" ? "fish" : name === "zsh" ? "zsh" : name === "sh" ? "sh" : "bash";
 }
 
+function variables(ports: readonly NamedPort[]): Record<string, string> {
+  return Object.fromEntries(ports.map((p) => [p.env, String(p.port)]));
+}
+
 /** Renders ports in one of {@link GROUP_FORMATS}. */
 export function renderPorts(
   ports: readonly NamedPort[],
@@ -30,12 +34,8 @@ export function renderPorts(
     case "json":
       return json(Object.fromEntries(ports.map((p) => [p.tag, p.port])));
     case "export":
-      return ports.map((p) =>
-        shell === "fish"
-          ? `set -gx ${p.env} ${fishQuote(String(p.port))}\n`
-          : `export ${p.env}=${shellQuote(String(p.port))}\n`
-      ).join("");
+      return renderVariables(variables(ports), shell === "fish" ? "fish" : "shell");
     case "dotenv":
-      return ports.map((p) => `${p.env}=${dotenvQuote(String(p.port))}\n`).join("");
+      return renderVariables(variables(ports), "dotenv");
   }
 }

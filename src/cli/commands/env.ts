@@ -2,7 +2,7 @@
 import { loadSettings } from "../../services/settings.ts";
 import { UsageError } from "../../errors.ts";
 import type { AppContext } from "../context.ts";
-import { dotenvQuote, fishQuote, json, out, shellQuote } from "../output.ts";
+import { json, out, renderVariables } from "../output.ts";
 import { type AllocationView, type AppFlags, type BranchFlags, openRegistry, viewOf } from "../target.ts";
 import { branchVariables } from "../../services/run/project-run.ts";
 import { urlFor } from "../../core/child-env.ts";
@@ -25,14 +25,11 @@ export function envVars(v: AllocationView): Record<string, string> {
 
 /** Renders variables in one of {@link ENV_FORMATS}. */
 export function renderEnv(vars: Record<string, string>, format: string): string {
-  const entries = Object.entries(vars);
   switch (format) {
     case "shell":
-      return entries.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join("");
     case "fish":
-      return entries.map(([k, v]) => `set -gx ${k} ${fishQuote(v)}\n`).join("");
     case "dotenv":
-      return entries.map(([k, v]) => `${k}=${dotenvQuote(v)}\n`).join("");
+      return renderVariables(vars, format);
     case "json":
       return json(vars);
     default:
