@@ -3,6 +3,7 @@
  * code is imported lazily when it runs, keeping start-up lean.
  */
 import { buildApplication, buildCommand, buildRouteMap } from "@stricli/core";
+import { addValueWords } from "./help-placeholders.ts";
 import { VERSION } from "../version.ts";
 import type { AppContext } from "./context.ts";
 import {
@@ -182,6 +183,7 @@ export async function buildApp(first?: string) {
         "7 conflict, 8 config, 9 permission, 10 missing tool, 11 timeout, 12 system/doctor finding, 13 local CA unusable, 14 database server, 15 assertion failed, 16 hosts file, 20 run not running, 126/127 command not runnable/found.",
     },
   });
+  addValueWords(root);
   return buildApplication<AppContext>(root, {
     name: "treehouse",
     versionInfo: { currentVersion: VERSION },

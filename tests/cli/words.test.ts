@@ -138,3 +138,18 @@ Deno.test("config shows an unset value as -, never null or an empty cell", async
     await tmp.cleanup();
   }
 });
+
+Deno.test("the FLAGS tables show a flag's value word as users type it, aligned", async () => {
+  const ip = await cli(["ip", "--help"]);
+  assert.match(ip.stdout, /^ +\[--branch NAME\] +Branch name/m);
+  assert.match(ip.stdout, /^ +\[--project PATH\] +Project directory/m);
+  const logs = await cli(["logs", "--help"]);
+  assert.match(logs.stdout, /^ {2}-n \[--lines N\] +How many/m);
+  const migrate = await cli(["port", "migrate", "--help"]);
+  assert.match(migrate.stdout, /^ +--from OLD +The directory's old path/m);
+  for (const out of [ip, logs, migrate]) {
+    const rows = out.stdout.split("FLAGS\n")[1]!.split("\n\n")[0]!.split("\n").filter(Boolean);
+    const columns = new Set(rows.map((r) => r.search(/(?<= {2})[A-Z]/)));
+    assert.equal(columns.size, 1, `one description column:\n${rows.join("\n")}`);
+  }
+});
