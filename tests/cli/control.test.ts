@@ -223,8 +223,12 @@ Deno.test("a foreground run is restarted from another directory with --branch, a
     });
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /listening/i);
+    const live = await cli(["status", "--branch", "ctrl-fg", "--project", project], options);
+    assert.match(live.stdout, /^Log: +in the wrapper's memory/m);
     Deno.kill(run.pid, "SIGTERM");
     assert.equal(await run.status, 143);
+    const ended = await cli(["status", "--branch", "ctrl-fg", "--project", project], options);
+    assert.match(ended.stdout, /^Log: +- \(a terminal run's lines went with its wrapper\)$/m);
   } finally {
     await run.ensureDead();
     killAll(pids);

@@ -70,7 +70,15 @@ export function renderRun(view: RunView): string {
     ["Uptime", view.uptime_ms === null ? "-" : formatAge(view.uptime_ms)],
     ["Restarts", String(view.restarts)],
     ["Mode", view.detached ? "detached" : "terminal"],
-    ["Log", view.log ?? (view.detached ? "-" : "in the wrapper's memory (treehouse logs)")],
+    [
+      "Log",
+      view.log ??
+        (view.detached
+          ? "-"
+          : view.wrapper_pid === null
+          ? "- (a terminal run's lines went with its wrapper)"
+          : "in the wrapper's memory (treehouse logs)"),
+    ],
     ["Project", view.project_path],
   ];
   return rows.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join("\n") + "\n";
