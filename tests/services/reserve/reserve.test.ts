@@ -182,13 +182,27 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     const tmp = await tempDir();
-    const socket = dgram.createSocket("udp4");
+    let socket = dgram.createSocket("udp4");
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once("error", reject);
-        socket.bind(0, "127.0.0.1", () => resolve());
-      });
-      const busy = socket.address().port;
+      // A port below the kernel's ephemeral range (32768+): the test's own TCP check must find it free,
+      // and outgoing connections of other tests running meanwhile take ephemeral ports.
+      let busy = 0;
+      for (let attempt = 0; busy === 0 && attempt < 100; attempt++) {
+        const candidate = 20000 + Math.floor(Math.random() * 10000);
+        busy = await new Promise<number>((resolve) => {
+          const onError = () => {
+            socket.close();
+            socket = dgram.createSocket("udp4"); // a socket whose bind failed cannot bind again
+            resolve(0);
+          };
+          socket.once("error", onError);
+          socket.bind(candidate, "127.0.0.1", () => {
+            socket.off("error", onError);
+            resolve(candidate);
+          });
+        });
+      }
+      assert.notEqual(busy, 0, "no free UDP port found below the ephemeral range");
       const env = { TREEHOUSE_PORTS_RANGE: `${busy}-${Math.min(busy + 20, 65535)}` };
       const r = await port(tmp.path, ["reserve", "--port", String(busy)], { env });
       assert.equal(r.code, 0, r.stderr);
