@@ -441,3 +441,21 @@ Deno.test("restart of a server that never answers its ready target returns after
     await tmp.cleanup();
   }
 });
+
+Deno.test("without a registry stop --all has nothing to stop (exit 0); an unusable one is reported by status --all", async () => {
+  const { tmp, options } = await setup();
+  try {
+    const none = { ...options, db: `${tmp.path}/none.db` };
+    const stopped = await cli(["stop", "--all"], none);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /No runs to stop/);
+    assert.equal((await cli(["stop", "--all", "--json"], none)).stdout.trim(), "[]");
+    await assert.rejects(Deno.stat(`${tmp.path}/none.db`), Deno.errors.NotFound);
+    await Deno.writeTextFile(`${tmp.path}/bad.db`, "not a registry\n");
+    const bad = await cli(["status", "--all"], { ...options, db: `${tmp.path}/bad.db` });
+    assert.equal(bad.code, 6, "not hidden as no runs");
+    assert.match(bad.stderr, /not a treehouse registry/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -2,7 +2,7 @@
  * `treehouse status [BRANCH] [--json] [--wait] [--timeout S] [--all]`: a run's state, pid, URL,
  * restarts and log; `--wait` blocks until it is ready (exit 0), ends (exit 20) or times out (exit 11).
  */
-import { RunEndedError, TimeoutError } from "../../../errors.ts";
+import { NotFoundError, RunEndedError, TimeoutError } from "../../../errors.ts";
 import { listRuns, status as runStatus, waitReady } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
@@ -25,7 +25,11 @@ export default async function status(
   branchArg?: string,
 ): Promise<void> {
   if (flags.all) {
-    const views = await withControl(this, (deps) => listRuns(deps)).catch(() => []);
+    // No registry: no runs. Any other failure (an unusable registry) is reported, not hidden.
+    const views = await withControl(this, (deps) => listRuns(deps)).catch((error) => {
+      if (error instanceof NotFoundError) return [];
+      throw error;
+    });
     if (flags.json) return out(this, json(views.map(runJson)));
     if (views.length === 0) return say(this, "No runs");
     out(

@@ -3,6 +3,7 @@ import { isLive } from "../../../registry/runs.ts";
 import { listRuns, stop as runStop } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
+import { openRegistryIfExists } from "../../target.ts";
 import { type ControlFlags, runJson, runTarget, withControl } from "./common.ts";
 
 /** Flags of `stop`. */
@@ -11,6 +12,12 @@ export interface StopFlags extends ControlFlags {
 }
 
 export default async function stop(this: AppContext, flags: StopFlags, branchArg?: string): Promise<void> {
+  if (flags.all) {
+    // No registry: nothing runs, as with a registry and no live run (not "no such run", exit 3).
+    const registry = openRegistryIfExists(this);
+    if (!registry) return flags.json ? out(this, json([])) : say(this, "No runs to stop");
+    registry.close();
+  }
   await withControl(this, async (deps) => {
     const targets = flags.all
       ? (await listRuns(deps)).filter(isLive).map((v) => ({
