@@ -67,8 +67,11 @@ Deno.test({
       await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/watch.sh`)}`);
       await tmux(socket, "send-keys", "-t", "t", "Enter");
       await waitUntil(async () => (await screen()).includes("dash-w1"), 20_000, "the first table");
-      assert.match(await screen(), /BRANCH\s+IP\s+HOSTNAME\s+PORT\s+STATUS/);
-      assert.match(await screen(), /dash-w1\s+127\.0\.7\.\d+\s+dash-w1\.local\s+\d+\s+STOPPED/);
+      assert.match(await screen(), /BRANCH\s+IP\s+HOSTNAME\s+PORT\s+URL\s+STATUS/);
+      assert.match(
+        await screen(),
+        /dash-w1\s+127\.0\.7\.\d+\s+dash-w1\.local\s+\d+\s+http:\/\/dash-w1\.local:\d+\s+STOPPED/,
+      );
 
       assert.equal(
         (await cli(["allocate", "--branch", "dash-w2", "--project", project], { db, env: POOL })).code,

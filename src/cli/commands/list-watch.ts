@@ -81,6 +81,8 @@ function render(ctx: AppContext, snapshot: Snapshot, project: string | undefined
     b.ip,
     b.host,
     b.ports.join(","),
+    // The first link: a running front's https / port-less URL, else http://<host>:<port>.
+    b.links[0]?.href.replace(/\/$/, "") ?? "-",
     paint(ctx.colorStdout, COLOURS[b.state] ?? "2", b.state.toUpperCase()),
     b.startedAt === null ? "-" : formatUptime(now - b.startedAt),
     String(b.restarts),
@@ -88,7 +90,10 @@ function render(ctx: AppContext, snapshot: Snapshot, project: string | undefined
     b.project,
   ]);
   return head + "\n" +
-    table(["BRANCH", "IP", "HOSTNAME", "PORT", "STATUS", "UPTIME", "RESTARTS", "LAST SEEN", "PROJECT"], rows)
+    table(
+      ["BRANCH", "IP", "HOSTNAME", "PORT", "URL", "STATUS", "UPTIME", "RESTARTS", "LAST SEEN", "PROJECT"],
+      rows,
+    )
       .trimEnd();
 }
 
