@@ -9,6 +9,14 @@ import { cleanupReason, type CleanupRules, type RepoFacts } from "../core/cleanu
 import { repoFacts } from "../adapters/git/facts.ts";
 import { existsFollowing } from "../adapters/paths.ts";
 import { checkoutsOf } from "../registry/checkouts.ts";
+import { pruneReservations } from "./maintain.ts";
+import { cleanupRuns } from "./control/doctor.ts";
+import type { DropOutcome } from "./db/drop.ts";
+import type { Env } from "./db/server.ts";
+import type { Settings } from "./settings.ts";
+
+/** A reservation cleanup removed (or would remove), with the reason. */
+export type PrunedReservation = ReturnType<typeof pruneReservations>[number];
 
 /** An allocation cleanup removed (or would remove), with the reason. */
 export interface Removed extends Allocation {
@@ -57,4 +65,75 @@ export function cleanupAllocations(registry: Registry, options: CleanupOptions):
  */
 function deleteIfUnchanged(registry: Registry, a: Allocation): boolean {
   return registry.write(() => deleteAllocationIfUnchanged(registry, a));
+}
+
+/** What `treehouse cleanup` does in one call. */
+export interface CleanupRequest {
+  dryRun: boolean;
+  now: number;
+  staleAfterMs: number;
+  /** Unused reservations older than this go (cleanup.expire_after unless --older-than). */
+  expireAfterMs: number;
+  /** `--older-than`: narrows both kinds. */
+  olderThanMs?: number;
+  project?: string;
+  isAlive: AliveCheck;
+  /** `--drop-databases`: drops the databases of the branches removed (and of branches long gone). */
+  dropDatabases?: (removed: readonly Removed[]) => Promise<DropOutcome[]>;
+}
+
+/** Everything cleanup removed (or would remove). */
+export interface CleanupReport {
+  allocations: Removed[];
+  reservations: PrunedReservation[];
+  databases: DropOutcome[];
+  runs: number;
+}
+
+/** Allocations, reservations, databases (when asked) and runs nobody can use any more. */
+export async function cleanupAll(registry: Registry, req: CleanupRequest): Promise<CleanupReport> {
+  const allocations = cleanupAllocations(registry, {
+    dryRun: req.dryRun,
+    now: req.now,
+    staleAfterMs: req.staleAfterMs,
+    olderThanMs: req.olderThanMs,
+    project: req.project,
+    isAlive: req.isAlive,
+  });
+  // Reservations unused for cleanup.expire_after (30d) go too; --older-than narrows it for both kinds.
+  const reservations = pruneReservations(registry, {
+    dryRun: req.dryRun,
+    now: req.now,
+    olderThanMs: req.olderThanMs ?? req.expireAfterMs,
+    under: req.project,
+  });
+  const databases = req.dropDatabases ? await req.dropDatabases(allocations) : [];
+  // Runs (issue 15): records of gone wrappers end, and ended runs older than the stale time go.
+  const runs = req.dryRun
+    ? 0
+    : await cleanupRuns(registry, req.now, req.staleAfterMs, req.isAlive, req.project);
+  return { allocations, reservations, databases, runs };
+}
+
+/**
+ * `--drop-databases`: the recorded databases of the allocations cleanup removed, and of branches that
+ * are gone and have no allocation left (loaded only with the flag; nothing is dropped in a dry run).
+ */
+export async function dropDatabasesOf(
+  registry: Registry,
+  settings: Settings,
+  env: Env,
+  removed: readonly { project_path: string; branch: string; reason: string }[],
+  project: string | undefined,
+  dryRun: boolean,
+): Promise<DropOutcome[]> {
+  const [{ dropForBranches }, { databasesOfBranches, orphanDatabases }] = await Promise.all([
+    import("./db/branch.ts"),
+    import("./db/drop.ts"),
+  ]);
+  const seen = new Set<number>();
+  const candidates = [...databasesOfBranches(registry, removed), ...orphanDatabases(registry, repoFacts)]
+    .filter((c) => (project === undefined || c.record.project_path === project) && !seen.has(c.record.id))
+    .filter((c) => (seen.add(c.record.id), true));
+  return await dropForBranches(registry, settings, env, candidates, dryRun);
 }

@@ -3,15 +3,11 @@ import { loadSettings } from "../../services/settings.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { detectRepo } from "../../adapters/git/repo.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
-import { pruneReservations } from "../../services/maintain.ts";
-import { cleanupAllocations } from "../../services/cleanup.ts";
-import { cleanupRuns } from "../../services/control/doctor.ts";
+import { cleanupAll, type CleanupReport, dropDatabasesOf } from "../../services/cleanup.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say, table } from "../output.ts";
 import { openRegistryIfExists } from "../target.ts";
 import { ExitCode } from "../../errors.ts";
-import type { Registry } from "../../registry/registry.ts";
-import type { DropOutcome } from "../../services/db/drop.ts";
 
 /** Flags of `cleanup`. */
 export interface CleanupFlags {
@@ -30,44 +26,42 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
     : parseDuration(flags.olderThan, "--older-than");
   const project = flags.allProjects ? undefined : detectRepo(this.cwd, { env: this.env })?.project_path;
   const dryRun = flags.dryRun ?? false;
-  const now = Date.now();
   const registry = openRegistryIfExists(this);
-  let allocations: ReturnType<typeof cleanupAllocations> = [];
-  let reservations: ReturnType<typeof pruneReservations> = [];
-  let databases: DropOutcome[] = [];
-  let runs = 0;
+  let report: CleanupReport = { allocations: [], reservations: [], databases: [], runs: 0 };
   if (registry) {
     try {
-      allocations = cleanupAllocations(registry, {
+      report = await cleanupAll(registry, {
         dryRun,
-        now,
+        now: Date.now(),
         staleAfterMs: settings.staleAfterMs,
+        expireAfterMs: settings.expireAfterMs,
         olderThanMs,
         project,
         isAlive: isProcessAlive,
+        dropDatabases: flags.dropDatabases
+          ? (removed) => dropDatabasesOf(registry, settings, this.env, removed, project, dryRun)
+          : undefined,
       });
-      // Reservations unused for cleanup.expire_after (30d) go too; --older-than narrows it for both kinds.
-      reservations = pruneReservations(registry, {
-        dryRun,
-        now,
-        olderThanMs: olderThanMs ?? settings.expireAfterMs,
-        under: project,
-      });
-      if (flags.dropDatabases) {
-        databases = await dropDatabasesOf(this, registry, allocations, project, dryRun);
-      }
-      // Runs (issue 15): records of gone wrappers end, and ended runs older than the stale time go.
-      if (!dryRun) runs = await cleanupRuns(registry, now, settings.staleAfterMs, isProcessAlive, project);
     } finally {
       registry.close();
     }
   }
+  await render(this, flags, report, project, dryRun);
+}
+
+async function render(
+  ctx: AppContext,
+  flags: CleanupFlags,
+  { allocations, reservations, databases, runs }: CleanupReport,
+  project: string | undefined,
+  dryRun: boolean,
+): Promise<void> {
   const dbFailed = databases.some((d) => d.error !== undefined);
-  if (dbFailed) this.exitCode = ExitCode.database;
+  if (dbFailed) ctx.exitCode = ExitCode.database;
   if (flags.json) {
     const extra = flags.dropDatabases ? { databases } : {};
     out(
-      this,
+      ctx,
       json({
         dry_run: dryRun,
         project: project ?? null,
@@ -90,8 +84,8 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
       d.reason,
     ]),
   ];
-  if (dbFailed) (await import("./db/common.ts")).reportDropFailures(this, databases);
-  if (rows.length > 0) out(this, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
+  if (dbFailed) (await import("../db-render.ts")).reportDropFailures(ctx, databases);
+  if (rows.length > 0) out(ctx, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   const counts = [
     allocations.length > 0 ? plural(allocations.length, "allocation") : "",
@@ -100,7 +94,7 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
   ].filter(Boolean).join(" and ");
   if (rows.length === 0) {
     say(
-      this,
+      ctx,
       `Nothing to clean up ${
         project ? `in ${project} (--all-projects for every project)` : "in any project"
       }`,
@@ -108,29 +102,6 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
     return;
   }
   const scope = project ? `from ${project}` : "across all projects";
-  if (dryRun) say(this, `Would remove ${counts} ${scope} (dry run: nothing changed)`);
-  else say(this, `Removed ${counts} ${scope}`);
-}
-
-/**
- * `--drop-databases`: the recorded databases of the allocations cleanup removed, and of branches that
- * are gone and have no allocation left (loaded only with the flag; nothing is dropped in a dry run).
- */
-async function dropDatabasesOf(
-  ctx: AppContext,
-  registry: Registry,
-  removed: readonly { project_path: string; branch: string; reason: string }[],
-  project: string | undefined,
-  dryRun: boolean,
-): Promise<DropOutcome[]> {
-  const [{ dropForBranches }, { databasesOfBranches, orphanDatabases }, { repoFacts }] = await Promise.all([
-    import("./db/common.ts"),
-    import("../../services/db/drop.ts"),
-    import("../../adapters/git/facts.ts"),
-  ]);
-  const seen = new Set<number>();
-  const candidates = [...databasesOfBranches(registry, removed), ...orphanDatabases(registry, repoFacts)]
-    .filter((c) => (project === undefined || c.record.project_path === project) && !seen.has(c.record.id))
-    .filter((c) => (seen.add(c.record.id), true));
-  return await dropForBranches(ctx, registry, candidates, dryRun);
+  if (dryRun) say(ctx, `Would remove ${counts} ${scope} (dry run: nothing changed)`);
+  else say(ctx, `Removed ${counts} ${scope}`);
 }

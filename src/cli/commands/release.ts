@@ -59,7 +59,7 @@ export default async function release(
       for (const d of databases.filter((d) => d.dropped)) say(this, `Dropped database ${d.record.name}`);
     }
     if (flags.dropDatabase) {
-      const { reportDropFailures } = await import("./db/common.ts");
+      const { reportDropFailures } = await import("../db-render.ts");
       if (reportDropFailures(this, databases)) this.exitCode = ExitCode.database;
     }
   } finally {
@@ -74,9 +74,9 @@ async function dropBranchDatabases(
   a: { project_path: string; branch: string },
 ) {
   const [{ dropForBranches }, { databasesOfBranches }] = await Promise.all([
-    import("./db/common.ts"),
+    import("../../services/db/branch.ts"),
     import("../../services/db/drop.ts"),
   ]);
   const candidates = databasesOfBranches(registry, [{ ...a, reason: "its branch was released" }]);
-  return await dropForBranches(ctx, registry, candidates, false);
+  return await dropForBranches(registry, loadSettings(ctx.env, ctx.cwd), ctx.env, candidates, false);
 }

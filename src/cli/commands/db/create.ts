@@ -7,7 +7,8 @@ import { maskedBranchUrl } from "../../../services/db/server.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import type { AppFlags, BranchFlags } from "../../target.ts";
-import { deps, eventPrinter, needYes, prepare, type Prepared } from "./common.ts";
+import { deps, needYes, prepare, type Prepared } from "./common.ts";
+import { eventPrinter } from "../../db-render.ts";
 
 /** Flags of `db create` and `db reset`. */
 export interface BaseFlags extends BranchFlags, AppFlags {
