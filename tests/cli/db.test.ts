@@ -32,6 +32,20 @@ Deno.test("after run, --db clone|empty|no is the database mode; elsewhere --db n
   assert.equal(extractGlobalFlags(["ip", "--db", "no"]).db, "no");
 });
 
+Deno.test("db url only composes the URL: printed with exit 0 while no server listens, as its help says", async () => {
+  const tmp = await tempDir();
+  try {
+    const repo = await makeRepo(tmp.path, "nosrv");
+    const options = { cwd: repo, db: `${tmp.path}/r.db`, env: { TREEHOUSE_POOL: POOL, PGPORT: "1" } };
+    const url = await cli(["db", "url", "--branch", "db-nosrv"], options);
+    assert.equal(url.code, 0, url.stderr);
+    assert.match(url.stdout, /^postgres:\/\/\S+@localhost:1\/nosrv_dev_db_nosrv\n$/);
+    assert.match((await cli(["db", "url", "--help"], options)).stdout, /Only composes the URL/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("config shows [database] url with its password masked, and db url prints the real one", async () => {
   const tmp = await tempDir();
   try {

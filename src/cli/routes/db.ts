@@ -29,7 +29,8 @@ const url = buildCommand({
   docs: docs(
     "Print the branch's database URL (the server's URL with the branch's database)",
     ["treehouse db url", 'psql "$(treehouse db url)"', "treehouse db url feature/login --json"],
-    SERVER_NOTE,
+    "Only composes the URL: it is printed (exit 0) even when the server is down or the database does " +
+      "not exist yet (`treehouse db create` makes it).\n\n" + SERVER_NOTE,
   ),
 });
 
