@@ -6,33 +6,27 @@ import { readConfigFile, userConfigPath } from "../../../adapters/config-files.t
 import { trustFor } from "../../../services/settings.ts";
 import { ExitCode, NotFoundError } from "../../../errors.ts";
 import { normalizeLexical } from "../../../adapters/paths.ts";
-import { holderName } from "../../../services/reserve/reserve.ts";
-import { findByPort, findReservation } from "../../../registry/reservations.ts";
+import {
+  dataDirFailure,
+  initRegistry,
+  portFailure,
+  reservationFailure,
+} from "../../../services/reserve/assert.ts";
 import { registryPath } from "../../../registry/path.ts";
-import { Registry } from "../../../registry/registry.ts";
 import type { AppContext } from "../../context.ts";
 import { out, say, warn } from "../../output.ts";
 import { multiLabelWarning } from "../../../core/hostname-template.ts";
 import { keyPath, tagOf } from "./common.ts";
 
 /** A failed assertion: its reason on stderr, exit 15 (not 1, which means a bug). */
-function fail(ctx: AppContext, message: string): void {
+function fail(ctx: AppContext, message: string | undefined): void {
+  if (message === undefined) return;
   say(ctx, message);
   ctx.exitCode = ExitCode.assertionFailed;
 }
 
 function dbPath(ctx: AppContext): string {
   return registryPath(ctx.dbFlag, ctx.env);
-}
-
-/** Opens the registry only if it exists (assertions never create it). */
-function existingRegistry(ctx: AppContext): Registry | undefined {
-  try {
-    Deno.statSync(dbPath(ctx));
-  } catch {
-    return undefined;
-  }
-  return Registry.open(dbPath(ctx), { create: false });
 }
 
 /** Flags of `assert-reservation`. */
@@ -42,56 +36,22 @@ export interface AssertFlags {
   readonly port?: number;
 }
 
-/** `assert-reservation`: exit 0 when (path, tag) is reserved (on `--port`, if given), else 1. */
+/** `assert-reservation`: exit 0 when (path, tag) is reserved (on `--port`, if given), else 15. */
 export default function assertReservation(this: AppContext, flags: AssertFlags): void {
-  const path = keyPath(this, flags.path);
-  const tag = tagOf(flags.tag);
-  const registry = existingRegistry(this);
-  const r = registry
-    ? withClose(registry, () => registry.read(() => findReservation(registry, path, tag)))
-    : undefined;
-  if (!r) return fail(this, `No reservation for ${holderName({ path, tag })}`);
-  if (flags.port !== undefined && r.port !== flags.port) {
-    return fail(this, `${holderName(r)} holds port ${r.port}, not ${flags.port}`);
-  }
+  fail(this, reservationFailure(dbPath(this), keyPath(this, flags.path), tagOf(flags.tag), flags.port));
 }
 
-/** `assert-port PORT`: exit 0 when PORT is reserved (by `--path`/`--tag`, if given), else 1. */
+/** `assert-port PORT`: exit 0 when PORT is reserved (by `--path`/`--tag`, if given), else 15. */
 export function assertPort(this: AppContext, flags: Omit<AssertFlags, "port">, port: number): void {
-  const registry = existingRegistry(this);
-  const r = registry ? withClose(registry, () => registry.read(() => findByPort(registry, port))) : undefined;
-  if (!r) return fail(this, `Port ${port} is not reserved`);
-  if (flags.path !== undefined || flags.tag !== undefined) {
-    const path = keyPath(this, flags.path);
-    const tag = tagOf(flags.tag);
-    if (r.path !== path || r.tag !== tag) return fail(this, `Port ${port} is reserved by ${holderName(r)}`);
-  }
-}
-
-function withClose<T>(registry: Registry, fn: () => T): T {
-  try {
-    return fn();
-  } finally {
-    registry.close();
-  }
+  const holder = flags.path !== undefined || flags.tag !== undefined
+    ? { path: keyPath(this, flags.path), tag: tagOf(flags.tag) }
+    : undefined;
+  fail(this, portFailure(dbPath(this), port, holder));
 }
 
 /** `assert-data-dir [--validate]`: exit 0 when the registry exists (and, validated, is sound). */
 export function assertDataDir(this: AppContext, flags: { readonly validate?: boolean }): void {
-  const path = dbPath(this);
-  try {
-    Deno.statSync(path);
-  } catch {
-    return fail(this, `No registry at ${path}`);
-  }
-  if (!flags.validate) return;
-  try {
-    const registry = Registry.open(path, { create: false });
-    const check = withClose(registry, () => registry.quickCheck());
-    if (check !== "ok") return fail(this, `Registry ${path} failed its integrity check: ${check}`);
-  } catch (error) {
-    return fail(this, `Registry ${path} is unusable: ${(error as Error).message}`);
-  }
+  fail(this, dataDirFailure(dbPath(this), flags.validate ?? false));
 }
 
 /** `show-data-dir`: the directory holding the registry. */
@@ -130,13 +90,7 @@ export function validate(this: AppContext, _flags: Record<string, never>, file: 
 /** `init`: creates the registry explicitly (idempotent) and prints its path. */
 export function init(this: AppContext): void {
   const path = dbPath(this);
-  let existed = true;
-  try {
-    Deno.statSync(path);
-  } catch {
-    existed = false;
-  }
-  Registry.open(path).close();
+  const existed = initRegistry(path);
   out(this, `${path}\n`);
   say(this, existed ? "Registry already existed; schema is up to date" : "Created the registry");
 }

@@ -1,19 +1,15 @@
 /** Maintenance: `prune`, `expire`, `autoclean`, `exclude`, `compact-exclusions`, `migrate`. */
 import { DAY_MS } from "../../../core/duration.ts";
-import { ConflictError, NotFoundError, UsageError } from "../../../errors.ts";
+import { UsageError } from "../../../errors.ts";
 import { cleanReservations, type CleanRules, type Removal } from "../../../services/maintain.ts";
-import { isInside } from "../../../adapters/paths.ts";
-import { holderName } from "../../../services/reserve/reserve.ts";
-import { compactSpans, formatSpans, parseSpan } from "../../../core/spans.ts";
 import {
-  addExclusion,
-  deleteReservation,
-  findReservation,
-  insertReservation,
-  listExclusions,
-  listReservations,
-  replaceExclusions,
-} from "../../../registry/reservations.ts";
+  checkMigrate,
+  compactExclusions as compactExclusionsIn,
+  excludePorts,
+  migrateReservations,
+} from "../../../services/reserve/manage.ts";
+import { holderName } from "../../../services/reserve/reserve.ts";
+import { formatSpans, parseSpan } from "../../../core/spans.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { keyPath, settingsOf, withRegistry } from "./common.ts";
@@ -73,24 +69,17 @@ export function exclude(this: AppContext, _flags: Record<string, never>, spec: s
       hint: "Use PORT or FIRST-LAST, e.g. 5432 or 6000-6010",
     });
   }
-  const held = withRegistry(this, (registry) =>
-    registry.write(() => {
-      addExclusion(registry, span, Date.now());
-      return listReservations(registry).filter((r) => r.port >= span.first && r.port <= span.last);
-    }));
+  const held = withRegistry(this, (registry) => excludePorts(registry, span, Date.now()));
   say(this, `Excluded ${formatSpans([span])}`);
   for (const r of held) say(this, `note: port ${r.port} stays reserved by ${holderName(r)} until released`);
 }
 
 /** `compact-exclusions`: merges overlapping and adjacent excluded ranges. */
 export function compactExclusions(this: AppContext, flags: { readonly dryRun?: boolean }): void {
-  const [before, after] = withRegistry(this, (registry) =>
-    registry.write(() => {
-      const spans = listExclusions(registry);
-      const merged = compactSpans(spans);
-      if (!flags.dryRun) replaceExclusions(registry, merged, Date.now());
-      return [spans, merged];
-    }));
+  const [before, after] = withRegistry(
+    this,
+    (registry) => compactExclusionsIn(registry, flags.dryRun ?? false, Date.now()),
+  );
   out(this, `${formatSpans(after) || "(none)"}\n`);
   say(
     this,
@@ -109,41 +98,9 @@ export interface MigrateFlags {
 
 /** `migrate --from OLD --to NEW`: moves reservations after a directory moved. */
 export function migrate(this: AppContext, flags: MigrateFlags): void {
-  const from = keyPath(this, flags.from);
-  const to = keyPath(this, flags.to);
-  if (from === to) {
-    throw new UsageError("--from and --to are the same path", { hint: "Name the old and the new directory" });
-  }
-  if (flags.recursive && isInside(to, from)) {
-    throw new UsageError(`${to} lies inside ${from}`, {
-      hint: "Move reservations to a directory outside the old one",
-    });
-  }
-  const moved = withRegistry(this, (registry) =>
-    registry.write(() => {
-      const rows = listReservations(registry, { path: from, recursive: flags.recursive ?? false });
-      if (rows.length === 0) {
-        throw new NotFoundError(`No reservations under ${from}`, {
-          hint: "See `treehouse port list --json` for the stored paths",
-        });
-      }
-      const plan = rows.map((r) => ({ old: r, path: to + r.path.slice(from.length) }));
-      for (const p of plan) {
-        const clash = findReservation(registry, p.path, p.old.tag);
-        if (clash && !flags.force) {
-          throw new ConflictError(`${holderName(clash)} already has port ${clash.port}`, {
-            hint: "Release it first, or pass --force to replace it with the moved reservation",
-          });
-        }
-      }
-      if (flags.dryRun) return plan;
-      for (const p of plan) deleteReservation(registry, p.old.path, p.old.tag);
-      for (const p of plan) {
-        deleteReservation(registry, p.path, p.old.tag);
-        insertReservation(registry, { ...p.old, path: p.path });
-      }
-      return plan;
-    }));
+  const req = { ...flags, from: keyPath(this, flags.from), to: keyPath(this, flags.to) };
+  checkMigrate(req);
+  const moved = withRegistry(this, (registry) => migrateReservations(registry, req));
   for (const p of moved) out(this, `${p.old.port}\t${holderName(p.old)} -> ${p.path}\n`);
   say(
     this,
