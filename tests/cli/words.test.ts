@@ -8,6 +8,8 @@ Deno.test("help shows the --no- forms users type and no --no- form of a plain sw
   assert.equal(root.code, 0, root.stderr);
   assert.match(root.stdout, /treehouse run .*\[--no-mdns\] \[--no-env-port\]/);
   assert.doesNotMatch(root.stdout, /\[--mdns\]|\[--env-port\]/);
+  assert.match(root.stdout, /treehouse restart .*\[--no-wait\]/);
+  assert.doesNotMatch(root.stdout, /\[--wait\] \[<BRANCH>\]\n {2}treehouse stop/);
   const run = await cli(["run", "--help"]);
   assert.match(run.stdout, /treehouse run .*\[--no-mdns\] \[--no-env-port\]/);
   const setup = await cli(["setup", "--help"]);

@@ -3,7 +3,7 @@
  * branch (`[BRANCH]`, `--branch`, the cwd's) and `--service` when the branch runs several.
  */
 import { buildCommand } from "@stricli/core";
-import { branchArg, branchFlags, docs, jsonFlag, stringFlag, switchFlag } from "../flags.ts";
+import { branchArg, branchFlags, docs, jsonFlag, negatedInUsage, stringFlag, switchFlag } from "../flags.ts";
 import { guard } from "../guard.ts";
 import { positiveSeconds } from "../fast-path.ts";
 
@@ -74,26 +74,29 @@ const logs = buildCommand({
   ),
 });
 
-const restart = buildCommand({
-  loader: async () => guard((await import("../commands/control/restart.ts")).default),
-  parameters: {
-    flags: {
-      ...targetFlags,
-      wait: {
-        kind: "boolean",
-        brief: "Wait until the server answers again and print its URL; --no-wait returns at once",
-        default: true,
+const restart = negatedInUsage(
+  buildCommand({
+    loader: async () => guard((await import("../commands/control/restart.ts")).default),
+    parameters: {
+      flags: {
+        ...targetFlags,
+        wait: {
+          kind: "boolean",
+          brief: "Wait until the server answers again and print its URL; --no-wait returns at once",
+          default: true,
+        },
       },
+      positional: branchArg,
     },
-    positional: branchArg,
-  },
-  docs: docs(
-    "Restart a run's server: the same command and environment; the IP, name and announcement stay up",
-    ["treehouse restart", "treehouse restart feature/login --no-wait", "treehouse restart --service api"],
-    "The server is stopped as on SIGTERM to the wrapper (the same kill timeout) and started again. " +
-      "Concurrent restarts collapse into one. " + EXIT_CODES,
-  ),
-});
+    docs: docs(
+      "Restart a run's server: the same command and environment; the IP, name and announcement stay up",
+      ["treehouse restart", "treehouse restart feature/login --no-wait", "treehouse restart --service api"],
+      "The server is stopped as on SIGTERM to the wrapper (the same kill timeout) and started again. " +
+        "Concurrent restarts collapse into one. " + EXIT_CODES,
+    ),
+  }),
+  ["wait"],
+);
 
 const stop = buildCommand({
   loader: async () => guard((await import("../commands/control/stop.ts")).default),

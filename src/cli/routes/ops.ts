@@ -79,7 +79,7 @@ const setup = buildCommand({
     },
   },
   docs: docs(
-    "Prepare this machine: loopback aliases at boot on macOS, advice on Linux",
+    "Prepare this machine: loopback aliases (macOS), ports 80/443 (--ports), trust in the local CA (--https)",
     [
       "treehouse setup",
       "treehouse setup --ports --yes",
