@@ -1,6 +1,7 @@
 /**
  * The child's command line and environment for `treehouse run`. Pure: everything comes in as data.
  */
+import { parseDuration } from "./duration.ts";
 
 /** What a run announces to its child. */
 export interface RunValues {
@@ -78,6 +79,16 @@ export function childVariables(
 
 /** Restart backoff of `--restart on-failure`: 1, 2, 4, 8, 16 s. */
 export const RESTART_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
+
+/**
+ * `TREEHOUSE_RESTART_BACKOFF`: the first step; the backoff doubles from it (1, 2, 4, 8, 16 s by
+ * default). Undefined when unset or empty (the default backoff).
+ */
+export function restartBackoffFrom(value: string | undefined): number[] | undefined {
+  if (value === undefined || value === "") return undefined;
+  const firstStepMs = parseDuration(value, "TREEHOUSE_RESTART_BACKOFF");
+  return RESTART_BACKOFF_MS.map((step) => (step / 1000) * firstStepMs);
+}
 
 /**
  * Whether to restart after an exit, and after how long: only with `on-failure`, only for a

@@ -83,3 +83,10 @@ export function lowestFreeIp(pool: Pool, taken: Iterable<string>): string | unde
   }
   return undefined;
 }
+
+/** Every IP of the pool. */
+export function poolIps(pool: Pool): string[] {
+  const ips: string[] = [];
+  for (let n = pool.first; n <= pool.last; n++) ips.push(intToIp(n));
+  return ips;
+}

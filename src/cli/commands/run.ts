@@ -3,21 +3,14 @@
  * exit code. The use case allocates the branch, checks its IP:port, supervises CMD with the branch's
  * variables, and its collaborators announce the name and keep the heartbeat.
  */
-import { parseDuration } from "../../core/duration.ts";
-import { RESTART_BACKOFF_MS } from "../../core/child-env.ts";
-import type { RunPlan } from "../../core/run-plan.ts";
-import type { Registry } from "../../registry/registry.ts";
-import {
-  giveConsent,
-  pendingConsent,
-  prepareRun,
-  projectCollaborator,
-} from "../../services/run/project-run.ts";
+import { restartBackoffFrom } from "../../core/child-env.ts";
+import { prepareRun, projectCollaborator } from "../../services/run/project-run.ts";
 import { runServer } from "../../services/run/session.ts";
 import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
 import { formatError, TreehouseError } from "../../errors.ts";
 import { RotatingLog } from "../../adapters/log-file.ts";
+import { confirmProjectCommand } from "../run-consent.ts";
 import { runDeps, type RunFlags } from "../run-deps.ts";
 import { openRegistry, resolveTarget } from "../target.ts";
 
@@ -27,13 +20,6 @@ export type { RunFlags };
 export const DEFAULT_KILL_TIMEOUT_S = 5;
 /** Default seconds `--ready` waits. */
 export const DEFAULT_READY_TIMEOUT_S = 60;
-
-/** `TREEHOUSE_RESTART_BACKOFF`: the first step; the backoff doubles from it (1, 2, 4, 8, 16 s by default). */
-function backoffSteps(value: string | undefined): number[] | undefined {
-  if (value === undefined || value === "") return undefined;
-  const firstStepMs = parseDuration(value, "TREEHOUSE_RESTART_BACKOFF");
-  return RESTART_BACKOFF_MS.map((step) => (step / 1000) * firstStepMs);
-}
 
 export default async function run(this: AppContext, flags: RunFlags, ...command: string[]): Promise<void> {
   if (flags.detach) return await (await import("./control/detach.ts")).default.call(this, flags, ...command);
@@ -57,7 +43,7 @@ async function runHere(
 ): Promise<void> {
   const settings = loadSettings(this.env, this.cwd);
   const target = resolveTarget(this, flags);
-  const backoffMs = backoffSteps(this.env("TREEHOUSE_RESTART_BACKOFF"));
+  const backoffMs = restartBackoffFrom(this.env("TREEHOUSE_RESTART_BACKOFF"));
   const registry = openRegistry(this);
   try {
     // The service, its command (with the framework's preset), port and checks, before anything is allocated.
@@ -110,24 +96,5 @@ async function runHere(
     this.exitCode = outcome.code;
   } finally {
     registry.close();
-  }
-}
-
-/**
- * A command the project's treehouse.toml brought runs only with the user's yes: asked once on a
- * terminal (remembered per project and content), `--yes` for scripts, else a usage error (exit 2).
- */
-async function confirmProjectCommand(
-  ctx: AppContext,
-  registry: Registry,
-  project_path: string,
-  plan: RunPlan,
-  yes: boolean,
-): Promise<void> {
-  const pending = await pendingConsent(registry, project_path, plan);
-  if (!pending) return;
-  const { askConsent } = await import("../consent-prompt.ts");
-  if (await askConsent(ctx, plan, yes) && !yes) {
-    giveConsent(registry, project_path, plan, pending.hash, Date.now());
   }
 }

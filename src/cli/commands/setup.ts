@@ -5,10 +5,11 @@
  * Prints the plan and asks before using sudo.
  */
 import { loadSettings } from "../../services/settings.ts";
-import { formatPool, intToIp, type Pool } from "../../core/pool.ts";
-import { SystemError, UsageError } from "../../errors.ts";
+import { formatPool, poolIps } from "../../core/pool.ts";
+import { UsageError } from "../../errors.ts";
 import { describeStep, planSetup, planUninstall } from "../../core/macos-plan.ts";
 import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
+import { verifySetup } from "../../services/setup.ts";
 import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
 import { sudoCommand } from "../../adapters/self.ts";
@@ -26,13 +27,6 @@ export interface SetupFlags {
   readonly yes?: boolean;
   readonly dryRun?: boolean;
   readonly root?: string;
-}
-
-/** Every IP of the pool. */
-export function poolIps(pool: Pool): string[] {
-  const ips: string[] = [];
-  for (let n = pool.first; n <= pool.last; n++) ips.push(intToIp(n));
-  return ips;
 }
 
 /**
@@ -111,51 +105,5 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     }
   }
   runSteps(steps, sudo, (line) => say(this, line));
-  verify(this, root, ips, flags);
-}
-
-function verify(ctx: AppContext, root: string, ips: string[], flags: SetupFlags): void {
-  const after = readMacState(root);
-  if (flags.uninstall) {
-    const left = ips.filter((ip) => ip !== "127.0.0.1" && after.aliases.has(ip));
-    if (
-      after.aliasPlist !== undefined || after.pfPlist !== undefined || after.anchor !== undefined ||
-      left.length
-    ) {
-      throw new SystemError("Uninstall did not remove everything", {
-        hint: `Still there: ${
-          [
-            after.aliasPlist && "alias plist",
-            after.pfPlist && "pf plist",
-            after.anchor && "pf anchor",
-            ...left,
-          ].filter(Boolean).join(", ")
-        }`,
-      });
-    }
-    say(ctx, "Removed: the LaunchDaemons, the pf anchor and the pool's lo0 aliases");
-    return;
-  }
-  const missing = ips.filter((ip) => !after.aliases.has(ip));
-  if (missing.length > 0 || !after.aliasLoaded) {
-    throw new SystemError(
-      `Setup did not take: ${
-        missing.length
-          ? `lo0 lacks ${missing.length} alias(es), e.g. ${missing[0]}`
-          : "the LaunchDaemon is not loaded"
-      }`,
-      { hint: "Run `treehouse doctor` to see what is wrong" },
-    );
-  }
-  if ((flags.ports || flags.port80) && !after.pfLoaded) {
-    throw new SystemError("Setup did not take: the pf LaunchDaemon is not loaded", {
-      hint: "Run `treehouse doctor` to see what is wrong",
-    });
-  }
-  say(
-    ctx,
-    `Done: ${ips.length} lo0 aliases, restored at every boot${
-      flags.ports || flags.port80 ? "; ports 80 and 443 of every pool IP redirected" : ""
-    }`,
-  );
+  say(this, verifySetup(root, ips, { uninstall: flags.uninstall ?? false, ports: ports ?? false }));
 }
