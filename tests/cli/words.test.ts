@@ -155,3 +155,12 @@ Deno.test("the FLAGS tables show a flag's value word as users type it, aligned",
     assert.equal(columns.size, 1, `one description column:\n${rows.join("\n")}`);
   }
 });
+
+Deno.test("each control command's help says what exit 20 means for it, and stop has none", async () => {
+  const status = await cli(["status", "--help"]);
+  assert.match(status.stdout, /A stopped run's status is exit 0\. .*20 with --wait, the run ended/);
+  const stop = await cli(["stop", "--help"]);
+  assert.match(stop.stdout, /not running is not an error \(exit 0\)/);
+  assert.doesNotMatch(stop.stdout, /\b20 /);
+  assert.match((await cli(["restart", "--help"])).stdout, /20 the run is not running/);
+});

@@ -13,9 +13,10 @@ const targetFlags = {
   service: stringFlag("The run's service when the branch runs several (run --service)", "NAME"),
 } as const;
 
-const EXIT_CODES =
-  "Exit codes: 0 ok, 2 usage, 3 no such run, 6 registry unusable, 9 control socket refused, " +
-  "11 timeout, 20 the run is not running (stopped or crashed).";
+/** The exit codes every control command shares, then what exit 20 means for this one (if anything). */
+const exitCodes = (twenty?: string) =>
+  "Exit codes: 0 ok, 2 usage, 3 no such run, 6 registry unusable, 9 control socket refused, 11 timeout" +
+  (twenty ? `, 20 ${twenty}.` : ".");
 
 const status = buildCommand({
   loader: async () => guard((await import("../commands/control/status.ts")).default),
@@ -43,7 +44,8 @@ const status = buildCommand({
       "treehouse status --all",
     ],
     "--json is one object with state, pid (the server's own, it changes on restart), wrapper_pid, url, " +
-      "restarts, log, mode (detached or terminal), reason. " + EXIT_CODES,
+      "restarts, log, mode (detached or terminal), reason. A stopped run's status is exit 0. " +
+      exitCodes("with --wait, the run ended before it was ready"),
   ),
 });
 
@@ -70,7 +72,8 @@ const logs = buildCommand({
   docs: docs(
     "Print a run's last output lines (a detached run's log file, or a terminal run's recent lines)",
     ["treehouse logs", "treehouse logs -n 20", "treehouse logs feature/login -f"],
-    '--json prints one {"line": …} object per line. ' + EXIT_CODES,
+    '--json prints one {"line": …} object per line. ' +
+      exitCodes("a terminal run that ended (its lines went with its wrapper; a detached run's log stays)"),
   ),
 });
 
@@ -92,7 +95,7 @@ const restart = negatedInUsage(
       "Restart a run's server: the same command and environment; the IP, name and announcement stay up",
       ["treehouse restart", "treehouse restart feature/login --no-wait", "treehouse restart --service api"],
       "The server is stopped as on SIGTERM to the wrapper (the same kill timeout) and started again. " +
-        "Concurrent restarts collapse into one. " + EXIT_CODES,
+        "Concurrent restarts collapse into one. " + exitCodes("the run is not running (stopped or crashed)"),
     ),
   }),
   ["wait"],
@@ -107,7 +110,8 @@ const stop = buildCommand({
   docs: docs(
     "Stop a run as SIGTERM to its wrapper would; returns when everything is gone",
     ["treehouse stop", "treehouse stop feature/login", "treehouse stop --all"],
-    "A detached run's log file is kept. " + EXIT_CODES,
+    "A detached run's log file is kept. Stopping a run that is not running is not an error (exit 0). " +
+      exitCodes(),
   ),
 });
 
@@ -120,7 +124,8 @@ const open = buildCommand({
   docs: docs(
     "Open a run's URL in the default browser (xdg-open, or open on macOS)",
     ["treehouse open", "treehouse open feature/login --print"],
-    EXIT_CODES + " 10 when no opener is installed.",
+    "The URL of a stopped run is opened too (its state is in --json). " + exitCodes() +
+      " 10 when no opener is installed.",
   ),
 });
 
