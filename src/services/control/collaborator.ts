@@ -63,6 +63,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
   let restarting: Promise<void> | undefined;
   let ended = false;
   let beat: ReturnType<typeof setInterval> | undefined;
+  let later: ReturnType<typeof setTimeout> | undefined;
   const endWaiters: (() => void)[] = [];
   const lines: string[] = [];
   let partial = "";
@@ -266,19 +267,23 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       });
       waitReady(options.readyTarget(s), child);
       if (first) {
-        // Other runs whose wrapper is gone (kill -9, a reboot) end now, and their sockets go.
-        try {
-          const dead = endDeadRuns(s.deps.registry, s.deps.now(), s.deps.process.isAlive);
-          for (const r of dead) if (r.socket) removeStaleSocket(r.socket);
-        } catch (error) {
-          s.deps.output.warn(`Could not clean up stale runs: ${(error as Error).message}`);
-        }
-        beat = setInterval(() => {
-          if (recordId === undefined) return;
+        // A loop turn later (the loop carries the HTTPS front's held connections right after the spawn):
+        // other runs whose wrapper is gone (kill -9, a reboot) end, and their sockets go.
+        later = setTimeout(() => {
+          later = undefined;
           try {
-            runHeartbeat(s.deps.registry, recordId, s.deps.now());
-          } catch { /* the liveness collaborator warns about the registry */ }
-        }, s.request.settings.heartbeatMs);
+            const dead = endDeadRuns(s.deps.registry, s.deps.now(), s.deps.process.isAlive);
+            for (const r of dead) if (r.socket) removeStaleSocket(r.socket);
+          } catch (error) {
+            s.deps.output.warn(`Could not clean up stale runs: ${(error as Error).message}`);
+          }
+          beat = setInterval(() => {
+            if (recordId === undefined) return;
+            try {
+              runHeartbeat(s.deps.registry, recordId, s.deps.now());
+            } catch { /* the liveness collaborator warns about the registry */ }
+          }, s.request.settings.heartbeatMs);
+        }, 0);
       }
     },
     async stopping(s: RunSession) {
@@ -287,6 +292,8 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       child++;
       settle?.();
       for (const waiter of endWaiters) waiter();
+      if (later !== undefined) clearTimeout(later);
+      later = undefined;
       if (beat !== undefined) clearInterval(beat);
       if (recordId !== undefined) {
         try {

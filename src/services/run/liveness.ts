@@ -1,6 +1,6 @@
 /**
  * The run's record in the registry, as a collaborator: the child's pid and start time after every
- * spawn, other runs' stale records cleaned once the server has started, a heartbeat while it runs,
+ * spawn, other runs' stale records cleaned a loop turn after the first spawn, a heartbeat while it runs,
  * and the process cleared when the run ends. Its failures are warnings: the server matters more.
  */
 import { recordProcess } from "../../registry/allocations.ts";
@@ -11,6 +11,7 @@ import type { RunCollaborator, RunSession } from "./types.ts";
 export function livenessCollaborator(): RunCollaborator {
   let childPid: number | undefined;
   let beat: ReturnType<typeof setInterval> | undefined;
+  let later: ReturnType<typeof setTimeout> | undefined;
   return {
     name: "liveness",
     spawned(session: RunSession, pid: number) {
@@ -30,30 +31,37 @@ export function livenessCollaborator(): RunCollaborator {
         output.warn(`Could not record the process (list will show STOPPED): ${(error as Error).message}`);
       }
       if (!first) return;
-      // Other runs' stale records (their liveness may take a `ps` each on macOS) wait for the server too.
-      try {
-        cleanupStale(registry, session.control.startedAt, request.settings.staleAfterMs, process.isAlive);
-      } catch (error) {
-        output.warn(`Could not clean up stale allocations: ${(error as Error).message}`);
-      }
-      let heartbeatWarned = false;
-      let goneWarned = false;
-      beat = setInterval(() => {
+      // The rest waits a turn of the event loop: right after the spawn the loop carries the HTTPS
+      // front's held connections, and other runs' stale records (their liveness may take a `ps` each on
+      // macOS) are not urgent. The pid is recorded already.
+      later = setTimeout(() => {
+        later = undefined;
         try {
-          if (heartbeat(registry, allocation.id, session.deps.now()) === "gone" && !goneWarned) {
-            goneWarned = true;
-            output.warn(
-              `The allocation of ${allocation.branch} was released while its server runs: ${allocation.ip} ` +
-                "may go to another branch. Restart `treehouse run` to take it back",
-            );
-          }
+          cleanupStale(registry, session.control.startedAt, request.settings.staleAfterMs, process.isAlive);
         } catch (error) {
-          if (!heartbeatWarned) output.warn(`Heartbeat failed (will retry): ${(error as Error).message}`);
-          heartbeatWarned = true;
+          output.warn(`Could not clean up stale allocations: ${(error as Error).message}`);
         }
-      }, request.settings.heartbeatMs);
+        let heartbeatWarned = false;
+        let goneWarned = false;
+        beat = setInterval(() => {
+          try {
+            if (heartbeat(registry, allocation.id, session.deps.now()) === "gone" && !goneWarned) {
+              goneWarned = true;
+              output.warn(
+                `The allocation of ${allocation.branch} was released while its server runs: ${allocation.ip} ` +
+                  "may go to another branch. Restart `treehouse run` to take it back",
+              );
+            }
+          } catch (error) {
+            if (!heartbeatWarned) output.warn(`Heartbeat failed (will retry): ${(error as Error).message}`);
+            heartbeatWarned = true;
+          }
+        }, request.settings.heartbeatMs);
+      }, 0);
     },
     stopping(session: RunSession) {
+      if (later !== undefined) clearTimeout(later);
+      later = undefined;
       if (beat !== undefined) clearInterval(beat);
       beat = undefined;
       if (childPid === undefined) return;

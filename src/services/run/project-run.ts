@@ -5,7 +5,7 @@
  * bound. No printing: the CLI says what these return.
  */
 import { projectReader } from "../../adapters/project-files.ts";
-import { listeningAddresses } from "../../adapters/net/listeners.ts";
+import { listeningAddressesAsync } from "../../adapters/net/listeners.ts";
 import { type BindVerdict, bindWarning, judgeBind } from "../../core/bind-check.ts";
 import { expandPlaceholders } from "../../core/child-env.ts";
 import { findPreset, type HostNotice, hostNotice, PRESETS } from "../../core/presets.ts";
@@ -105,14 +105,16 @@ export function hostNoticeOnce(
 
 /** Polls where the server listens until it is known, for the bind check. */
 export interface BindWatch {
-  /** Checks once now (after `--ready`). */
-  checkNow(): BindVerdict;
+  /** Checks once now (after `--ready`); off the event loop, so it resolves with the verdict. */
+  checkNow(): Promise<BindVerdict>;
   stop(): void;
 }
 
 /**
  * Watches the port after the server's start (every `everyMs`, at most `forMs`) and calls `onVerdict`
- * once with the first verdict other than `none`. Addresses listening before the start do not count.
+ * once with the first verdict other than `none`. Addresses listening before the start (`before`, read
+ * before the spawn; else read now) do not count. Every read is asynchronous: right after the spawn the
+ * event loop carries the HTTPS front's held connections, and a sync read of the kernel's tables held it.
  */
 export function watchBind(
   o: {
@@ -121,15 +123,21 @@ export function watchBind(
     os: string;
     everyMs: number;
     forMs: number;
+    before?: Promise<string[]>;
     onVerdict(v: BindVerdict): void;
   },
 ): BindWatch {
-  const before = listeningAddresses(o.port, o.os);
+  const before = o.before ?? listeningAddressesAsync(o.port, o.os);
   const started = Date.now();
   let done = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const check = (): BindVerdict => {
-    const verdict = judgeBind(listeningAddresses(o.port, o.os), o.ip, before);
+  const check = async (): Promise<BindVerdict> => {
+    let verdict: BindVerdict;
+    try {
+      verdict = judgeBind(await listeningAddressesAsync(o.port, o.os), o.ip, await before);
+    } catch {
+      return { kind: "none" }; // this check only advises
+    }
     if (!done && verdict.kind !== "none") {
       done = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -137,10 +145,10 @@ export function watchBind(
     }
     return verdict;
   };
-  const tick = () => {
+  const tick = async () => {
     timer = undefined;
     if (done) return;
-    check();
+    await check();
     if (!done && Date.now() - started < o.forMs) timer = setTimeout(tick, o.everyMs);
   };
   timer = setTimeout(tick, o.everyMs);
@@ -190,12 +198,15 @@ export function projectCollaborator(
   options: { presetOff: boolean; noticeDir: string; os: string },
 ): RunCollaborator {
   let watch: BindWatch | undefined;
+  let before: Promise<string[]> | undefined;
   return {
     name: "project",
     prepare(session) {
       const { deps, values } = session;
       const key = { project_path: session.allocation.project_path, branch: session.allocation.branch };
       rememberPort(deps.registry, key, plan, deps.now());
+      // Who listens on the port before the server starts, read off the loop while the run prepares.
+      before = listeningAddressesAsync(values.port, options.os).catch(() => []);
       for (const [name, value] of Object.entries(plan.env)) {
         session.setEnv(name, expandPlaceholders(value, values));
       }
@@ -229,6 +240,7 @@ export function projectCollaborator(
         os: options.os,
         everyMs: options.os === "linux" ? 250 : 2000,
         forMs: 60_000,
+        before,
         onVerdict: (verdict) => {
           const text = bindWarning(verdict, {
             ip: values.ip,
@@ -242,7 +254,7 @@ export function projectCollaborator(
       });
     },
     ready() {
-      watch?.checkNow();
+      void watch?.checkNow();
     },
     stopping() {
       watch?.stop();
