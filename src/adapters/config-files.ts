@@ -1,62 +1,64 @@
 /**
- * Configuration files: finding them (walking up from a directory, plus the user's XDG file), parsing
- * TOML and checking every key, with errors that name the file, the line, the key and the allowed
- * values.
+ * Configuration files: finding them (walking up from a directory, plus the user's XDG file) and
+ * reading them. The parsing and checking lives in config-parse.ts, which loads the TOML parser: a
+ * {@link Config}, built once per command, holds it when a file applies (or always, `eager`), so
+ * `treehouse ip` without configuration files does not pay for it.
  */
 import { ConfigError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
-import { allKeys, InvalidValue, keyByPath, type KeyName, TABLES, typeName } from "../core/config-schema.ts";
-import {
-  checkProjectValue,
-  checkTemplate,
-  NO_TRUST,
-  normalizeSuffix,
-  type Refusal,
-  type Trust,
-  TRUSTABLE_KEYS,
-} from "../core/trust.ts";
-import { parseRunTable, type RunConfig } from "../core/run-table.ts";
+import { NO_TRUST, type Trust } from "../core/trust.ts";
+import type { ConfigFile } from "./config-parse.ts";
 
-/** File names searched in every directory from the current one up to `/`, and the user file. */
-export const PROJECT_FILE = "treehouse.toml";
-/** The personal, uncommitted override next to a project file. */
-export const LOCAL_FILE = "treehouse.local.toml";
+export type { ConfigFile, GroupConfig, GroupMember } from "./config-parse.ts";
 
-/** One reservation of a project's group. */
-export interface GroupMember {
-  /** The reservation's tag (the service name, e.g. `web`). */
-  tag: string;
-  /** Preferred port as an offset from the group's base. */
-  offset?: number;
-  /** Preferred port, absolute. */
-  port?: number;
-  /** Variable name for `export`/`dotenv`/`run` (default `TREEHOUSE_PORT_<TAG>`). */
-  env: string;
-}
+export { LOCAL_FILE, PROJECT_FILE } from "../core/config-schema.ts";
+import { LOCAL_FILE, PROJECT_FILE } from "../core/config-schema.ts";
 
-/** A `[group]` table: the reservations `reserve-group` and `autoreserve` make, keyed by its directory. */
-export interface GroupConfig {
-  /** The file that declared it. */
-  file: string;
-  /** Its directory: the path the group's reservations are keyed by. */
-  dir: string;
-  /** Preferred port of offset 0 (default: the first port of the range). */
-  base?: number;
-  members: GroupMember[];
-}
-
-/** A parsed, checked configuration file. */
-export interface ConfigFile {
+/** A project file found walking up. */
+export interface FoundFile {
   path: string;
-  kind: "user" | "project" | "local";
-  values: Partial<Record<KeyName, unknown>>;
-  /** Line of each key, for `treehouse config`. */
-  lines: Partial<Record<KeyName, number>>;
-  group?: GroupConfig;
-  /** The user file's `[trust]`: what project files may do beyond the limits. */
-  trust?: { domains: string[]; keys: string[] };
-  /** The `[run]` table (project files only). */
-  run?: RunConfig;
+  kind: "project" | "local";
+}
+
+type Parser = typeof import("./config-parse.ts");
+
+/**
+ * One command's view of the configuration: its environment, the parser (loaded when needed) and
+ * what it already found and computed. Built once per command ({@link prepareConfig}) and passed down;
+ * nothing of it outlives the command.
+ */
+export class Config {
+  /** Project files per start directory (asked more than once per command). */
+  private readonly found: Map<string, FoundFile[]>;
+  /** Values computed from the files, per key (the settings per directory). */
+  readonly memo = new Map<string, unknown>();
+
+  constructor(readonly env: Env, readonly parser?: Parser, found?: Config) {
+    this.found = new Map(found?.found);
+  }
+
+  /** Project files from `start` up to `/`, nearest first. Only stats, no reads. */
+  projectFiles(start: string): FoundFile[] {
+    let found = this.found.get(start);
+    if (!found) this.found.set(start, found = searchProjectFiles(start));
+    return found;
+  }
+
+  /** Reads and checks a file; undefined when it does not exist (see {@link readConfigFile}). */
+  read(path: string, kind: ConfigFile["kind"], trust: Trust = NO_TRUST): ConfigFile | undefined {
+    return readConfigFile(this, path, kind, trust);
+  }
+}
+
+/**
+ * The command's {@link Config}: with the parser when `eager`, or when any configuration file applies
+ * to `cwd` (the lazy hot paths).
+ */
+export async function prepareConfig(env: Env, cwd: string, eager = false): Promise<Config> {
+  const probe = new Config(env);
+  const user = userConfigPath(env);
+  if (!eager && probe.projectFiles(cwd).length === 0 && (user === undefined || !isFile(user))) return probe;
+  return new Config(env, await import("./config-parse.ts"), probe);
 }
 
 /** The user's file: `$XDG_CONFIG_HOME/treehouse/config.toml` or `~/.config/treehouse/config.toml`. */
@@ -67,18 +69,8 @@ export function userConfigPath(env: Env): string | undefined {
   return home ? `${home}/.config/treehouse/config.toml` : undefined;
 }
 
-/** Project files from `start` up to `/`, nearest first: `[path, kind]`. Only stats, no reads. */
-export function findProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
-  // Asked twice per command (to decide whether the TOML parser is needed, then for the settings).
-  let found = searched.get(start);
-  if (!found) searched.set(start, found = searchProjectFiles(start));
-  return found;
-}
-
-const searched = new Map<string, { path: string; kind: "project" | "local" }[]>();
-
-function searchProjectFiles(start: string): { path: string; kind: "project" | "local" }[] {
-  const found: { path: string; kind: "project" | "local" }[] = [];
+function searchProjectFiles(start: string): FoundFile[] {
+  const found: FoundFile[] = [];
   let dir = start.replace(/\/+$/, "") || "/";
   // Nearly every stat fails; a failed stat throws, and capturing stacks is most of its cost (hot path).
   const limit = Error.stackTraceLimit;
@@ -111,6 +103,7 @@ function isFile(path: string): boolean {
  * limits of `trust` (default: none lifted).
  */
 export function readConfigFile(
+  config: Config,
   path: string,
   kind: ConfigFile["kind"],
   trust: Trust = NO_TRUST,
@@ -124,302 +117,8 @@ export function readConfigFile(
       cause: error,
     });
   }
-  return parseConfigText(text, path, kind, trust);
-}
-
-let tomlParse: ((text: string) => unknown) | undefined;
-
-/**
- * Loads the TOML parser. It is imported lazily, only when a configuration file exists, so
- * `treehouse ip` without config files does not pay for it; the entry point calls
- * {@link prepareConfig} before any command runs.
- */
-export async function loadTomlParser(): Promise<void> {
-  tomlParse ??= (await import("smol-toml")).parse;
-}
-
-/** Loads the TOML parser when any configuration file applies to `cwd`. */
-export async function prepareConfig(env: Env, cwd: string): Promise<void> {
-  if (tomlParse) return;
-  const user = userConfigPath(env);
-  if (findProjectFiles(cwd).length > 0 || (user !== undefined && isFile(user))) await loadTomlParser();
-}
-
-function parseToml(text: string): unknown {
-  if (!tomlParse) throw new Error("internal: the TOML parser was not loaded (call prepareConfig first)");
-  return tomlParse(text);
-}
-
-/**
- * Parses and checks TOML text as a configuration file (pure apart from the file name in errors). The
- * settings of a project or local file are untrusted: {@link checkTemplate} and {@link checkProjectValue}
- * refuse what `trust` does not allow.
- */
-export function parseConfigText(
-  text: string,
-  path: string,
-  kind: ConfigFile["kind"],
-  trust: Trust = NO_TRUST,
-): ConfigFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(text) as Record<string, unknown>;
-  } catch (error) {
-    const e = error as { line?: number; column?: number; message?: string };
-    const first = String(e.message ?? error).split("\n")[0];
-    throw new ConfigError(`${path}:${e.line ?? 1}: invalid TOML: ${first}`, {
-      hint: 'See https://toml.io for the syntax; strings need quotes, e.g. range = "5000-7999"',
-      cause: error,
-    });
+  if (!config.parser) {
+    throw new Error("internal: the TOML parser was not loaded (prepareConfig found no file)");
   }
-  const file: ConfigFile = { path, kind, values: {}, lines: {} };
-  const fail = (key: string, problem: string, allowed: string): never => {
-    throw new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${problem}`, {
-      hint: `Allowed: ${allowed}`,
-    });
-  };
-  const refuse = (key: string, refusal: Refusal | undefined) => {
-    if (!refusal || kind === "user") return;
-    throw new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${refusal.problem}`, {
-      hint: `To allow it, ${refusal.allow}`,
-    });
-  };
-  const walk = (table: Record<string, unknown>, prefix: string) => {
-    for (const [name, value] of Object.entries(table)) {
-      const key = prefix ? `${prefix}.${name}` : name;
-      if (key === "group") {
-        file.group = parseGroup(
-          value,
-          path,
-          fail,
-          (k, env) => refuse(k, checkProjectValue("group.env", env, trust)),
-        );
-        continue;
-      }
-      if (key === "trust") {
-        if (kind !== "user") {
-          fail(key, "only your own config file can say what project files may do", userOnly());
-        }
-        file.trust = parseTrust(value, fail);
-        continue;
-      }
-      if (key === "run") {
-        file.run = parseRunTable(value, path, fail);
-        continue;
-      }
-      const def = keyByPath(key);
-      if (def) {
-        try {
-          file.values[def[0]] = def[1].fromToml(value);
-          file.lines[def[0]] = lineOf(text, key);
-        } catch (error) {
-          if (error instanceof InvalidValue) fail(key, error.message, error.allowed);
-          throw error;
-        }
-        refuse(
-          key,
-          key === "hostname_template"
-            ? checkTemplate(String(file.values[def[0]]), trust)
-            : checkProjectValue(key, file.values[def[0]], trust),
-        );
-      } else if (TABLES.has(key)) {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) {
-          fail(key, `expected a table, got ${typeName(value)}`, `a table [${key}]`);
-        }
-        walk(value as Record<string, unknown>, key);
-      } else {
-        const near = closest(key, [...allKeys(), "trust.domains", "trust.keys"]);
-        fail(key, near ? `unknown key (did you mean ${near}?)` : "unknown key", allKeys().join(", "));
-      }
-    }
-  };
-  walk(doc, "");
-  if (kind === "user" && file.run) {
-    throw new ConfigError(`${path}:${lineOf(text, "run")}: run: only project files declare [run]`, {
-      hint: `Move the [run] table into the project's ${PROJECT_FILE}`,
-    });
-  }
-  if (kind === "user" && file.group) {
-    throw new ConfigError(`${path}:${lineOf(text, "group")}: group: only project files declare a group`, {
-      hint: `Move the [group] table into the project's ${PROJECT_FILE} (its directory keys the reservations)`,
-    });
-  }
-  return file;
-}
-
-function userOnly(): string {
-  return "[trust] in ~/.config/treehouse/config.toml ($XDG_CONFIG_HOME/treehouse/config.toml)";
-}
-
-const TRUST_ALLOWED = '[trust] with domains = ["example.com"] (name suffixes project files may use) and ' +
-  `keys = [${Object.keys(TRUSTABLE_KEYS).map((k) => `"${k}"`).join(", ")}] (limits lifted)`;
-
-function parseTrust(
-  value: unknown,
-  fail: (key: string, problem: string, allowed: string) => never,
-): { domains: string[]; keys: string[] } {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail("trust", `expected a table, got ${typeName(value)}`, TRUST_ALLOWED);
-  }
-  const trust = { domains: [] as string[], keys: [] as string[] };
-  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-    const key = `trust.${name}`;
-    if (name !== "domains" && name !== "keys") fail(key, "unknown key", "trust.domains, trust.keys");
-    if (!Array.isArray(v) || v.some((item) => typeof item !== "string")) {
-      fail(key, `expected an array of strings, got ${typeName(v)}`, TRUST_ALLOWED);
-    }
-    for (const item of v as string[]) {
-      if (name === "domains") {
-        const suffix = normalizeSuffix(item);
-        if (!suffix) fail(key, `"${item}" is not a domain`, 'a domain such as "example.com"');
-        trust.domains.push(suffix as string);
-      } else {
-        if (!(item in TRUSTABLE_KEYS)) {
-          fail(key, `"${item}" is not a limited key`, Object.keys(TRUSTABLE_KEYS).join(", "));
-        }
-        trust.keys.push(item);
-      }
-    }
-  }
-  return trust;
-}
-
-/** The known key nearest to a mistyped one (at most 2 edits, or a different order of its parts). */
-export function closest(key: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  const last = (k: string) => k.split(".").pop() ?? k;
-  for (const candidate of known) {
-    const d = Math.min(editDistance(key, candidate), editDistance(last(key), last(candidate)) + 1);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(
-        (row[j] as number) + 1,
-        (next[j - 1] as number) + 1,
-        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    row = next;
-  }
-  return row[b.length] as number;
-}
-
-const GROUP_ALLOWED = "[group] with base = PORT and one table per service: [group.web] offset = 0 " +
-  '(or port = 5432), optional env = "WEB_PORT"';
-const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function parseGroup(
-  value: unknown,
-  path: string,
-  fail: (key: string, problem: string, allowed: string) => never,
-  checkEnv: (key: string, name: string) => void,
-): GroupConfig {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail("group", `expected a table, got ${typeName(value)}`, GROUP_ALLOWED);
-  }
-  const slash = path.lastIndexOf("/");
-  const group: GroupConfig = { file: path, dir: slash > 0 ? path.slice(0, slash) : "/", members: [] };
-  const portValue = (key: string, v: unknown, min: number): number => {
-    const n = typeof v === "number" || typeof v === "bigint" ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n < min || n > 65535) {
-      fail(
-        key,
-        `${JSON.stringify(typeof v === "bigint" ? Number(v) : v)} is out of range`,
-        `an integer from ${min} to 65535`,
-      );
-    }
-    return n;
-  };
-  const seenEnv = new Map<string, string>();
-  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-    if (name === "base") {
-      group.base = portValue("group.base", v, 1);
-      continue;
-    }
-    const key = `group.${name}`;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      fail(key, `expected a service table, got ${typeName(v)}`, GROUP_ALLOWED);
-    }
-    if (!TAG_RE.test(name)) fail(key, "invalid service name", "letters, digits, '.', '_' and '-'");
-    const member: GroupMember = { tag: name, env: `TREEHOUSE_PORT_${envName(name)}` };
-    for (const [field, fv] of Object.entries(v as Record<string, unknown>)) {
-      const fkey = `${key}.${field}`;
-      if (field === "offset") member.offset = portValue(fkey, fv, 0);
-      else if (field === "port") member.port = portValue(fkey, fv, 1);
-      else if (field === "env") {
-        if (typeof fv !== "string" || !ENV_RE.test(fv)) {
-          fail(
-            fkey,
-            `${JSON.stringify(fv)} is not a variable name`,
-            "a name such as WEB_PORT ([A-Za-z_][A-Za-z0-9_]*)",
-          );
-        }
-        member.env = fv as string;
-        checkEnv(fkey, member.env);
-      } else fail(fkey, "unknown key", "offset, port, env");
-    }
-    if (member.offset !== undefined && member.port !== undefined) {
-      fail(key, "has both offset and port", "either offset = N or port = N");
-    }
-    const clash = seenEnv.get(member.env);
-    if (clash) fail(key, `uses the variable ${member.env} of group.${clash} too`, "distinct env names");
-    seenEnv.set(member.env, name);
-    group.members.push(member);
-  }
-  if (group.members.length === 0) fail("group", "declares no service", GROUP_ALLOWED);
-  return group;
-}
-
-/** Upper snake case for a tag: `web-api.v2` → `WEB_API_V2`. */
-export function envName(tag: string): string {
-  return tag.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "");
-}
-
-/**
- * Best-effort line of a dotted key in TOML text: tracks `[table]` headers and matches `key =`,
- * dotted keys and inline tables by their last part. Falls back to the table's header, then 1.
- */
-export function lineOf(text: string, key: string): number {
-  const parts = key.split(".");
-  const lines = text.split("\n");
-  let table: string[] = [];
-  let headerLine: number | undefined;
-  let childLine: number | undefined;
-  const clean = (s: string) => s.trim().replace(/^["']|["']$/g, "");
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).replace(/#.*$/, "").trim();
-    const header = /^\[\[?([^\]]+)\]\]?$/.exec(line);
-    if (header) {
-      table = (header[1] as string).split(".").map(clean);
-      if (table.join(".") === key) return i + 1;
-      if (headerLine === undefined && key.startsWith(`${table.join(".")}.`) && table.length > 0) {
-        headerLine = i + 1;
-      }
-      // `[group.web]` defines `group` too, when no `[group]` header does.
-      if (childLine === undefined && table.join(".").startsWith(`${key}.`)) childLine = i + 1;
-      continue;
-    }
-    const assign = /^([^=]+?)\s*=/.exec(line);
-    if (!assign) continue;
-    const full = [...table, ...(assign[1] as string).split(".").map(clean)];
-    const joined = full.join(".");
-    if (joined === key) return i + 1;
-    // An inline table (`web = { offset = 0 }`) holds deeper keys on the same line.
-    if (key.startsWith(`${joined}.`) && line.includes("{")) return i + 1;
-  }
-  if (childLine !== undefined) return childLine;
-  if (parts.length > 1) {
-    const parent = lineOf(text, parts.slice(0, -1).join("."));
-    if (parent > 1) return parent;
-  }
-  return headerLine ?? 1;
+  return config.parser.parseConfigText(text, path, kind, trust);
 }

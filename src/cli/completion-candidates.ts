@@ -28,7 +28,7 @@ export function branchNames(ctx: AppContext, partial: string): string[] {
 /** The `[run]` services of the current project (`default` is the plain `treehouse run`). */
 export function serviceNames(ctx: AppContext, partial = ""): string[] {
   try {
-    const run = loadSettings(ctx.env, ctx.cwd).run;
+    const run = loadSettings(ctx.config, ctx.cwd).run;
     return (run?.services ?? []).map((s) => s.name).filter((n) => n !== "default" && n.startsWith(partial));
   } catch {
     return [];

@@ -4,6 +4,7 @@
  */
 import type { Application, CommandContext } from "@stricli/core";
 import type { Env } from "../registry/path.ts";
+import type { Config } from "../adapters/config-files.ts";
 
 /** A text sink (stdout or stderr). */
 export interface TextWriter {
@@ -15,6 +16,8 @@ export interface AppContext extends CommandContext {
   readonly process: { readonly stdout: TextWriter; readonly stderr: TextWriter };
   readonly cwd: string;
   readonly env: Env;
+  /** The configuration of this command (files found, TOML parser, settings): built once in the runner. */
+  readonly config: Config;
   /** The operating system (`Deno.build.os`), read once here. */
   readonly os: string;
   /** `--db PATH` given anywhere before `--`. */

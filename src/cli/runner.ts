@@ -4,7 +4,7 @@
  */
 import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts";
 import { denoEnv } from "../registry/path.ts";
-import { loadTomlParser, prepareConfig } from "../adapters/config-files.ts";
+import { prepareConfig } from "../adapters/config-files.ts";
 import { type AppContext, fileWriter } from "./context.ts";
 import { normalizeRunArgs, parseFast } from "./fast-path.ts";
 
@@ -92,11 +92,15 @@ export async function runCli(args: readonly string[]): Promise<number> {
   }
   const noColor = (denoEnv("NO_COLOR") ?? "") !== "";
   const parserStderr = new ParserStderr(stderr);
+  const cwd = Deno.cwd();
+  // The TOML parser is loaded only when needed: these commands check for config files first.
+  const config = await prepareConfig(denoEnv, cwd, !LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? ""));
   const context: AppContext = {
     process: { stdout: fileWriter(Deno.stdout), stderr: parserStderr },
     onStart: () => parserStderr.commandStarted(),
-    cwd: Deno.cwd(),
+    cwd,
     env: denoEnv,
+    config,
     os: Deno.build.os,
     dbFlag: globals.db,
     verbose: globals.verbose,
@@ -104,9 +108,6 @@ export async function runCli(args: readonly string[]): Promise<number> {
     colorStdout: !noColor && Deno.stdout.isTerminal(),
     loadApp: async () => (await import("./app.ts")).buildApp(),
   };
-  // The TOML parser is loaded only when needed: these commands check for config files first.
-  if (LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? "")) await prepareConfig(denoEnv, context.cwd);
-  else await loadTomlParser();
   const stricliProcess = context.process as AppContext["process"] & { exitCode?: number | string | null };
   const fast = parseFast(globals.rest);
   if (fast) {

@@ -378,3 +378,8 @@ export function allKeys(): string[] {
     "run.<service>.{command,port,ready,restart,https,preset,env}",
   ];
 }
+
+/** File names searched in every directory from the current one up to `/`, and the user file. */
+export const PROJECT_FILE = "treehouse.toml";
+/** The personal, uncommitted override next to a project file. */
+export const LOCAL_FILE = "treehouse.local.toml";

@@ -7,13 +7,7 @@ import type { Pool } from "../core/pool.ts";
 import { UsageError } from "../errors.ts";
 import type { Env } from "../registry/path.ts";
 import type { PortSpan } from "../core/spans.ts";
-import {
-  type ConfigFile,
-  findProjectFiles,
-  type GroupConfig,
-  readConfigFile,
-  userConfigPath,
-} from "../adapters/config-files.ts";
+import { type Config, type ConfigFile, type GroupConfig, userConfigPath } from "../adapters/config-files.ts";
 import {
   type DatabaseCreate,
   InvalidValue,
@@ -67,21 +61,18 @@ export interface Settings {
   files: string[];
 }
 
-const cache = new WeakMap<Env, Map<string, Settings>>();
-
 /**
  * Reads settings from the environment and the configuration files over the defaults. Invalid
  * variables are usage errors; invalid files are configuration errors naming file, line and key.
- * `cwd` (default: the process's) is where the search for project files starts.
+ * `cwd` is where the search for project files starts. Computed once per directory and command (the
+ * command's `config` holds them).
  */
-export function loadSettings(env: Env, cwd?: string): Settings {
-  const dir = cwd ?? Deno.cwd();
-  let perEnv = cache.get(env);
-  const hit = perEnv?.get(dir);
+export function loadSettings(config: Config, cwd: string): Settings {
+  const key = `settings:${cwd}`;
+  const hit = config.memo.get(key) as Settings | undefined;
   if (hit) return hit;
-  const settings = computeSettings(env, dir);
-  if (!perEnv) cache.set(env, perEnv = new Map());
-  perEnv.set(dir, settings);
+  const settings = computeSettings(config, cwd);
+  config.memo.set(key, settings);
   return settings;
 }
 
@@ -89,15 +80,16 @@ export function loadSettings(env: Env, cwd?: string): Settings {
  * Reads every configuration file that applies to `cwd`, highest precedence first. The user's file is
  * read first: its `[trust]` (with the variables) says what the project files may set.
  */
-export function configFiles(env: Env, cwd: string): ConfigFile[] {
+export function configFiles(config: Config, cwd: string): ConfigFile[] {
+  const env = config.env;
   const userPath = userConfigPath(env);
-  const user = userPath ? readConfigFile(userPath, "user") : undefined;
+  const user = userPath ? config.read(userPath, "user") : undefined;
   const trust = trustOf(env, user, userPath);
-  const found = findProjectFiles(cwd);
+  const found = config.projectFiles(cwd);
   const files: ConfigFile[] = [];
   for (const kind of ["local", "project"] as const) {
     for (const f of found.filter((f) => f.kind === kind)) {
-      const file = readConfigFile(f.path, kind, trust);
+      const file = config.read(f.path, kind, trust);
       if (file) files.push(file);
     }
   }
@@ -106,9 +98,9 @@ export function configFiles(env: Env, cwd: string): ConfigFile[] {
 }
 
 /** What project files may do beyond the limits: the user file's `[trust]` plus the variables. */
-export function trustFor(env: Env): Trust {
-  const userPath = userConfigPath(env);
-  return trustOf(env, userPath ? readConfigFile(userPath, "user") : undefined, userPath);
+export function trustFor(config: Config): Trust {
+  const userPath = userConfigPath(config.env);
+  return trustOf(config.env, userPath ? config.read(userPath, "user") : undefined, userPath);
 }
 
 function trustOf(env: Env, user: ConfigFile | undefined, userPath: string | undefined): Trust {
@@ -137,8 +129,9 @@ function trustOf(env: Env, user: ConfigFile | undefined, userPath: string | unde
   };
 }
 
-function computeSettings(env: Env, cwd: string): Settings {
-  const files = configFiles(env, cwd);
+function computeSettings(config: Config, cwd: string): Settings {
+  const env = config.env;
+  const files = configFiles(config, cwd);
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
   for (const [name, def] of Object.entries(KEYS) as [KeyName, KeyDef][]) {

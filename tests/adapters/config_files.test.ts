@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { loadTomlParser, parseConfigText } from "../../src/adapters/config-files.ts";
+import { Config } from "../../src/adapters/config-files.ts";
+import * as configParser from "../../src/adapters/config-parse.ts";
+import { parseConfigText } from "../../src/adapters/config-parse.ts";
 import { renderHostname } from "../../src/core/hostname-template.ts";
 import { loadSettings } from "../../src/services/settings.ts";
 import { ConfigError, UsageError } from "../../src/errors.ts";
 import { cli, makeRepo, tempDir } from "../helpers/cli.ts";
-
-await loadTomlParser();
 
 function configError(text: string): ConfigError {
   try {
@@ -89,7 +89,7 @@ Deno.test("settings follow env > treehouse.local.toml > treehouse.toml (nearest 
     await Deno.writeTextFile(`${proj}/treehouse.local.toml`, '[ports]\nrange = "7000-7100"\n');
     const vars: Record<string, string> = { HOME: home, TREEHOUSE_HEARTBEAT: "10s" };
     const env = (name: string) => vars[name];
-    const s = loadSettings(env, `${proj}/sub`);
+    const s = loadSettings(new Config(env, configParser), `${proj}/sub`);
     assert.equal(s.heartbeatMs, 10_000);
     assert.equal(s.sources.heartbeatMs, "env TREEHOUSE_HEARTBEAT");
     assert.deepEqual(s.portRange, { first: 7000, last: 7100 });
@@ -109,10 +109,10 @@ Deno.test("settings follow env > treehouse.local.toml > treehouse.toml (nearest 
       `${home}/.config/treehouse/config.toml`,
     ]);
     vars.XDG_CONFIG_HOME = `${tmp.path}/xdg`;
-    assert.equal(loadSettings(env, `${tmp.path}/outer`).defaultPort, 4000);
+    assert.equal(loadSettings(new Config(env, configParser), `${tmp.path}/outer`).defaultPort, 4000);
     vars.TREEHOUSE_PORTS_RANGE = "9000-8000";
     assert.throws(
-      () => loadSettings(env, "/"),
+      () => loadSettings(new Config(env, configParser), "/"),
       (e) => e instanceof UsageError && /TREEHOUSE_PORTS_RANGE/.test(e.message),
     );
   } finally {

@@ -3,12 +3,10 @@
  * user's own file or a variable allows more.
  */
 import assert from "node:assert/strict";
-import { loadTomlParser, parseConfigText } from "../../src/adapters/config-files.ts";
+import { parseConfigText } from "../../src/adapters/config-parse.ts";
 import { checkTemplate, NO_TRUST, type Trust } from "../../src/core/trust.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { cli, makeRepo, tempDir } from "../helpers/cli.ts";
-
-await loadTomlParser();
 
 const POOL = "127.0.9.10-127.0.9.20";
 

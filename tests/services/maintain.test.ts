@@ -5,10 +5,9 @@ import { insertReservation, listReservations, type Reservation } from "../../src
 import { DatabaseSync } from "node:sqlite";
 import { loadSettings } from "../../src/services/settings.ts";
 import { extraEnv } from "../../src/services/run/extra-env.ts";
-import { loadTomlParser } from "../../src/adapters/config-files.ts";
+import { Config } from "../../src/adapters/config-files.ts";
+import * as configParser from "../../src/adapters/config-parse.ts";
 import { cli, type CliOptions, tempDir } from "../helpers/cli.ts";
-
-await loadTomlParser();
 
 const DAY = 86_400_000;
 
@@ -256,7 +255,7 @@ Deno.test("extraEnv() reserves the group for treehouse run and is empty without 
     const extraIn = async (dir: string) => {
       const registry = Registry.open(vars.TREEHOUSE_DB as string);
       try {
-        return await extraEnv(registry, loadSettings(env, dir));
+        return await extraEnv(registry, loadSettings(new Config(env, configParser), dir));
       } finally {
         registry.close();
       }

@@ -15,7 +15,7 @@ export function allocateFor(
   ctx: AppContext,
   flags: BranchFlags & AppFlags & { name?: string },
 ): AllocateResult & { front?: { url: string; https_url: string | null } } {
-  const settings = loadSettings(ctx.env, ctx.cwd);
+  const settings = loadSettings(ctx.config, ctx.cwd);
   const target = resolveTarget(ctx, flags);
   const registry = openRegistry(ctx);
   try {
@@ -53,7 +53,7 @@ export function allocateFor(
 
 export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
   const { allocation, created, front } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.env, this.cwd), front);
+  const view = viewOf(allocation, loadSettings(this.config, this.cwd), front);
   if (flags.json) out(this, json({ ...view, created }));
   else out(this, renderInfo(view));
 }

@@ -20,7 +20,7 @@ export interface CleanupFlags {
 }
 
 export default async function cleanup(this: AppContext, flags: CleanupFlags): Promise<void> {
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const olderThanMs = flags.olderThan === undefined
     ? undefined
     : parseDuration(flags.olderThan, "--older-than");

@@ -6,8 +6,8 @@ import { json, out, table, warn } from "../output.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
 
 export default function config(this: AppContext, flags: { readonly json?: boolean }): void {
-  const settings = loadSettings(this.env, this.cwd);
-  const trust = trustFor(this.env);
+  const settings = loadSettings(this.config, this.cwd);
+  const trust = trustFor(this.config);
   const multi = multiLabelWarning(settings.hostnameTemplate);
   if (multi) warn(this, `${multi} (set in ${settings.sources.hostnameTemplate})`);
   const values: Record<string, unknown> = {

@@ -25,7 +25,7 @@ export interface DashboardFlags {
 const NAMES = ["localhost", "treehouse.local"];
 
 export default async function dashboard(this: AppContext, flags: DashboardFlags): Promise<void> {
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const address = parseListen(
     flags.listen ?? settings.dashboardListen,
     flags.listen ? "--listen" : "dashboard.listen",

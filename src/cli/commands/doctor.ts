@@ -28,6 +28,7 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
   const checks = await runChecks({
     env: this.env,
     cwd: this.cwd,
+    config: this.config,
     os: this.os,
     fix: flags.fix ?? false,
     dbPath,
@@ -66,7 +67,7 @@ async function tlsChecks(ctx: AppContext, dbPath: string): Promise<Check[]> {
 async function databaseCheckOf(ctx: AppContext): Promise<Check> {
   let settings: Settings;
   try {
-    settings = loadSettings(ctx.env, ctx.cwd);
+    settings = loadSettings(ctx.config, ctx.cwd);
   } catch {
     return { id: "database", status: "skip", detail: "the settings are invalid (see above)" };
   }

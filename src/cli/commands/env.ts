@@ -42,7 +42,7 @@ export default async function env(
   flags: BranchFlags & AppFlags & { format?: (typeof ENV_FORMATS)[number] },
 ): Promise<void> {
   const { allocation, front } = allocateFor(this, flags);
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const view = viewOf(allocation, settings, front);
   // The port and the group's ports, as `run` passes them (the group is reserved like run does).
   const registry = openRegistry(this);

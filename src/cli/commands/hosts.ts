@@ -24,7 +24,7 @@ export function hostsFilePath(ctx: AppContext, flag: string | undefined): string
 function entries(ctx: AppContext, command: string) {
   const registry = openExistingRegistry(ctx.dbFlag, ctx.env, command);
   try {
-    return hostsEntries(listAllocations(registry), loadSettings(ctx.env, ctx.cwd).hostnameTemplate);
+    return hostsEntries(listAllocations(registry), loadSettings(ctx.config, ctx.cwd).hostnameTemplate);
   } finally {
     registry.close();
   }

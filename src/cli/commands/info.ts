@@ -52,7 +52,7 @@ export default async function info(
           }\``,
       );
     }
-    const settings = loadSettings(this.env, this.cwd);
+    const settings = loadSettings(this.config, this.cwd);
     const view = viewOf(allocation, settings, frontsOf(registry).get(allocation.id));
     // What `run` would pass: TREEHOUSE_PORT and the group's existing reservations (none are made here).
     const { vars } = await branchVariables(registry, allocation, settings, false);

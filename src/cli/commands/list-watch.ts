@@ -23,7 +23,7 @@ const COLOURS: Record<string, string> = {
  * `json`, prints each changed view as one JSON line instead (for scripts).
  */
 export async function watchList(ctx: AppContext, project: string | undefined, json: boolean): Promise<void> {
-  const settings = loadSettings(ctx.env, ctx.cwd);
+  const settings = loadSettings(ctx.config, ctx.cwd);
   const source = registrySource({
     path: registryPath(ctx.dbFlag, ctx.env),
     hostnameTemplate: settings.hostnameTemplate,

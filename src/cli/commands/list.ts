@@ -48,7 +48,7 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   } finally {
     registry?.close();
   }
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const views = rows.map((r) => viewOf(r, settings, fronts.get(r.id)));
   const runsOf = (v: AllocationView) => runs.filter((r) => r.allocation_id === v.id);
   if (flags.json) {

@@ -27,7 +27,7 @@ export default async function release(
 ): Promise<void> {
   const target = resolveTarget(this, flags, branchArg);
   // Before anything changes: an invalid configuration stops the command, not its report.
-  const template = loadSettings(this.env, this.cwd).hostnameTemplate;
+  const template = loadSettings(this.config, this.cwd).hostnameTemplate;
   const registry = openRegistryIfExists(this);
   try {
     const name = /^[\w./-]+$/.test(target.branch) && !target.branch.startsWith("-")
@@ -78,5 +78,5 @@ async function dropBranchDatabases(
     import("../../services/db/drop.ts"),
   ]);
   const candidates = databasesOfBranches(registry, [{ ...a, reason: "its branch was released" }]);
-  return await dropForBranches(registry, loadSettings(ctx.env, ctx.cwd), ctx.env, candidates, false);
+  return await dropForBranches(registry, loadSettings(ctx.config, ctx.cwd), ctx.env, candidates, false);
 }

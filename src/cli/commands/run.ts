@@ -41,7 +41,7 @@ async function runHere(
   command: string[],
   log: RotatingLog | undefined,
 ): Promise<void> {
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const target = resolveTarget(this, flags);
   const backoffMs = restartBackoffFrom(this.env("TREEHOUSE_RESTART_BACKOFF"));
   const registry = openRegistry(this);

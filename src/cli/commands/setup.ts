@@ -49,7 +49,7 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     return await (await import("./setup-https.ts")).default.call(this, flags);
   }
   const platform = currentPlatform(this.env);
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const ports = flags.ports || flags.port80;
   const root = (flags.root ?? this.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");
   if (platform.name === "linux" && ports) {

@@ -8,10 +8,13 @@ import type { Allocation } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
 import type { Platform } from "../../adapters/platform/platform.ts";
 import type { Env } from "../../adapters/env.ts";
+import type { Config } from "../../adapters/config-files.ts";
 
 /** The doctor's run: given by the CLI, filled in by the checks in order. */
 export interface DoctorContext {
   env: Env;
+  /** The command's configuration (files, parser). */
+  config: Config;
   cwd: string;
   /** The operating system (`Deno.build.os`, from the entry point). */
   os: string;

@@ -9,7 +9,7 @@ import { type DoctorContext, problem } from "./context.ts";
 
 export function checkSettings(env: DoctorContext): Check {
   try {
-    env.settings = loadSettings(env.env, env.cwd);
+    env.settings = loadSettings(env.config, env.cwd);
     const multi = multiLabelWarning(env.settings.hostnameTemplate);
     if (multi) {
       return {

@@ -3,6 +3,7 @@
  * stopping), the run's state as the supervisor moves it, restart on demand and stop on demand. Real
  * child processes on this file's own IP range (127.0.21.x) and a temp registry.
  */
+import { Config } from "../../../src/adapters/config-files.ts";
 import assert from "node:assert/strict";
 import { Announcer } from "../../../src/adapters/mdns.ts";
 import { checkPortFree, findPortHolders } from "../../../src/adapters/net/port-holder.ts";
@@ -48,7 +49,7 @@ async function setup(collaborators: RunCollaborator[]) {
     command: SERVER_CMD[0] as string,
     args: SERVER_CMD.slice(1),
     target: { project_path: tmp.path, branch, app: "demo" },
-    settings: loadSettings(env, tmp.path),
+    settings: loadSettings(new Config(env), tmp.path),
     port,
     mdns: false,
     envPort: true,

@@ -24,7 +24,7 @@ export function runTarget(ctx: AppContext, flags: ControlFlags, branchArg?: stri
 
 /** The control use cases' collaborators for this command. */
 export function controlDeps(ctx: AppContext, registry: Registry): ControlDeps {
-  const template = loadSettings(ctx.env, ctx.cwd).hostnameTemplate;
+  const template = loadSettings(ctx.config, ctx.cwd).hostnameTemplate;
   return {
     registry,
     isAlive: isProcessAlive,

@@ -82,7 +82,7 @@ export default async function detach(
       killTimeoutMs: (flags.killTimeout ?? 5) * 1000,
     });
     if (result.outcome === "ready") {
-      const template = loadSettings(this.env, this.cwd).hostnameTemplate;
+      const template = loadSettings(this.config, this.cwd).hostnameTemplate;
       const view = viewOfRun(
         {
           registry,

@@ -31,7 +31,7 @@ export function prepare(
   branchArg?: string,
   allocate = true,
 ): Prepared {
-  const settings = loadSettings(ctx.env, ctx.cwd);
+  const settings = loadSettings(ctx.config, ctx.cwd);
   const resolved = serverOf(ctx, settings);
   const target = resolveTarget(ctx, flags, branchArg);
   const registry = openRegistry(ctx);

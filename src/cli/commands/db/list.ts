@@ -17,7 +17,7 @@ export interface ListFlags {
 
 /** `db list`. */
 export async function list(this: AppContext, flags: ListFlags): Promise<void> {
-  const settings = loadSettings(this.env, this.cwd);
+  const settings = loadSettings(this.config, this.cwd);
   const resolved = serverOf(this, settings);
   let project: string | undefined;
   if (!flags.all) {

@@ -2,7 +2,7 @@
  * Script helpers: `assert-reservation`, `assert-port`, `assert-data-dir` (exit 0 or 15),
  * `show-data-dir`, `show-path`, `validate FILE`, `init`. A failed assertion exits 15.
  */
-import { readConfigFile, userConfigPath } from "../../../adapters/config-files.ts";
+import { userConfigPath } from "../../../adapters/config-files.ts";
 import { trustFor } from "../../../services/settings.ts";
 import { ExitCode, NotFoundError } from "../../../errors.ts";
 import { normalizeLexical } from "../../../adapters/paths.ts";
@@ -73,7 +73,7 @@ export function validate(this: AppContext, _flags: Record<string, never>, file: 
     : path.endsWith("/treehouse.local.toml")
     ? "local"
     : "project";
-  const config = readConfigFile(path, kind, trustFor(this.env));
+  const config = this.config.read(path, kind, trustFor(this.config));
   if (!config) throw new NotFoundError(`No such file: ${path}`);
   const keys = Object.keys(config.values).length + (config.group ? 1 : 0);
   const template = config.values.hostnameTemplate;

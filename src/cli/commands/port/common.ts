@@ -27,7 +27,7 @@ export function tagOf(tag: string | undefined): string | null {
 
 /** Settings for the current directory. */
 export function settingsOf(ctx: AppContext): Settings {
-  return loadSettings(ctx.env, ctx.cwd);
+  return loadSettings(ctx.config, ctx.cwd);
 }
 
 /** Opens the registry (creating it: for commands that write), runs `fn`, closes it. */

@@ -1,6 +1,5 @@
 /** `treehouse port reserve-group FILE` and `autoreserve`: a project's group, all or nothing. */
 import type { GroupConfig } from "../../../adapters/config-files.ts";
-import { readConfigFile } from "../../../adapters/config-files.ts";
 import { trustFor } from "../../../services/settings.ts";
 import { ConfigError, NotFoundError } from "../../../errors.ts";
 import {
@@ -37,7 +36,7 @@ function print(ctx: AppContext, ports: NamedPort[], flags: GroupFlags): void {
 /** `reserve-group FILE`: reserves the `[group]` declared in FILE. */
 export default function reserveGroupCommand(this: AppContext, flags: GroupFlags, file: string): void {
   const path = normalizeLexical(file, this.cwd, this.env("HOME"));
-  const config = readConfigFile(path, "project", trustFor(this.env));
+  const config = this.config.read(path, "project", trustFor(this.config));
   if (!config) {
     throw new NotFoundError(`No such file: ${path}`, { hint: "Pass a treehouse.toml with a [group]" });
   }
