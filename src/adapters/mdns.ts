@@ -4,6 +4,7 @@
  * runs, and is always ended with the wrapper (the watchdog covers a SIGKILLed wrapper).
  */
 import { ipv6NameAddress } from "../core/name-address.ts";
+import { announcerBackoffMs, nextRestart } from "../core/child-env.ts";
 import { sendSignal, spawn, type Spawned } from "./process/spawn.ts";
 
 /** Which program announces names. */
@@ -71,10 +72,10 @@ export function missingMdnsMessage(
     `The server runs anyway (use --no-mdns to silence this)`;
 }
 
-/** Backoff before restarting a dead announcer: 1, 2, 4… s, slowing to one try every 2 min. Pure. */
-export function announcerBackoffMs(restarts: number): number {
-  return Math.min(120_000, 1000 * 2 ** Math.max(0, restarts));
-}
+export { announcerBackoffMs };
+
+/** An announcer that ran more than a minute earns a fresh backoff. */
+const HEALTHY_ANNOUNCER_MS = 60_001;
 
 /** An announcer's exit as {@link AnnouncerEvents.onFailure} sees it. */
 export interface AnnouncerFailure {
@@ -157,10 +158,15 @@ export class Announcer {
       this.#events.onExit?.(child.pid);
       if (this.#stopped || this.#child !== child) return;
       this.#child = undefined;
-      // A run of a minute or more earns a fresh backoff.
-      const afterHealthyRun = Date.now() - started > 60_000;
-      if (afterHealthyRun) this.#restarts = 0;
-      const delay = announcerBackoffMs(this.#restarts++);
+      const next = nextRestart(
+        Date.now() - started,
+        this.#restarts,
+        HEALTHY_ANNOUNCER_MS,
+        announcerBackoffMs,
+      );
+      const { afterHealthyRun } = next;
+      this.#restarts = next.restarts + 1;
+      const delay = next.delayMs as number;
       const why = (await lastLine) || `exit code ${info.code}`;
       if (this.#stopped) return; // stopped while its last words were read
       if (this.#events.onFailure) {

@@ -90,6 +90,37 @@ export function restartBackoffFrom(value: string | undefined): number[] | undefi
   return RESTART_BACKOFF_MS.map((step) => (step / 1000) * firstStepMs);
 }
 
+/** Backoff before restarting a dead mDNS announcer: 1, 2, 4… s, slowing to one try every 2 min. Pure. */
+export function announcerBackoffMs(restarts: number): number {
+  return Math.min(120_000, 1000 * 2 ** Math.max(0, restarts));
+}
+
+/** The next step of a restart schedule: the restarts counted so far (reset by a healthy run) and the wait. */
+export interface NextRestart {
+  /** Restarts so far: 0 again after a healthy run. */
+  restarts: number;
+  /** How long to wait before the restart, or undefined to give up. */
+  delayMs: number | undefined;
+  /** The process had run at least `healthyAfterMs` (a new outage, not the same one going on). */
+  afterHealthyRun: boolean;
+}
+
+/**
+ * The one restart schedule of the run's child and of the mDNS announcer: a process that ran at least
+ * `healthyAfterMs` starts a fresh series, else the series goes on; `delayFor` gives the wait of the
+ * restart after `restarts` earlier ones. Pure.
+ */
+export function nextRestart(
+  ranMs: number,
+  restartsSoFar: number,
+  healthyAfterMs: number,
+  delayFor: (restarts: number) => number | undefined,
+): NextRestart {
+  const afterHealthyRun = ranMs >= healthyAfterMs;
+  const restarts = afterHealthyRun ? 0 : restartsSoFar;
+  return { restarts, delayMs: delayFor(restarts), afterHealthyRun };
+}
+
 /**
  * Whether to restart after an exit, and after how long: only with `on-failure`, only for a
  * failure (non-zero), at most {@link RESTART_BACKOFF_MS}.length times. Pure.

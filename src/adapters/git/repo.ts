@@ -5,6 +5,7 @@
  */
 import { denoEnv, type Env } from "../env.ts";
 import { runProgram } from "../process/spawn.ts";
+import { normalizeLexical } from "../paths.ts";
 
 /** A directory's repository: the project key and the current branch. */
 export interface RepoInfo {
@@ -158,12 +159,5 @@ function parent(path: string): string {
 
 /** Resolves `rel` against `base` without `node:path` (kept off the hot path for start-up time). */
 export function resolve(base: string, rel: string): string {
-  const joined = rel.startsWith("/") ? rel : `${base}/${rel}`;
-  const parts: string[] = [];
-  for (const part of joined.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
+  return normalizeLexical(rel, base);
 }

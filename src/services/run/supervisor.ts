@@ -13,7 +13,7 @@
 import type { ProcessAdapter } from "../../adapters/process/adapter.ts";
 import { exitCodeOf, type ExitInfo, signalNumber, type Spawned } from "../../adapters/process/spawn.ts";
 import type { Watchdog } from "../../adapters/process/watchdog.ts";
-import { LineTail, RESTART_BACKOFF_MS, restartDelay } from "../../core/child-env.ts";
+import { LineTail, nextRestart, RESTART_BACKOFF_MS, restartDelay } from "../../core/child-env.ts";
 import { RunControl } from "./control.ts";
 import { type ReadyTarget, waitReady } from "./ready.ts";
 
@@ -222,8 +222,14 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
       const code = exitCodeOf(last);
       const backoff = o.backoffMs ?? RESTART_BACKOFF_MS;
       // A command that ran a good while before crashing starts a fresh series of restarts.
-      if (o.now() - startedAt >= HEALTHY_RUN_STEPS * (backoff[0] ?? 1000)) restarts = 0;
-      const delay = restartDelay(o.restart, code, restarts, backoff);
+      const next = nextRestart(
+        o.now() - startedAt,
+        restarts,
+        HEALTHY_RUN_STEPS * (backoff[0] ?? 1000),
+        (n) => restartDelay(o.restart, code, n, backoff),
+      );
+      restarts = next.restarts;
+      const delay = next.delayMs;
       if (delay === undefined) {
         if (o.restart === "on-failure" && code !== 0) {
           o.say(`treehouse: ${describeExit(o.command, last)}; gave up after ${restarts} restarts`);
