@@ -9,7 +9,7 @@ import {
   type TrustStep,
   uninstallSteps,
 } from "../../core/ca-trust.ts";
-import { MissingToolError, SystemError, UsageError } from "../../errors.ts";
+import { MissingToolError, SystemError } from "../../errors.ts";
 import { registryPath } from "../../registry/path.ts";
 import { ensureCa } from "../../services/tls/ca.ts";
 import { readIfExists, tlsPaths } from "../../services/tls/files.ts";
@@ -18,6 +18,7 @@ import { currentPlatform } from "../../adapters/platform/platform.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import type { AppContext } from "../context.ts";
 import { say } from "../output.ts";
+import { planConfirmed } from "../setup-prompt.ts";
 
 function needsSudo(ctx: AppContext): boolean {
   const forced = ctx.env("TREEHOUSE_SUDO");
@@ -83,23 +84,9 @@ export default async function setupHttps(this: AppContext, flags: SetupHttpsFlag
     );
     return;
   }
-  say(this, `treehouse setup --https${flags.uninstall ? " --uninstall" : ""} will:`);
-  for (const step of steps) say(this, `  ${describeTrustStep(step)}`);
-  if (flags.dryRun) {
-    say(this, "Dry run: nothing changed");
-    return;
-  }
-  if (steps.some((s) => s.sudo) && !flags.yes) {
-    if (!Deno.stdin.isTerminal()) {
-      throw new UsageError("setup needs sudo and cannot ask here (stdin is not a terminal)", {
-        hint: "Run it in a terminal, or pass --yes to proceed without asking",
-      });
-    }
-    if (!confirm("Run these commands with sudo?")) {
-      say(this, "Nothing changed");
-      return;
-    }
-  }
+  const title = `treehouse setup --https${flags.uninstall ? " --uninstall" : ""}`;
+  const asks = steps.some((s) => s.sudo);
+  if (!planConfirmed(this, title, steps.map(describeTrustStep), { ...flags, sudo: asks })) return;
   applyTrustSteps(steps, (line) => say(this, line));
   const after = readStores(trust, caPem).filter((s) => !s.blocked);
   const wrong = after.filter((s) => flags.uninstall ? s.holds !== "no" : s.holds !== "yes");

@@ -10,10 +10,11 @@ import {
   SYSCTL_PROC,
   UNPRIVILEGED_FROM,
 } from "../../core/linux-ports.ts";
-import { SystemError, UsageError } from "../../errors.ts";
+import { SystemError } from "../../errors.ts";
 import { applyTrustSteps } from "../../services/tls/trust.ts";
 import type { AppContext } from "../context.ts";
 import { say } from "../output.ts";
+import { planConfirmed } from "../setup-prompt.ts";
 
 function read(path: string): string | undefined {
   try {
@@ -46,23 +47,8 @@ export default function setupPortsLinux(
     );
     return;
   }
-  say(this, `treehouse setup --ports${flags.uninstall ? " --uninstall" : ""} will:`);
-  for (const step of steps) say(this, `  ${describeTrustStep(step)}`);
-  if (flags.dryRun) {
-    say(this, "Dry run: nothing changed");
-    return;
-  }
-  if (sudo && !flags.yes) {
-    if (!Deno.stdin.isTerminal()) {
-      throw new UsageError("setup needs sudo and cannot ask here (stdin is not a terminal)", {
-        hint: "Run it in a terminal, or pass --yes to proceed without asking",
-      });
-    }
-    if (!confirm("Run these commands with sudo?")) {
-      say(this, "Nothing changed");
-      return;
-    }
-  }
+  const title = `treehouse setup --ports${flags.uninstall ? " --uninstall" : ""}`;
+  if (!planConfirmed(this, title, steps.map(describeTrustStep), { ...flags, sudo })) return;
   applyTrustSteps(steps, (line) => say(this, line));
   if (flags.uninstall) {
     say(this, `Removed ${root + SYSCTL_FILE}; unprivileged ports start at 1024 again`);

@@ -16,6 +16,7 @@ import { sudoCommand } from "../../adapters/self.ts";
 import { registryPath } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
+import { planConfirmed } from "../setup-prompt.ts";
 
 /** Flags of `setup`. */
 export interface SetupFlags {
@@ -87,23 +88,8 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     );
     return;
   }
-  say(this, `treehouse setup${flags.uninstall ? " --uninstall" : ""} will:`);
-  for (const step of steps) say(this, `  ${describeStep(step, sudo)}`);
-  if (flags.dryRun) {
-    say(this, "Dry run: nothing changed");
-    return;
-  }
-  if (sudo && !flags.yes) {
-    if (!Deno.stdin.isTerminal()) {
-      throw new UsageError("setup needs sudo and cannot ask here (stdin is not a terminal)", {
-        hint: "Run it in a terminal, or pass --yes to proceed without asking",
-      });
-    }
-    if (!confirm("Run these commands with sudo?")) {
-      say(this, "Nothing changed");
-      return;
-    }
-  }
+  const title = `treehouse setup${flags.uninstall ? " --uninstall" : ""}`;
+  if (!planConfirmed(this, title, steps.map((s) => describeStep(s, sudo)), { ...flags, sudo })) return;
   runSteps(steps, sudo, (line) => say(this, line));
   say(this, verifySetup(root, ips, { uninstall: flags.uninstall ?? false, ports: ports ?? false }));
 }

@@ -1,0 +1,34 @@
+/** What every `treehouse setup` variant does before changing anything: show the plan, then ask. */
+import { UsageError } from "../errors.ts";
+import type { AppContext } from "./context.ts";
+import { say } from "./output.ts";
+
+/**
+ * Prints `<title> will:` and the plan's lines; false (nothing to do) in a dry run, or when sudo is
+ * needed and the user says no. Without a terminal to ask on, sudo needs `--yes`.
+ */
+export function planConfirmed(
+  ctx: AppContext,
+  title: string,
+  lines: readonly string[],
+  opts: { readonly dryRun?: boolean; readonly sudo: boolean; readonly yes?: boolean },
+): boolean {
+  say(ctx, `${title} will:`);
+  for (const line of lines) say(ctx, `  ${line}`);
+  if (opts.dryRun) {
+    say(ctx, "Dry run: nothing changed");
+    return false;
+  }
+  if (opts.sudo && !opts.yes) {
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError("setup needs sudo and cannot ask here (stdin is not a terminal)", {
+        hint: "Run it in a terminal, or pass --yes to proceed without asking",
+      });
+    }
+    if (!confirm("Run these commands with sudo?")) {
+      say(ctx, "Nothing changed");
+      return false;
+    }
+  }
+  return true;
+}
