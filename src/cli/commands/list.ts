@@ -1,17 +1,14 @@
 /** `treehouse list`: every allocation of this project (or all projects) as a table or JSON. */
-import { DEFAULT_SERVICE } from "../../core/run-table.ts";
 import { loadSettings } from "../../services/settings.ts";
-import { formatAge } from "../../core/duration.ts";
 import { listAllocations } from "../../registry/allocations.ts";
 import { detectRepo, resolve } from "../../adapters/git/repo.ts";
 import { expandHome } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
-import { json, out, paint, say, table } from "../output.ts";
+import { json, out, say } from "../output.ts";
+import { listTable } from "../list-table.ts";
 import { type AllocationView, frontsOf, openRegistryIfExists, viewOf } from "../target.ts";
 import { isLive, listRuns, type RunWithAllocation } from "../../registry/runs.ts";
 import { isProcessAlive } from "../../adapters/proc/process-info.ts";
-import { renderHostname } from "../../core/hostname-template.ts";
-import { urlFor } from "../../core/child-env.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -76,52 +73,7 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
     );
     return;
   }
-  const now = Date.now();
-  out(
-    this,
-    table(
-      ["BRANCH", "IP", "HOSTNAME", "PORT", "URL", "STATUS", "LAST SEEN", "PROJECT"],
-      views.flatMap((v) => {
-        const line = (branch: string, host: string, port: number | null, url: string, status: string) => [
-          branch,
-          v.ip,
-          host,
-          port === null ? "-" : String(port),
-          url,
-          status,
-          `${formatAge(now - v.last_seen_at)} ago`,
-          v.project_path,
-        ];
-        const live = runsOf(v);
-        if (live.length === 0) {
-          return [
-            line(
-              v.branch,
-              v.host,
-              v.port,
-              v.url,
-              v.running ? paint(this.colorStdout, "32", "RUNNING") : "STOPPED",
-            ),
-          ];
-        }
-        return live.map((r) => {
-          const host = r.name === null
-            ? v.host
-            : renderHostname(settings.hostnameTemplate, r.name, v.project_path);
-          // A running front (the https / port-less URL) serves the branch's default service.
-          const front = r.service === DEFAULT_SERVICE ? fronts.get(v.id) : undefined;
-          const url = front?.url ?? urlFor(host, r.port);
-          return line(
-            r.service === DEFAULT_SERVICE ? v.branch : `${v.branch} (${r.service})`,
-            host,
-            r.port,
-            url,
-            paint(this.colorStdout, "32", "RUNNING") + (r.state === "ready" ? "" : ` (${r.state})`),
-          );
-        });
-      }),
-    ),
-  );
+  out(this, listTable(this, views, runsOf, fronts, settings));
 }
 
 function realpathOr(dir: string): string {
