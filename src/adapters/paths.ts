@@ -67,6 +67,16 @@ export function baseName(path: string): string {
   return path.split("/").filter(Boolean).pop() ?? "/";
 }
 
+/** Whether `path` can be stat'ed (symlinks followed): false on any error, not found or not readable. */
+export function statable(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when `path` exists, following symlinks; an error other than "not found" counts as existing. */
 export function existsFollowing(path: string): boolean {
   try {

@@ -2,18 +2,10 @@
  * The script assertions of `treehouse port` (`assert-reservation`, `assert-port`, `assert-data-dir`) and
  * `init`. An assertion returns why it failed, or undefined when it holds; none creates a registry.
  */
+import { statable as exists } from "../../adapters/paths.ts";
 import { findByPort, findReservation } from "../../registry/reservations.ts";
 import { Registry } from "../../registry/registry.ts";
 import { holderName } from "./reserve.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `fn` on the registry at `dbPath` if it exists (never creating it). */
 function withExisting<T>(dbPath: string, fn: (registry: Registry) => T): T | undefined {

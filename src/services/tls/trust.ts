@@ -4,6 +4,7 @@
  * system store as root (`update-ca-certificates` or `update-ca-trust`) and the user's NSS databases
  * (`~/.pki/nssdb` for Chromium, Firefox profiles' `cert9.db`) through `certutil`.
  */
+import { statable as exists } from "../../adapters/paths.ts";
 import {
   CA_NICKNAME,
   DEBIAN_ANCHOR,
@@ -33,15 +34,6 @@ export interface TrustContext {
 /** The command that installs certutil, for messages. */
 export const CERTUTIL_INSTALL =
   "sudo apt-get install libnss3-tools   # Fedora: sudo dnf install nss-tools; Arch: sudo pacman -S nss";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function readOptional(path: string): string | undefined {
   try {
