@@ -113,7 +113,13 @@ export function startFront(options: FrontOptions): FrontHandle {
   }
 
   async function serveConn(client: Deno.Conn): Promise<void> {
+    // The TLS handshake goes on while the connection is held: once the server accepts, only the
+    // request is left to pass (a handshake left to the first read would start only then).
+    const handshake = "handshake" in client
+      ? (client as Deno.TlsConn).handshake().catch(() => {})
+      : undefined;
     const upstream = await connectHeld(options.ip, options.upstreamPort, options.holdMs, () => stopping);
+    await handshake;
     if (!upstream) {
       close(client);
       return;
