@@ -3,7 +3,7 @@
  * starting the bare server by hand; `treehouse status --json` vs `treehouse ip`, both on an allocated
  * branch with a detached run. Each against its floor in the same run.
  */
-import { type BenchResult, MAIN, median, ms, timeCommand } from "./lib.ts";
+import { type BenchResult, freePort, MAIN, median, ms, timeCommand } from "./lib.ts";
 
 const DENO = Deno.execPath();
 
@@ -17,16 +17,6 @@ async function makeRepo(dir: string): Promise<void> {
   await new Deno.Command("git", { args: ["init", "-q", "-b", "main", dir], env }).output();
   await new Deno.Command("git", { args: ["-C", dir, "commit", "-q", "--allow-empty", "-m", "x"], env })
     .output();
-}
-
-function freePort(): number {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    try {
-      Deno.listen({ hostname: "0.0.0.0", port }).close();
-      return port;
-    } catch { /* taken */ }
-  }
 }
 
 async function answers(hostname: string, port: number): Promise<boolean> {

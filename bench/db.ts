@@ -9,27 +9,20 @@
  *
  * Run alone: `deno run -A bench/db.ts`.
  */
-import { type BenchResult, bundle, BUNDLE_FLAGS, MAIN, median, ms, timeCommand } from "./lib.ts";
+import {
+  type BenchResult,
+  bundle,
+  BUNDLE_FLAGS,
+  MAIN,
+  median,
+  ms,
+  timeCommand,
+  untilAnswers,
+} from "./lib.ts";
 import { PG_BIN, type PgCluster, POSTGRES_MISSING, startPostgres } from "../tests/helpers/postgres.ts";
 
 const DENO = Deno.execPath();
 const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
-
-/** Polls `url` every 2 ms until it answers; the time since `start`. */
-async function untilAnswers(url: string, start: number, child: Deno.ChildProcess): Promise<number> {
-  let exited = false;
-  child.status.then(() => (exited = true));
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      return performance.now() - start;
-    } catch {
-      if (exited) throw new Error(`the server exited before answering ${url}`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  }
-}
 
 /** The run hook's own cost, in this process: loading its modules (once) and the recorded-database check. */
 async function hookCost(tmp: string): Promise<{ importMs: number; checkMs: number }> {
@@ -128,7 +121,7 @@ async function benchRunStart(
       stderr: "null",
     }).spawn();
     try {
-      return await untilAnswers(`http://${ip}:${port}/json`, t0, child);
+      return await untilAnswers(`http://${ip}:${port}/json`, t0, child, 2);
     } finally {
       try {
         child.kill("SIGTERM");

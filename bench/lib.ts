@@ -79,3 +79,35 @@ export function memoryOf(pid: number): Memory {
 export function mib(kib: number): string {
   return `${(kib / 1024).toFixed(1)} MiB`;
 }
+
+/** A TCP port free on every address right now (bench servers bind it next). */
+export function freePort(): number {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    try {
+      Deno.listen({ hostname: "0.0.0.0", port }).close();
+      return port;
+    } catch { /* taken: try another */ }
+  }
+}
+
+/** Polls `url` every `pollMs` until it answers; returns the time since `start` (throws if `child` exits first). */
+export async function untilAnswers(
+  url: string,
+  start: number,
+  child: Deno.ChildProcess,
+  pollMs = 5,
+): Promise<number> {
+  let exited = false;
+  child.status.then(() => (exited = true));
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.body?.cancel();
+      return performance.now() - start;
+    } catch {
+      if (exited) throw new Error(`the server exited before answering ${url}`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+}

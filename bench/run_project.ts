@@ -6,34 +6,9 @@
  *
  * Run alone: `deno run -A bench/run_project.ts`.
  */
-import { type BenchResult, MAIN, median, ms } from "./lib.ts";
+import { type BenchResult, freePort, MAIN, median, ms, untilAnswers } from "./lib.ts";
 
 const DENO = Deno.execPath();
-
-function freePort(): number {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    try {
-      Deno.listen({ hostname: "0.0.0.0", port }).close();
-      return port;
-    } catch { /* taken */ }
-  }
-}
-
-async function untilAnswers(url: string, start: number, child: Deno.ChildProcess): Promise<number> {
-  let exited = false;
-  child.status.then(() => (exited = true));
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      return performance.now() - start;
-    } catch {
-      if (exited) throw new Error(`the server exited before answering ${url}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-}
 
 async function git(cwd: string, ...args: string[]): Promise<void> {
   const out = await new Deno.Command("git", {

@@ -15,6 +15,7 @@ import {
   type BenchResult,
   bundle,
   BUNDLE_FLAGS,
+  freePort,
   HELLO,
   MAIN,
   median,
@@ -23,38 +24,13 @@ import {
   mib,
   ms,
   timeCommand,
+  untilAnswers,
 } from "./lib.ts";
 
 const DENO = Deno.execPath();
 const SERVER = new URL("../examples/server.ts", import.meta.url).pathname;
 const IDLE = new URL("./fixtures/idle.js", import.meta.url).pathname;
 const SERVER_ARGS = ["run", "--quiet", "--allow-net", "--allow-env", SERVER];
-
-function freePort(): number {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    try {
-      Deno.listen({ hostname: "0.0.0.0", port }).close();
-      return port;
-    } catch { /* taken */ }
-  }
-}
-
-/** Polls the URL every 5 ms until it answers; returns the time since `start`. */
-async function untilAnswers(url: string, start: number, child: Deno.ChildProcess): Promise<number> {
-  let exited = false;
-  child.status.then(() => (exited = true));
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.body?.cancel();
-      return performance.now() - start;
-    } catch {
-      if (exited) throw new Error(`the server exited before answering ${url}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-}
 
 async function stop(child: Deno.ChildProcess): Promise<void> {
   try {
