@@ -134,7 +134,8 @@ Deno.test("a TCP listener on IPv4 makes its port occupied: reserve skips it and 
       assert.ok(doc.processes.some((p: { pid: number }) => p.pid === Deno.pid), info.stdout);
     }
     const off = await port(tmp.path, ["reserve", "--tag", "x", "--port", String(busy)], {
-      env: { ...env, TREEHOUSE_PORTS_OCCUPANCY_TCP: "false" },
+      // UDP off too: the port number is an ephemeral one, and another process's UDP socket may hold it.
+      env: { ...env, TREEHOUSE_PORTS_OCCUPANCY_TCP: "false", TREEHOUSE_PORTS_OCCUPANCY_UDP: "false" },
     });
     assert.equal(off.stdout, `${busy}\n`, "with the TCP check off the port is taken");
     const scan = await port(tmp.path, ["scan", "--range", `${busy}-${busy}`, "--json"], { env });
