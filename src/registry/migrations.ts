@@ -126,6 +126,9 @@ export const MIGRATIONS: readonly string[] = [
      https_url TEXT,
      updated_at INTEGER NOT NULL
    );`,
+  // 8: how a run's server last ended (issue 15): `status` says "exited with code 3" / "killed by SIGKILL".
+  `ALTER TABLE runs ADD COLUMN exit_code INTEGER;
+   ALTER TABLE runs ADD COLUMN signal TEXT;`,
 ];
 
 /** The schema version this build of treehouse writes. */

@@ -29,6 +29,10 @@ export interface RunRecord {
   state: RunState;
   /** Why the run ended (or crashed), when known. */
   reason: string | null;
+  /** How the server last ended: its exit code, or null (still running, never ran, killed by a signal). */
+  exit_code: number | null;
+  /** The signal that last killed the server (`SIGKILL`), or null. */
+  signal: string | null;
   /** The server command's own pid (changes on restart); null between children. */
   pid: number | null;
   pid_started_at: number | null;
@@ -67,7 +71,8 @@ export function isLive(run: Pick<RunRecord, "ended_at">): boolean {
 }
 
 const COLUMNS =
-  "r.id, r.allocation_id, r.service, r.name, r.port, r.state, r.reason, r.pid, r.pid_started_at, " +
+  "r.id, r.allocation_id, r.service, r.name, r.port, r.state, r.reason, r.exit_code, r.signal, r.pid, " +
+  "r.pid_started_at, " +
   "r.wrapper_pid, r.wrapper_started_at, r.run_id, r.socket, r.log, r.detached, r.restarts, r.command, " +
   "r.started_at, r.ready_at, r.ended_at, r.last_seen_at";
 const JOINED = `SELECT ${COLUMNS}, a.project_path, a.branch, a.ip, a.hostname FROM runs r ` +
@@ -85,7 +90,8 @@ export function toRun(row: unknown, path: string): RunWithAllocation {
   } catch { /* invalid below */ }
   if (
     !r || !int(r.id) || !int(r.allocation_id) || !str(r.service) || !(r.name === null || str(r.name)) ||
-    !int(r.port) || !RUN_STATES.includes(r.state as RunState) || !nint(r.pid) || !nint(r.pid_started_at) ||
+    !int(r.port) || !RUN_STATES.includes(r.state as RunState) || !nint(r.pid) || !nint(r.exit_code) ||
+    !nint(r.pid_started_at) ||
     !int(r.wrapper_pid) || !nint(r.wrapper_started_at) || !str(r.run_id) || !int(r.restarts) ||
     !int(r.started_at) || !int(r.last_seen_at) || !Array.isArray(command) ||
     !command.every((c) => typeof c === "string")
@@ -104,6 +110,8 @@ export function toRun(row: unknown, path: string): RunWithAllocation {
     port: Number(r.port),
     state: r.state as RunState,
     reason: s(r.reason),
+    exit_code: n(r.exit_code),
+    signal: s(r.signal),
     pid: n(r.pid),
     pid_started_at: n(r.pid_started_at),
     wrapper_pid: Number(r.wrapper_pid),
@@ -281,6 +289,8 @@ export interface RunUpdate {
   restarts?: number;
   ready_at?: number | null;
   reason?: string | null;
+  exit_code?: number | null;
+  signal?: string | null;
   now: number;
 }
 
@@ -293,7 +303,17 @@ export function updateRun(registry: Registry, id: number, update: RunUpdate): bo
     const db = registry.db;
     const sets: string[] = ["last_seen_at = ?"];
     const args: (string | number | null)[] = [update.now];
-    for (const key of ["state", "pid", "pid_started_at", "restarts", "ready_at", "reason"] as const) {
+    const keys = [
+      "state",
+      "pid",
+      "pid_started_at",
+      "restarts",
+      "ready_at",
+      "reason",
+      "exit_code",
+      "signal",
+    ] as const;
+    for (const key of keys) {
       if (update[key] !== undefined) {
         sets.push(`${key} = ?`);
         args.push(update[key] as string | number | null);
@@ -315,6 +335,17 @@ export function updateRun(registry: Registry, id: number, update: RunUpdate): bo
   });
 }
 
+/** How a run ended: its state, why, and how its server last ended (when it did). */
+export interface RunEnd {
+  state: "stopped" | "crashed";
+  reason: string | null;
+  exit_code?: number | null;
+  signal?: string | null;
+  now: number;
+  /** Only end the run when this wrapper still holds it. */
+  wrapperPid?: number;
+}
+
 /**
  * Ends a run: state `stopped` (or `crashed`), no pid, why. The allocation's process becomes another
  * live run's (or none), so the branch's other servers keep it from being reclaimed. Returns whether
@@ -323,16 +354,12 @@ export function updateRun(registry: Registry, id: number, update: RunUpdate): bo
 export function endRun(
   registry: Registry,
   id: number,
-  end: { state: "stopped" | "crashed"; reason: string | null; now: number; wrapperPid?: number },
+  end: RunEnd,
 ): boolean {
   return registry.write(() => endRunInTransaction(registry, id, end));
 }
 
-function endRunInTransaction(
-  registry: Registry,
-  id: number,
-  end: { state: "stopped" | "crashed"; reason: string | null; now: number; wrapperPid?: number },
-): boolean {
+function endRunInTransaction(registry: Registry, id: number, end: RunEnd): boolean {
   const db = registry.db;
   const row = db.prepare("SELECT allocation_id, pid, wrapper_pid, ended_at FROM runs WHERE id = ?").get(id);
   if (!row || row.ended_at !== null) return false;
@@ -341,6 +368,10 @@ function endRunInTransaction(
     "UPDATE runs SET state = ?, reason = ?, pid = NULL, pid_started_at = NULL, ended_at = ?, last_seen_at = ? " +
       "WHERE id = ?",
   ).run(end.state, end.reason, end.now, end.now, id);
+  if (end.exit_code !== undefined || end.signal !== undefined) {
+    db.prepare("UPDATE runs SET exit_code = ?, signal = ? WHERE id = ?")
+      .run(end.exit_code ?? null, end.signal ?? null, id);
+  }
   const allocationId = Number(row.allocation_id);
   const other = db.prepare(
     "SELECT pid, pid_started_at, port FROM runs WHERE allocation_id = ? AND id != ? AND pid IS NOT NULL " +

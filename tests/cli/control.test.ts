@@ -361,10 +361,28 @@ Deno.test("a detached server that exits at once: its code and last lines, status
     assert.match(r.stderr, /cannot bind/);
     const s = await statusJson("ctrl-crash", project, options);
     assert.equal(s.view.state, "crashed");
+    assert.equal(s.view.exit_code, 3);
+    assert.equal(s.view.signal, null);
+    assert.equal(s.view.reason, "the server exited with code 3");
+    const human = await cli(["status", "--branch", "ctrl-crash", "--project", project], options);
+    assert.match(human.stdout, /State: +crashed \(the server exited with code 3\)/);
     const waited = await statusJson("ctrl-crash", project, options, "--wait", "--timeout", "2");
     assert.equal(waited.code, 20);
     const restart = await cli(["restart", "--branch", "ctrl-crash", "--project", project], options);
     assert.equal(restart.code, 20);
+
+    const killed = await cli([
+      ...runArgs("ctrl-crash-kill", project, "--detach", "--no-mdns", "--"),
+      "sh",
+      "-c",
+      "kill -KILL $$",
+    ], options);
+    assert.equal(killed.code, 137, killed.stderr);
+    const k = await statusJson("ctrl-crash-kill", project, options);
+    assert.equal(k.view.state, "crashed");
+    assert.equal(k.view.exit_code, null);
+    assert.equal(k.view.signal, "SIGKILL");
+    assert.equal(k.view.reason, "the server was killed by SIGKILL");
   } finally {
     await tmp.cleanup();
   }

@@ -236,8 +236,18 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         captured = false;
       }
       // A crash waiting out its restart backoff (--restart on-failure) reads as restarting.
-      s.control.onState((next) => {
-        if (next === "restarting" && state !== "restarting") record("restarting", { pid: null });
+      s.control.onState((next, control) => {
+        if (next !== "restarting" || state === "restarting") return;
+        // Between children (no pid): the server crashed and waits out its backoff; say how it ended.
+        const exit = control.pid === null ? control.lastExit : null;
+        record("restarting", {
+          pid: null,
+          ...(exit && {
+            exit_code: exit.signal ? null : exit.code,
+            signal: exit.signal,
+            reason: `the server ${exitReason(exit)}; restarting`,
+          }),
+        });
       });
       if (socketPath !== null) {
         try {
@@ -264,6 +274,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         pid_started_at: s.deps.process.startTime(childPid) ?? s.deps.now(),
         restarts,
         ready_at: null,
+        reason: null,
       });
       waitReady(options.readyTarget(s), child);
       if (first) {
@@ -298,9 +309,11 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       if (recordId !== undefined) {
         try {
           const crashed = s.control.state === "crashed";
+          const exit = s.control.lastExit;
           endRun(s.deps.registry, recordId, {
             state: crashed ? "crashed" : "stopped",
-            reason: crashed ? "the server exited with an error (or never became ready)" : null,
+            reason: crashed ? crashReason(s) : null,
+            ...(exit && { exit_code: exit.signal ? null : exit.code, signal: exit.signal }),
             now: s.deps.now(),
           });
         } catch (error) {
@@ -311,4 +324,19 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
       options.log?.close();
     },
   };
+}
+
+/** How a server ended, for people: "exited with code 3", "was killed by SIGKILL". */
+export function exitReason(exit: { code: number; signal: string | null }): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+/** Why a run ended `crashed`: it never became ready in time, or how its server last ended. */
+function crashReason(s: RunSession): string {
+  const exit = s.control.lastExit;
+  if (s.control.readyTimedOut) {
+    return `the server did not become ready within ${s.request.readyTimeoutMs / 1000}s` +
+      (exit ? ` (then ${exitReason(exit)} when stopped)` : "");
+  }
+  return exit ? `the server ${exitReason(exit)}` : "the server did not start";
 }

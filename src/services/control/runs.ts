@@ -40,8 +40,12 @@ export interface RunView {
   branch: string;
   service: string;
   state: RunState;
-  /** Why the run ended, when it did. */
+  /** Why the run ended (or why it is restarting), when known: "the server exited with code 3". */
   reason: string | null;
+  /** How the server last ended: its exit code (null while it runs, or when a signal killed it). */
+  exit_code: number | null;
+  /** The signal that last killed the server (`SIGKILL`), or null. */
+  signal: string | null;
   /** The server command's own pid (it changes on restart). */
   pid: number | null;
   wrapper_pid: number | null;
@@ -85,6 +89,8 @@ export function viewOfRun(deps: ControlDeps, r: RunWithAllocation): RunView {
     service: r.service,
     state: r.state,
     reason: r.reason,
+    exit_code: r.exit_code,
+    signal: r.signal,
     pid: live ? r.pid : null,
     wrapper_pid: live ? r.wrapper_pid : null,
     ip: r.ip,

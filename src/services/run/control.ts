@@ -29,6 +29,10 @@ export class RunControl {
   readonly startedAt: number;
   /** When the current child was last seen ready, or null. */
   readyAt: number | null = null;
+  /** How the last child ended (its code, or the signal that killed it), or null before any ended. */
+  lastExit: { code: number; signal: Deno.Signal | null } | null = null;
+  /** The first start did not answer `--ready` in time (the run ends `crashed` for that). */
+  readyTimedOut = false;
 
   constructor(startedAt: number) {
     this.startedAt = startedAt;

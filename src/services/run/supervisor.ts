@@ -188,6 +188,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
           if (outcome === "ready") markReady();
           else if (outcome === "timeout") {
             readyTimedOut = true;
+            control.readyTimedOut = true;
             stop("SIGTERM", true);
           }
         });
@@ -202,6 +203,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         );
       }
       last = await child.exited;
+      control.lastExit = last;
       const pid = child.pid;
       // Leftovers first: a background grandchild holding the output pipes would keep the pumps open.
       await endLeftovers(proc, pid, group, o.runId, Math.min(o.killTimeoutMs, 2000));
