@@ -73,29 +73,66 @@ export function openSession(deps: DbDeps): Promise<EngineSession> {
   return onServer(deps.resolved, "connect", () => deps.engine.connect(deps.resolved.server));
 }
 
-/** Creates (or adopts) the branch's database. See the module comment for the guarantees. */
-export async function createDatabase(deps: DbDeps, req: CreateRequest): Promise<CreateResult> {
+/** Runs `fn` on a session of its own, closed after it. */
+export async function withSession<T>(
+  deps: DbDeps,
+  fn: (session: EngineSession) => Promise<T>,
+): Promise<T> {
   const session = await openSession(deps);
   try {
-    return await createWith(session, deps, req);
+    return await fn(session);
   } finally {
     await session.close();
   }
 }
 
+/**
+ * Runs `fn` holding the server-side lock `key`; while another process holds it, a `waiting` event
+ * names `waitingFor`.
+ */
+export async function holdingLock<T>(
+  session: EngineSession,
+  deps: DbDeps,
+  key: string,
+  waitingFor: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const unlock = await onServer(
+    deps.resolved,
+    "lock",
+    () => session.lock(key, () => deps.onEvent?.({ kind: "waiting", name: waitingFor })),
+  );
+  try {
+    return await fn();
+  } finally {
+    await unlock();
+  }
+}
+
+/** Runs `fn` holding the lock on database `name` (its creates, drops and resets wait for each other). */
+export function holdingDatabase<T>(
+  session: EngineSession,
+  deps: DbDeps,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return holdingLock(session, deps, `db:${name}`, name, fn);
+}
+
+/** Creates (or adopts) the branch's database. See the module comment for the guarantees. */
+export function createDatabase(deps: DbDeps, req: CreateRequest): Promise<CreateResult> {
+  return withSession(deps, (session) => createWith(session, deps, req));
+}
+
 /** {@link createDatabase} on an open session (reset drops and creates on one). */
-export async function createWith(
+export function createWith(
   session: EngineSession,
   deps: DbDeps,
   req: CreateRequest,
 ): Promise<CreateResult> {
   const { resolved, registry } = deps;
   const on = <T>(action: string, fn: () => Promise<T>) => onServer(resolved, action, fn);
-  const unlock = await on(
-    "lock",
-    () => session.lock(`db:${req.name}`, () => deps.onEvent?.({ kind: "waiting", name: req.name })),
-  );
-  try {
+  return holdingDatabase(session, deps, req.name, async () => {
     let record = findDatabase(registry, resolved.key, req.name);
     if (record && (record.project_path !== req.project_path || record.branch !== req.branch)) {
       throw new ConflictError(
@@ -195,9 +232,7 @@ export async function createWith(
       }
       throw error;
     }
-  } finally {
-    await unlock();
-  }
+  });
 }
 
 /** Whether `error` or one of its causes is an engine failure of `kind`. */
@@ -211,7 +246,7 @@ function hasKind(error: unknown, kind: string): boolean {
 /** How many times `terminate` ends the base's sessions and retries before falling back. */
 export const TERMINATE_ATTEMPTS = 3;
 
-async function copy(
+function copy(
   session: EngineSession,
   deps: DbDeps,
   name: string,
@@ -219,11 +254,7 @@ async function copy(
   terminate: boolean,
 ): Promise<DatabaseMethod> {
   const on = <T>(action: string, fn: () => Promise<T>) => onServer(deps.resolved, action, fn);
-  const unlock = await on(
-    "lock",
-    () => session.lock(`template:${base}`, () => deps.onEvent?.({ kind: "waiting", name: base })),
-  );
-  try {
+  return holdingLock(session, deps, `template:${base}`, base, async () => {
     let sessions = await on("count the base's sessions", () => session.otherSessions(base));
     if (sessions > 0 && terminate) {
       deps.onEvent?.({ kind: "terminating", base, sessions });
@@ -243,9 +274,7 @@ async function copy(
       () => session.copyWithDump(name, base, (bytes) => deps.onEvent?.({ kind: "progress", bytes })),
     );
     return "dump";
-  } finally {
-    await unlock();
-  }
+  });
 }
 
 async function tryTemplate(

@@ -14,7 +14,15 @@ import {
   listDatabases,
 } from "../../registry/databases.ts";
 import type { Registry } from "../../registry/registry.ts";
-import { type CreateRequest, type CreateResult, createWith, type DbDeps, openSession } from "./create.ts";
+import {
+  type CreateRequest,
+  type CreateResult,
+  createWith,
+  type DbDeps,
+  holdingDatabase,
+  openSession,
+  withSession,
+} from "./create.ts";
 import { onServer } from "./failures.ts";
 
 /** What to drop. */
@@ -28,28 +36,19 @@ export interface DropRequest {
 }
 
 /** Drops the branch's database and forgets its record. */
-export async function dropDatabase(deps: DbDeps, req: DropRequest): Promise<DatabaseRecord> {
-  const session = await openSession(deps);
-  try {
-    return await dropWith(session, deps, req);
-  } finally {
-    await session.close();
-  }
+export function dropDatabase(deps: DbDeps, req: DropRequest): Promise<DatabaseRecord> {
+  return withSession(deps, (session) => dropWith(session, deps, req));
 }
 
 /** {@link dropDatabase} on an open session. */
-export async function dropWith(
+export function dropWith(
   session: EngineSession,
   deps: DbDeps,
   req: DropRequest,
 ): Promise<DatabaseRecord> {
   const { resolved, registry } = deps;
   const on = <T>(action: string, fn: () => Promise<T>) => onServer(resolved, action, fn);
-  const unlock = await on(
-    "lock",
-    () => session.lock(`db:${req.name}`, () => deps.onEvent?.({ kind: "waiting", name: req.name })),
-  );
-  try {
+  return holdingDatabase(session, deps, req.name, async () => {
     const record = findDatabase(registry, resolved.key, req.name);
     const exists = await on("look up the database", () => session.exists(req.name));
     if (!record || record.project_path !== req.project_path || record.branch !== req.branch) {
@@ -76,22 +75,17 @@ export async function dropWith(
     }
     forgetDatabase(registry, record.id);
     return record;
-  } finally {
-    await unlock();
-  }
+  });
 }
 
 /** Drops (when there is one) and creates the branch's database again, on one session. */
-export async function resetDatabase(deps: DbDeps, req: CreateRequest): Promise<CreateResult> {
-  const session = await openSession(deps);
-  try {
+export function resetDatabase(deps: DbDeps, req: CreateRequest): Promise<CreateResult> {
+  return withSession(deps, async (session) => {
     if (findDatabase(deps.registry, deps.resolved.key, req.name)) {
       await dropWith(session, deps, { ...req });
     }
     return await createWith(session, deps, req);
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 /** A database chosen to go with its branch, and why. */
