@@ -165,9 +165,7 @@ export async function listenControl(path: string, handler: ControlHandler): Prom
       connections.add(conn);
       serveConnection(conn, handler).finally(() => {
         connections.delete(conn);
-        try {
-          conn.close();
-        } catch { /* closed already */ }
+        closeQuietly(conn);
       });
     }
   })();
@@ -176,14 +174,8 @@ export async function listenControl(path: string, handler: ControlHandler): Prom
     async close() {
       if (closing) return;
       closing = true;
-      try {
-        listener.close();
-      } catch { /* closed already */ }
-      for (const conn of connections) {
-        try {
-          conn.close();
-        } catch { /* closed already */ }
-      }
+      closeQuietly(listener);
+      for (const conn of connections) closeQuietly(conn);
       await serving;
       try {
         Deno.removeSync(path);
@@ -271,6 +263,29 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (rest.length > 0) rest = rest.subarray(await conn.write(rest));
 }
 
+/** Closes a connection or listener that may be closed already. */
+function closeQuietly(closer: { close(): void }): void {
+  try {
+    closer.close();
+  } catch { /* closed already */ }
+}
+
+/** Yields the text `conn` sends, read by read, until it ends (a failed read ends it too). */
+async function* textFrom(conn: Deno.Conn, bufferSize: number): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(bufferSize);
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch {
+      n = null;
+    }
+    if (n === null) return;
+    yield decoder.decode(buffer.subarray(0, n), { stream: true });
+  }
+}
+
 /**
  * Connects to the control socket at `path` after checking that its directory and the socket itself
  * are private to this user. Throws {@link PermissionError} for a refused socket, and the connect
@@ -294,26 +309,13 @@ export async function* controlExchange(
   signal?: AbortSignal,
 ): AsyncGenerator<ControlReply> {
   const conn = await connectControl(path);
-  const abort = () => {
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  };
+  const abort = () => closeQuietly(conn);
   signal?.addEventListener("abort", abort, { once: true });
   try {
     await writeAll(conn, encoder.encode(`${JSON.stringify(request)}\n`));
-    const decoder = new TextDecoder();
     let pending = "";
-    const buffer = new Uint8Array(16 * 1024);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch {
-        n = null;
-      }
-      if (n === null) break;
-      pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+    for await (const text of textFrom(conn, 16 * 1024)) {
+      pending += text;
       let newline: number;
       while ((newline = pending.indexOf("\n")) >= 0) {
         const reply = parseReply(pending.slice(0, newline));
@@ -341,23 +343,12 @@ export async function rawControlRequest(path: string, bytes: Uint8Array): Promis
       await writeAll(conn, bytes);
     } catch { /* the server may close early on an oversized request */ }
     let text = "";
-    const buffer = new Uint8Array(4096);
-    const decoder = new TextDecoder();
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch {
-        n = null;
-      }
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+    for await (const chunk of textFrom(conn, 4096)) {
+      text += chunk;
       if (text.includes("\n")) break;
     }
     return text;
   } finally {
-    try {
-      conn.close();
-    } catch { /* closed */ }
+    closeQuietly(conn);
   }
 }
