@@ -31,14 +31,33 @@ export interface CertInfo {
   readonly sha256: string;
 }
 
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function randomSerial(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f; // a positive INTEGER
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(bytes);
 }
 
 function pem(label: string, der: ArrayBuffer): string {
   return x509.PemConverter.encode(der, label) + "\n";
+}
+
+function newKeys(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey(EC, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+}
+
+/** The signing key of a PEM pair (PKCS#8). */
+function signingKey(keyPem: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(keyPem), EC, false, ["sign"]);
+}
+
+/** `cert` and the private key of `keys`, both PEM. */
+async function pemPair(cert: x509.X509Certificate, keys: CryptoKeyPair): Promise<PemPair> {
+  const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
+  return { certPem: cert.toString("pem") + "\n", keyPem: pem("PRIVATE KEY", key) };
 }
 
 /** Escapes a value for an X.500 name string (RFC 4514). */
@@ -48,7 +67,7 @@ function rdn(value: string): string {
 
 /** Makes a self-signed CA certificate valid from `notBefore` to `notAfter`. */
 export async function createCa(commonName: string, notBefore: Date, notAfter: Date): Promise<PemPair> {
-  const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]) as CryptoKeyPair;
+  const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: `CN=${rdn(commonName)}, O=treehouse`,
@@ -62,8 +81,7 @@ export async function createCa(commonName: string, notBefore: Date, notAfter: Da
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { certPem: cert.toString("pem") + "\n", keyPem: pem("PRIVATE KEY", key) };
+  return await pemPair(cert, keys);
 }
 
 /** Names and addresses a leaf certificate is issued for. */
@@ -80,14 +98,8 @@ export async function issueLeaf(
   notAfter: Date,
 ): Promise<PemPair> {
   const caCert = new x509.X509Certificate(ca.certPem);
-  const caKey = await crypto.subtle.importKey(
-    "pkcs8",
-    x509.PemConverter.decodeFirst(ca.keyPem),
-    EC,
-    false,
-    ["sign"],
-  );
-  const keys = await crypto.subtle.generateKey(EC, true, ["sign", "verify"]) as CryptoKeyPair;
+  const caKey = await signingKey(ca.keyPem);
+  const keys = await newKeys();
   const first = subject.dnsNames[0] ?? subject.ips[0] ?? "treehouse";
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -110,8 +122,7 @@ export async function issueLeaf(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const key = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
-  return { certPem: cert.toString("pem") + "\n", keyPem: pem("PRIVATE KEY", key) };
+  return await pemPair(cert, keys);
 }
 
 /**
@@ -140,20 +151,14 @@ export async function readCert(certPem: string): Promise<CertInfo> {
     isCa: basic?.ca ?? false,
     dnsNames: names.filter((n) => n.type === "dns").map((n) => n.value),
     ips: names.filter((n) => n.type === "ip").map((n) => n.value),
-    sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+    sha256: hex(digest),
   };
 }
 
 /** Checks that `keyPem` is the private key of `certPem` (sign and verify one message). */
 export async function keyMatches(pair: PemPair): Promise<boolean> {
   const cert = new x509.X509Certificate(pair.certPem);
-  const key = await crypto.subtle.importKey(
-    "pkcs8",
-    x509.PemConverter.decodeFirst(pair.keyPem),
-    EC,
-    false,
-    ["sign"],
-  );
+  const key = await signingKey(pair.keyPem);
   const publicKey = await cert.publicKey.export(EC, ["verify"]);
   const data = new TextEncoder().encode("treehouse");
   const signature = await crypto.subtle.sign(SIGNING, key, data);
