@@ -5,6 +5,7 @@
  * `treehouse ip` without configuration files does not pay for it.
  */
 import { ConfigError } from "../errors.ts";
+import { statOrUndefined } from "./paths.ts";
 import type { Env } from "../registry/path.ts";
 import { NO_TRUST, type Trust } from "../core/trust.ts";
 import type { ConfigFile } from "./config-parse.ts";
@@ -91,11 +92,7 @@ function searchProjectFiles(start: string): FoundFile[] {
 }
 
 function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
+  return statOrUndefined(path)?.isFile ?? false;
 }
 
 /**

@@ -4,6 +4,7 @@
  * the last lines and following the file across a rotation live here too.
  */
 import { DEFAULT_SERVICE } from "../core/run-table.ts";
+import { statOrUndefined } from "./paths.ts";
 
 /** A log is rotated when a write would take it past this size (4 MiB). */
 export const LOG_ROTATE_BYTES = 4 * 1024 * 1024;
@@ -89,11 +90,7 @@ export function tailLog(path: string, n: number, since?: number): string[] {
 
 /** The log's size in bytes now (0 when it does not exist yet): a mark for {@link tailLog}'s `since`. */
 export function logSize(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return 0;
-  }
+  return statOrUndefined(path)?.size ?? 0;
 }
 
 function splitLines(text: string): string[] {
@@ -115,12 +112,12 @@ export async function followLog(
 ): Promise<void> {
   let stopped = false;
   stop.then(() => (stopped = true), () => (stopped = true));
-  let offset = sizeOf(path);
+  let offset = logSize(path);
   let ino = inodeOf(path);
   let pending = "";
   const decoder = new TextDecoder();
   while (!stopped) {
-    const size = sizeOf(path);
+    const size = logSize(path);
     const nowIno = inodeOf(path);
     if (nowIno !== ino || size < offset) {
       ino = nowIno;
@@ -151,20 +148,8 @@ export async function followLog(
   if (pending) onLine(pending);
 }
 
-function sizeOf(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 function inodeOf(path: string): number | null {
-  try {
-    return Deno.statSync(path).ino;
-  } catch {
-    return null;
-  }
+  return statOrUndefined(path)?.ino ?? null;
 }
 
 /**

@@ -67,14 +67,18 @@ export function baseName(path: string): string {
   return path.split("/").filter(Boolean).pop() ?? "/";
 }
 
+/** `Deno.statSync(path)` (symlinks followed), or undefined on any error: not found or not readable. */
+export function statOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `path` can be stat'ed (symlinks followed): false on any error, not found or not readable. */
 export function statable(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return statOrUndefined(path) !== undefined;
 }
 
 /** True when `path` exists, following symlinks; an error other than "not found" counts as existing. */

@@ -22,13 +22,3 @@ export function projectReader(dir: string): (relative: string) => string | undef
     return text;
   };
 }
-
-/** True when `path` exists (any kind). */
-export function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -3,7 +3,8 @@
  * with `[run]` (and `[group]` for what cannot bind the branch's IP) and, when asked, the AGENTS.md
  * section. Never overwrites a file without `force`.
  */
-import { exists, projectReader } from "../../adapters/project-files.ts";
+import { projectReader } from "../../adapters/project-files.ts";
+import { statable as exists } from "../../adapters/paths.ts";
 import {
   AGENTS_MARKER,
   agentsSnippet,
