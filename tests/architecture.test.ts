@@ -2,7 +2,8 @@
  * The house rules (README "Design"), checked on every `src/` import so the layers stay as built:
  * nothing below `cli` imports `cli`; no import circles; `core` imports only `core` and the error
  * family; only `registry` runs SQL; only the process adapter constructs `Deno.Command`; only the
- * entry point and the CLI context read `Deno.env` and `Deno.build.os`.
+ * entry point and the CLI context read `Deno.env` and `Deno.build.os`; only `registry` reaches the
+ * registry's SQLite connection.
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./helpers/cli.ts";
@@ -65,6 +66,9 @@ type Violation = string;
  */
 const KNOWN: readonly Violation[] = [];
 
+/** The module handing out the registry's SQLite connection; see the rule in {@link violations}. */
+const CONNECTION_MODULE = "src/registry/connection.ts";
+
 function violations(): Violation[] {
   const found: Violation[] = [];
   for (const [file, targets] of GRAPH) {
@@ -75,6 +79,10 @@ function violations(): Violation[] {
       if (layer === "core" && to !== "core" && target !== "src/errors.ts") {
         found.push(`${file} (core) imports ${target}`);
       }
+    }
+    // The registry's connection (Registry keeps it private) is for the registry's own modules.
+    if (layer !== "registry" && targets.includes(CONNECTION_MODULE)) {
+      found.push(`${file} imports the registry's connection`);
     }
     const text = code(TEXT.get(file) as string);
     if (

@@ -9,7 +9,9 @@ import { databaseName } from "../core/sanitize.ts";
 import { formatPool, intToIp, ipToInt, lowestFreeIp, type Pool, poolSize } from "../core/pool.ts";
 import { chooseReclaim } from "../core/policy.ts";
 import { formatAge } from "../core/duration.ts";
+import type { DatabaseSync } from "node:sqlite";
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /** One row of the `allocations` table; the field names are the public JSON names. */
 export interface Allocation {
@@ -71,7 +73,7 @@ function describeRow(r: Record<string, unknown> | undefined): string {
 
 /** The raw row of (project, branch), unvalidated, or undefined. */
 function rowOf(
-  db: Registry["db"],
+  db: DatabaseSync,
   project_path: string,
   branch: string,
 ): Record<string, unknown> | undefined {
@@ -130,9 +132,9 @@ export const LAST_SEEN_REFRESH_MS = 60_000;
  */
 export function getOrAllocate(registry: Registry, req: AllocateRequest): AllocateResult {
   const [seen, checkoutKnown] = registry.read(() => [
-    rowOf(registry.db, req.project_path, req.branch),
+    rowOf(connection(registry), req.project_path, req.branch),
     req.checkout === undefined ||
-    recordedCheckout(registry.db, req.project_path, req.branch) === req.checkout,
+    recordedCheckout(connection(registry), req.project_path, req.branch) === req.checkout,
   ]);
   if (seen && checkoutKnown) {
     const allocation = toAllocation(seen, registry.path);
@@ -140,7 +142,7 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
     if (age >= 0 && age < LAST_SEEN_REFRESH_MS) return { allocation, created: false };
   }
   return registry.write(() => {
-    const db = registry.db;
+    const db = connection(registry);
     if (req.checkout !== undefined) recordCheckout(db, req.project_path, req.branch, req.checkout, req.now);
     const existing = rowOf(db, req.project_path, req.branch);
     if (existing) {
@@ -217,7 +219,7 @@ export function findAllocation(
   branch: string,
 ): Allocation | undefined {
   return registry.read(() => {
-    const row = rowOf(registry.db, project_path, branch);
+    const row = rowOf(connection(registry), project_path, branch);
     return row ? toAllocation(row, registry.path) : undefined;
   });
 }
@@ -226,8 +228,10 @@ export function findAllocation(
 export function listAllocations(registry: Registry, project_path?: string): Allocation[] {
   return registry.read(() => {
     const rows = project_path === undefined
-      ? registry.db.prepare(`SELECT ${COLUMNS} FROM allocations`).all()
-      : registry.db.prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ?`).all(project_path);
+      ? connection(registry).prepare(`SELECT ${COLUMNS} FROM allocations`).all()
+      : connection(registry).prepare(`SELECT ${COLUMNS} FROM allocations WHERE project_path = ?`).all(
+        project_path,
+      );
     return rows.map((r) => toAllocation(r, registry.path))
       .sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0));
   });
@@ -240,9 +244,9 @@ export function releaseAllocation(
   branch: string,
 ): Allocation | undefined {
   return registry.write(() => {
-    const row = rowOf(registry.db, project_path, branch);
+    const row = rowOf(connection(registry), project_path, branch);
     if (!row) return undefined;
-    registry.db.prepare("DELETE FROM allocations WHERE project_path = ? AND branch = ?").run(
+    connection(registry).prepare("DELETE FROM allocations WHERE project_path = ? AND branch = ?").run(
       project_path,
       branch,
     );
@@ -282,10 +286,12 @@ export function recordProcess(
 ): void {
   registry.write(() => {
     if (process.port === undefined) {
-      registry.db.prepare("UPDATE allocations SET pid = ?, pid_started_at = ?, last_seen_at = ? WHERE id = ?")
+      connection(registry).prepare(
+        "UPDATE allocations SET pid = ?, pid_started_at = ?, last_seen_at = ? WHERE id = ?",
+      )
         .run(process.pid, process.pid_started_at, process.now, id);
     } else {
-      registry.db.prepare(
+      connection(registry).prepare(
         "UPDATE allocations SET pid = ?, pid_started_at = ?, port = ?, last_seen_at = ? WHERE id = ?",
       ).run(process.pid, process.pid_started_at, process.port, process.now, id);
     }
@@ -298,7 +304,7 @@ export function recordProcess(
  */
 export function deleteAllocationIfUnchanged(registry: Registry, a: Allocation): boolean {
   return Number(
-    registry.db.prepare("DELETE FROM allocations WHERE id = ? AND last_seen_at = ? AND pid IS ?")
+    connection(registry).prepare("DELETE FROM allocations WHERE id = ? AND last_seen_at = ? AND pid IS ?")
       .run(a.id, a.last_seen_at, a.pid).changes,
   ) > 0;
 }

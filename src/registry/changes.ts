@@ -1,5 +1,6 @@
 /** A cheap change counter for watchers (the dashboard, `list --watch`). */
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /**
  * SQLite's `PRAGMA data_version`: it changes whenever another connection committed since the last
@@ -7,7 +8,9 @@ import type { Registry } from "./registry.ts";
  */
 export function dataVersion(registry: Registry): number {
   return registry.read(() => {
-    const row = registry.db.prepare("PRAGMA data_version").get() as { data_version?: number } | undefined;
+    const row = connection(registry).prepare("PRAGMA data_version").get() as
+      | { data_version?: number }
+      | undefined;
     return Number(row?.data_version ?? 0);
   });
 }

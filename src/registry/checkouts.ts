@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /**
  * Records (project, branch) → git dir (null: used from the main worktree, so forgotten); writes only
@@ -38,8 +39,10 @@ export function recordedCheckout(db: DatabaseSync, project_path: string, branch:
 export function checkoutsOf(registry: Registry, project_path?: string): Map<string, string> {
   return registry.read(() => {
     const rows = project_path === undefined
-      ? registry.db.prepare("SELECT project_path, branch, git_dir FROM checkouts").all()
-      : registry.db.prepare("SELECT project_path, branch, git_dir FROM checkouts WHERE project_path = ?")
+      ? connection(registry).prepare("SELECT project_path, branch, git_dir FROM checkouts").all()
+      : connection(registry).prepare(
+        "SELECT project_path, branch, git_dir FROM checkouts WHERE project_path = ?",
+      )
         .all(project_path);
     return new Map(rows.map((r) => [`${String(r.project_path)}\0${String(r.branch)}`, String(r.git_dir)]));
   });

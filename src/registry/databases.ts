@@ -6,6 +6,7 @@
  */
 import { RegistryError } from "../errors.ts";
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /** How a database came to be. */
 export type DatabaseMethod = "template" | "dump" | "empty" | "adopted";
@@ -60,7 +61,7 @@ function toRecord(row: unknown, path: string): DatabaseRecord {
 /** The record of `name` on `server`, or undefined. */
 export function findDatabase(registry: Registry, server: string, name: string): DatabaseRecord | undefined {
   return registry.read(() => {
-    const row = registry.db.prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
+    const row = connection(registry).prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
       .get(server, name);
     return row ? toRecord(row, registry.path) : undefined;
   });
@@ -69,7 +70,7 @@ export function findDatabase(registry: Registry, server: string, name: string): 
 /** Whether `name` on `server` is recorded as complete: the hot path's check, no server contacted. */
 export function isDatabaseReady(registry: Registry, server: string, name: string): boolean {
   return registry.read(() =>
-    registry.db.prepare("SELECT 1 FROM databases WHERE server = ? AND name = ? AND state = 'ready'")
+    connection(registry).prepare("SELECT 1 FROM databases WHERE server = ? AND name = ? AND state = 'ready'")
       .get(server, name) !== undefined
   );
 }
@@ -87,7 +88,7 @@ export function listDatabases(
     if (filter.server !== undefined) where.push("server = ?"), args.push(filter.server);
     const sql = `SELECT ${COLUMNS} FROM databases${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
       ORDER BY project_path, branch, name`;
-    return registry.db.prepare(sql).all(...args).map((r) => toRecord(r, registry.path));
+    return connection(registry).prepare(sql).all(...args).map((r) => toRecord(r, registry.path));
   });
 }
 
@@ -116,7 +117,7 @@ export interface CreateIntent {
  */
 export function beginCreate(registry: Registry, intent: CreateIntent): BeginCreate {
   return registry.write(() => {
-    const db = registry.db;
+    const db = connection(registry);
     const row = db.prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
       .get(intent.server, intent.name);
     if (row) {
@@ -179,7 +180,7 @@ function pick(intent: CreateIntent) {
 /** Marks a create finished, with the method that was used in the end. */
 export function finishCreate(registry: Registry, id: number, method: DatabaseMethod, now: number): void {
   registry.write(() => {
-    registry.db.prepare(
+    connection(registry).prepare(
       "UPDATE databases SET state = 'ready', method = ?, pid = NULL, created_at = ? WHERE id = ?",
     ).run(method, now, id);
   });
@@ -191,13 +192,13 @@ export function adoptDatabase(
   facts: { server: string; name: string; project_path: string; branch: string; now: number },
 ): DatabaseRecord {
   return registry.write(() => {
-    registry.db.prepare(
+    connection(registry).prepare(
       `INSERT INTO databases (server, name, project_path, branch, source, method, state, pid, created_at)
        VALUES (?, ?, ?, ?, NULL, 'adopted', 'ready', NULL, ?)
        ON CONFLICT (server, name) DO UPDATE SET project_path = excluded.project_path,
          branch = excluded.branch, state = 'ready', pid = NULL`,
     ).run(facts.server, facts.name, facts.project_path, facts.branch, facts.now);
-    const row = registry.db.prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
+    const row = connection(registry).prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
       .get(facts.server, facts.name);
     return toRecord(row, registry.path);
   });
@@ -206,6 +207,6 @@ export function adoptDatabase(
 /** Removes a record (after its database was dropped). */
 export function forgetDatabase(registry: Registry, id: number): void {
   registry.write(() => {
-    registry.db.prepare("DELETE FROM databases WHERE id = ?").run(id);
+    connection(registry).prepare("DELETE FROM databases WHERE id = ?").run(id);
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { AliveCheck } from "./allocations.ts";
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /** What a running front serves. */
 export interface FrontRecord {
@@ -20,7 +21,7 @@ export interface FrontRecord {
 /** Records (or replaces) the front of an allocation. One short transaction. */
 export function recordFront(registry: Registry, front: FrontRecord): void {
   registry.write(() =>
-    registry.db.prepare(
+    connection(registry).prepare(
       `INSERT INTO fronts (allocation_id, wrapper_pid, wrapper_started_at, url, https_url, updated_at)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (allocation_id) DO UPDATE SET wrapper_pid = excluded.wrapper_pid,
@@ -40,7 +41,7 @@ export function recordFront(registry: Registry, front: FrontRecord): void {
 /** Removes the front of an allocation, if this wrapper still owns it. */
 export function clearFront(registry: Registry, allocationId: number, wrapperPid: number): void {
   registry.write(() =>
-    registry.db.prepare("DELETE FROM fronts WHERE allocation_id = ? AND wrapper_pid = ?").run(
+    connection(registry).prepare("DELETE FROM fronts WHERE allocation_id = ? AND wrapper_pid = ?").run(
       allocationId,
       wrapperPid,
     )
@@ -49,7 +50,7 @@ export function clearFront(registry: Registry, allocationId: number, wrapperPid:
 
 /** The fronts whose wrapper still runs, by allocation id. */
 export function liveFronts(registry: Registry, isAlive: AliveCheck): Map<number, FrontRecord> {
-  const rows = registry.db.prepare(
+  const rows = connection(registry).prepare(
     "SELECT allocation_id, wrapper_pid, wrapper_started_at, url, https_url, updated_at FROM fronts",
   ).all() as Record<string, unknown>[];
   const found = new Map<number, FrontRecord>();

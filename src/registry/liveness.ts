@@ -6,6 +6,7 @@ import { chooseHostname } from "../core/hostname.ts";
 import { isStale } from "../core/policy.ts";
 import { type AliveCheck, type Allocation, listAllocations, toAllocation } from "./allocations.ts";
 import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /**
  * Clears the recorded process of allocation `id` if it is still `pid` (another run may have taken
@@ -14,7 +15,7 @@ import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./regi
 export function clearProcess(registry: Registry, id: number, pid: number, now: number): boolean {
   return registry.write(() =>
     Number(
-      registry.db.prepare(
+      connection(registry).prepare(
         "UPDATE allocations SET pid = NULL, pid_started_at = NULL, last_seen_at = ? WHERE id = ? AND pid = ?",
       ).run(now, id, pid).changes,
     ) > 0
@@ -46,7 +47,7 @@ export function cleanupStale(
   return registry.write(() => {
     const cleaned: Allocation[] = [];
     for (const a of candidates) {
-      const row = registry.db.prepare(
+      const row = connection(registry).prepare(
         "UPDATE allocations SET pid = NULL, pid_started_at = NULL WHERE id = ? AND pid IS ? AND last_seen_at = ? " +
           "RETURNING id, project_path, branch, ip, hostname, db_name, port, pid, pid_started_at, allocated_at, last_seen_at",
       ).get(a.id, a.pid, a.last_seen_at);
@@ -70,14 +71,14 @@ export function relabel(
 ): Allocation {
   return registry.write(() => {
     const taken = new Set(
-      registry.db.prepare("SELECT hostname FROM allocations WHERE id != ?").all(a.id).map((r) =>
+      connection(registry).prepare("SELECT hostname FROM allocations WHERE id != ?").all(a.id).map((r) =>
         String(r.hostname)
       ),
     );
     for (const label of avoid) taken.add(label);
     const hostname = chooseHostname(a.branch, a.project_path, taken, name);
     if (hostname === a.hostname) return a;
-    registry.db.prepare("UPDATE allocations SET hostname = ? WHERE id = ?").run(hostname, a.id);
+    connection(registry).prepare("UPDATE allocations SET hostname = ? WHERE id = ?").run(hostname, a.id);
     return { ...a, hostname };
   });
 }
@@ -92,7 +93,7 @@ export const HEARTBEAT_BUSY_MS = 250;
  * `"gone"` (the allocation was released meanwhile).
  */
 export function heartbeat(registry: Registry, id: number, now: number): "ok" | "busy" | "gone" {
-  const db = registry.db;
+  const db = connection(registry);
   try {
     db.exec(`PRAGMA busy_timeout = ${HEARTBEAT_BUSY_MS}`);
     const changes = Number(

@@ -6,6 +6,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { RegistryError } from "../errors.ts";
 import { type GiveUp, lockHolder, LockWait } from "./lock-wait.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
+import { type Connected, CONNECTION } from "./connection.ts";
 
 /**
  * SQLite's own busy timeout on the connection. SQLite's default busy handler sleeps in growing
@@ -23,14 +24,15 @@ export interface OpenOptions {
 }
 
 /** An open registry. Close it when done; it is also closed when the process exits. */
-export class Registry {
+export class Registry implements Connected {
   readonly path: string;
-  readonly db: DatabaseSync;
+  /** The connection: the registry's own modules reach it through `connection()` (./connection.ts). */
+  readonly #db: DatabaseSync;
   #dataVersion: StatementSync | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
-    this.db = reusingStatements(db);
+    this.#db = reusingStatements(db);
   }
 
   /**
@@ -74,18 +76,23 @@ export class Registry {
     return registry;
   }
 
-  /** Closes the database handle. Safe to call twice. */
+  /** The connection, for the registry's modules (see ./connection.ts). */
+  [CONNECTION](): DatabaseSync {
+    return this.#db;
+  }
+
   /** SQLite's `PRAGMA quick_check` verdict: "ok", or what is damaged. */
   quickCheck(): string {
     return this.read(() => {
-      const row = this.db.prepare("PRAGMA quick_check").get() as Record<string, unknown> | undefined;
+      const row = this.#db.prepare("PRAGMA quick_check").get() as Record<string, unknown> | undefined;
       return String(Object.values(row ?? {})[0] ?? "");
     });
   }
 
+  /** Closes the database handle. Safe to call twice. */
   close(): void {
     try {
-      if (this.db.isOpen) this.db.close();
+      if (this.#db.isOpen) this.#db.close();
     } catch { /* nothing left to do */ }
   }
 
@@ -97,17 +104,17 @@ export class Registry {
     const wait = this.lockWait();
     for (;;) {
       try {
-        this.retryBusy(() => this.db.exec("BEGIN IMMEDIATE"), wait);
+        this.retryBusy(() => this.#db.exec("BEGIN IMMEDIATE"), wait);
       } catch (error) {
         throw registryError(error, this.path);
       }
       try {
         const result = fn();
-        this.db.exec("COMMIT");
+        this.#db.exec("COMMIT");
         return result;
       } catch (error) {
         try {
-          this.db.exec("ROLLBACK");
+          this.#db.exec("ROLLBACK");
         } catch { /* the transaction may already be gone */ }
         if (isBusy(error)) {
           const giveUp = wait.pause();
@@ -133,7 +140,7 @@ export class Registry {
   /** A wait for the lock whose progress is SQLite's data version (it changes with every commit of others). */
   private lockWait(): LockWait {
     return new LockWait(() => {
-      this.#dataVersion ??= this.db.prepare("PRAGMA data_version");
+      this.#dataVersion ??= this.#db.prepare("PRAGMA data_version");
       return (this.#dataVersion.get() as { data_version?: number } | undefined)?.data_version;
     });
   }
@@ -181,16 +188,16 @@ export class Registry {
       );
     }
     this.retryBusy(() => {
-      const mode = this.db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
-      if (mode?.journal_mode !== "wal") this.db.exec("PRAGMA journal_mode = WAL");
-      this.db.exec("PRAGMA synchronous = NORMAL");
-      this.db.prepare("SELECT count(*) FROM sqlite_master").get(); // reads the schema: catches a trashed header page
+      const mode = this.#db.prepare("PRAGMA journal_mode").get() as { journal_mode?: string } | undefined;
+      if (mode?.journal_mode !== "wal") this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.prepare("SELECT count(*) FROM sqlite_master").get(); // reads the schema: catches a trashed header page
     });
     if (version < SCHEMA_VERSION) this.migrate();
   }
 
   private userVersion(): number {
-    const row = this.db.prepare("PRAGMA user_version").get() as { user_version?: number } | undefined;
+    const row = this.#db.prepare("PRAGMA user_version").get() as { user_version?: number } | undefined;
     return Number(row?.user_version ?? 0);
   }
 
@@ -200,9 +207,9 @@ export class Registry {
       if (current > SCHEMA_VERSION) throw new RegistryError(`Registry ${this.path} was upgraded meanwhile`);
       for (let v = current; v < SCHEMA_VERSION; v++) {
         const sql = MIGRATIONS[v];
-        if (sql) this.db.exec(sql);
+        if (sql) this.#db.exec(sql);
       }
-      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }
 }

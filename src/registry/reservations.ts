@@ -6,6 +6,7 @@ import { RegistryError } from "../errors.ts";
 import type { StatementSync } from "node:sqlite";
 import type { Registry } from "./registry.ts";
 import type { PortSpan } from "../core/spans.ts";
+import { connection } from "./connection.ts";
 
 /** One port reservation; the field names are the public JSON names. `tag` null = untagged. */
 export interface Reservation {
@@ -22,15 +23,9 @@ export interface Reservation {
 /** Columns in the order {@link toReservation} expects. */
 export const COLUMNS = "path, tag, port, project, task, created_at, last_used_at, expires_at";
 
-const statements = new WeakMap<object, Map<string, StatementSync>>();
-
-/** A prepared statement, cached per connection (preparing costs more than running a lookup). */
+/** A prepared statement: the registry's connection keeps one per SQL text (see `Registry`). */
 function stmt(registry: Registry, sql: string): StatementSync {
-  let cache = statements.get(registry.db);
-  if (!cache) statements.set(registry.db, cache = new Map());
-  let s = cache.get(sql);
-  if (!s) cache.set(sql, s = registry.db.prepare(sql));
-  return s;
+  return connection(registry).prepare(sql);
 }
 
 /** Validates a row read back from disk, so a hand-edited registry fails clearly. */
@@ -107,12 +102,12 @@ export function listReservations(registry: Registry, filter: ListFilter = {}): R
   }
   const sql = `SELECT ${COLUMNS} FROM reservations${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
     ORDER BY port`;
-  return registry.db.prepare(sql).all(...args).map((r) => toReservation(r, registry.path));
+  return connection(registry).prepare(sql).all(...args).map((r) => toReservation(r, registry.path));
 }
 
 /** Inserts a reservation (the port must be free in the table). */
 export function insertReservation(registry: Registry, r: Reservation): void {
-  registry.db.prepare(
+  connection(registry).prepare(
     `INSERT INTO reservations (path, tag, port, project, task, created_at, last_used_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(r.path, r.tag ?? "", r.port, r.project, r.task, r.created_at, r.last_used_at, r.expires_at);
@@ -120,7 +115,7 @@ export function insertReservation(registry: Registry, r: Reservation): void {
 
 /** Updates the mutable fields of the reservation of (path, tag). */
 export function updateReservation(registry: Registry, r: Reservation): void {
-  registry.db.prepare(
+  connection(registry).prepare(
     `UPDATE reservations SET port = ?, project = ?, task = ?, last_used_at = ?, expires_at = ?
      WHERE path = ? AND tag = ?`,
   ).run(r.port, r.project, r.task, r.last_used_at, r.expires_at, r.path, r.tag ?? "");
@@ -129,7 +124,8 @@ export function updateReservation(registry: Registry, r: Reservation): void {
 /** Deletes the reservation of (path, tag); returns whether one existed. */
 export function deleteReservation(registry: Registry, path: string, tag: string | null): boolean {
   return Number(
-    registry.db.prepare("DELETE FROM reservations WHERE path = ? AND tag = ?").run(path, tag ?? "").changes,
+    connection(registry).prepare("DELETE FROM reservations WHERE path = ? AND tag = ?").run(path, tag ?? "")
+      .changes,
   ) > 0;
 }
 
@@ -152,14 +148,14 @@ export function nextUnreserved(registry: Registry, from: number, last: number): 
 
 /** Every stored exclusion, ordered. */
 export function listExclusions(registry: Registry): PortSpan[] {
-  return registry.db.prepare("SELECT first, last FROM port_exclusions ORDER BY first, last").all()
+  return connection(registry).prepare("SELECT first, last FROM port_exclusions ORDER BY first, last").all()
     .map((r) => ({ first: Number(r.first), last: Number(r.last) }));
 }
 
 /** Replaces the stored exclusions with `spans`. */
 export function replaceExclusions(registry: Registry, spans: PortSpan[], now: number): void {
-  registry.db.exec("DELETE FROM port_exclusions");
-  const insert = registry.db.prepare(
+  connection(registry).exec("DELETE FROM port_exclusions");
+  const insert = connection(registry).prepare(
     "INSERT OR IGNORE INTO port_exclusions (first, last, created_at) VALUES (?, ?, ?)",
   );
   for (const s of spans) insert.run(s.first, s.last, now);
@@ -167,7 +163,9 @@ export function replaceExclusions(registry: Registry, spans: PortSpan[], now: nu
 
 /** Adds one exclusion (duplicates are ignored). */
 export function addExclusion(registry: Registry, span: PortSpan, now: number): void {
-  registry.db.prepare("INSERT OR IGNORE INTO port_exclusions (first, last, created_at) VALUES (?, ?, ?)")
+  connection(registry).prepare(
+    "INSERT OR IGNORE INTO port_exclusions (first, last, created_at) VALUES (?, ?, ?)",
+  )
     .run(span.first, span.last, now);
 }
 

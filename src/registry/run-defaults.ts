@@ -4,6 +4,7 @@
  * (by content hash), and the one-time notices already shown. Every write is one short transaction.
  */
 import type { Registry } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /** The key of a branch's service. */
 export interface ServiceKey {
@@ -15,7 +16,7 @@ export interface ServiceKey {
 /** The port recorded for a branch's service, or undefined. */
 export function recordedPort(registry: Registry, key: ServiceKey): number | undefined {
   return registry.read(() => {
-    const row = registry.db.prepare(
+    const row = connection(registry).prepare(
       "SELECT port FROM run_ports WHERE project_path = ? AND branch = ? AND service = ?",
     ).get(key.project_path, key.branch, key.service) as { port?: unknown } | undefined;
     const port = Number(row?.port);
@@ -26,7 +27,7 @@ export function recordedPort(registry: Registry, key: ServiceKey): number | unde
 /** Every recorded port of a branch: service → port. */
 export function recordedPorts(registry: Registry, project_path: string, branch: string): Map<string, number> {
   return registry.read(() => {
-    const rows = registry.db.prepare(
+    const rows = connection(registry).prepare(
       "SELECT service, port FROM run_ports WHERE project_path = ? AND branch = ? ORDER BY service",
     ).all(project_path, branch) as { service: string; port: number }[];
     return new Map(rows.map((r) => [String(r.service), Number(r.port)]));
@@ -36,7 +37,7 @@ export function recordedPorts(registry: Registry, project_path: string, branch: 
 /** Records the port a branch's service was given (`run --port N`). */
 export function recordPort(registry: Registry, key: ServiceKey, port: number, now: number): void {
   registry.write(() => {
-    registry.db.prepare(
+    connection(registry).prepare(
       `INSERT INTO run_ports (project_path, branch, service, port, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (project_path, branch, service) DO UPDATE SET port = excluded.port, updated_at = excluded.updated_at`,
     ).run(key.project_path, key.branch, key.service, port, now);
@@ -46,7 +47,9 @@ export function recordPort(registry: Registry, key: ServiceKey, port: number, no
 /** True when the user agreed to run the project's service with exactly this content hash. */
 export function hasConsent(registry: Registry, project_path: string, service: string, hash: string): boolean {
   return registry.read(() =>
-    registry.db.prepare("SELECT 1 FROM run_consents WHERE project_path = ? AND service = ? AND hash = ?")
+    connection(registry).prepare(
+      "SELECT 1 FROM run_consents WHERE project_path = ? AND service = ? AND hash = ?",
+    )
       .get(project_path, service, hash) !== undefined
   );
 }
@@ -60,7 +63,7 @@ export function recordConsent(
   now: number,
 ): void {
   registry.write(() => {
-    registry.db.prepare(
+    connection(registry).prepare(
       `INSERT INTO run_consents (project_path, service, hash, decided_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (project_path, service) DO UPDATE SET hash = excluded.hash, decided_at = excluded.decided_at`,
     ).run(project_path, service, hash, now);
@@ -73,7 +76,7 @@ export function recordConsent(
  */
 export function firstNotice(registry: Registry, project_path: string, key: string, now: number): boolean {
   return registry.write(() => {
-    const result = registry.db.prepare(
+    const result = connection(registry).prepare(
       "INSERT INTO notices (project_path, key, shown_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     ).run(project_path, key, now);
     return Number(result.changes) > 0;

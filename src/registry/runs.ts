@@ -11,6 +11,7 @@ import { ConflictError, RegistryError } from "../errors.ts";
 import { chooseHostname } from "../core/hostname.ts";
 import type { AliveCheck, Allocation } from "./allocations.ts";
 import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
+import { connection } from "./connection.ts";
 
 /** What a run is doing. `stopped` and `crashed` are ended runs (the wrapper is gone). */
 export type RunState = "starting" | "ready" | "restarting" | "crashed" | "stopped";
@@ -160,7 +161,7 @@ export function startRun(registry: Registry, run: NewRun, isAlive: AliveCheck): 
     isAlive(previous.wrapper_pid, previous.wrapper_started_at);
   if (previous && previousAlive) throw liveConflict(previous);
   return registry.write(() => {
-    const db = registry.db;
+    const db = connection(registry);
     const row = db.prepare("SELECT id, state, wrapper_pid FROM runs WHERE allocation_id = ? AND service = ?")
       .get(run.allocation_id, run.service);
     if (row) {
@@ -215,7 +216,7 @@ export function findRun(
   service: string,
 ): RunWithAllocation | undefined {
   return registry.read(() => {
-    const row = registry.db.prepare(`${JOINED} WHERE r.allocation_id = ? AND r.service = ?`)
+    const row = connection(registry).prepare(`${JOINED} WHERE r.allocation_id = ? AND r.service = ?`)
       .get(allocationId, service);
     return row ? toRun(row, registry.path) : undefined;
   });
@@ -224,7 +225,7 @@ export function findRun(
 /** The run with this id, or `undefined`. */
 export function getRun(registry: Registry, id: number): RunWithAllocation | undefined {
   return registry.read(() => {
-    const row = registry.db.prepare(`${JOINED} WHERE r.id = ?`).get(id);
+    const row = connection(registry).prepare(`${JOINED} WHERE r.id = ?`).get(id);
     return row ? toRun(row, registry.path) : undefined;
   });
 }
@@ -247,7 +248,7 @@ export function listRuns(
     }
     const sql = `${JOINED}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ` +
       "ORDER BY a.project_path, a.branch, r.service";
-    return registry.db.prepare(sql).all(...args).map((row) => toRun(row, registry.path));
+    return connection(registry).prepare(sql).all(...args).map((row) => toRun(row, registry.path));
   });
 }
 
@@ -271,7 +272,7 @@ export function runLabel(
 ): string {
   const taken = registry.read(() =>
     new Set(
-      registry.db.prepare(
+      connection(registry).prepare(
         "SELECT hostname AS label FROM allocations UNION " +
           "SELECT name AS label FROM runs WHERE name IS NOT NULL AND ended_at IS NULL",
       ).all().map((r) => String(r.label)),
@@ -300,7 +301,7 @@ export interface RunUpdate {
  */
 export function updateRun(registry: Registry, id: number, update: RunUpdate): boolean {
   return registry.write(() => {
-    const db = registry.db;
+    const db = connection(registry);
     const sets: string[] = ["last_seen_at = ?"];
     const args: (string | number | null)[] = [update.now];
     const keys = [
@@ -360,7 +361,7 @@ export function endRun(
 }
 
 function endRunInTransaction(registry: Registry, id: number, end: RunEnd): boolean {
-  const db = registry.db;
+  const db = connection(registry);
   const row = db.prepare("SELECT allocation_id, pid, wrapper_pid, ended_at FROM runs WHERE id = ?").get(id);
   if (!row || row.ended_at !== null) return false;
   if (end.wrapperPid !== undefined && Number(row.wrapper_pid) !== end.wrapperPid) return false;
@@ -402,7 +403,7 @@ export const RUN_HEARTBEAT_BUSY_MS = 250;
  * write lock (the wrapper must stay free to forward signals). `"gone"`: the allocation was released.
  */
 export function runHeartbeat(registry: Registry, id: number, now: number): "ok" | "busy" | "gone" {
-  const db = registry.db;
+  const db = connection(registry);
   try {
     db.exec(`PRAGMA busy_timeout = ${RUN_HEARTBEAT_BUSY_MS}`);
     db.exec("BEGIN IMMEDIATE");
@@ -465,7 +466,7 @@ export function endDeadRuns(
  */
 export function pruneRuns(registry: Registry, endedBefore?: number): number {
   return registry.write(() => {
-    const db = registry.db;
+    const db = connection(registry);
     const orphans = Number(
       db.prepare("DELETE FROM runs WHERE allocation_id NOT IN (SELECT id FROM allocations)").run().changes,
     );

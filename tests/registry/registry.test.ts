@@ -13,6 +13,7 @@ import {
 import { parsePool } from "../../src/core/pool.ts";
 import { PoolExhaustedError, RegistryError } from "../../src/errors.ts";
 import { SCHEMA_VERSION } from "../../src/registry/migrations.ts";
+import { connection } from "../../src/registry/connection.ts";
 import { bytes, cli, tempDir } from "../helpers/cli.ts";
 
 const DAY = 86_400_000;
@@ -117,9 +118,9 @@ Deno.test("a new registry has a 0700 directory, a 0600 file, WAL and the current
   withRegistry((registry, dir) => {
     assert.equal(Deno.statSync(`${dir}/data`).mode! & 0o777, 0o700);
     assert.equal(Deno.statSync(`${dir}/data/registry.db`).mode! & 0o777, 0o600);
-    const mode = registry.db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+    const mode = connection(registry).prepare("PRAGMA journal_mode").get() as { journal_mode: string };
     assert.equal(mode.journal_mode, "wal");
-    const version = registry.db.prepare("PRAGMA user_version").get() as { user_version: number };
+    const version = connection(registry).prepare("PRAGMA user_version").get() as { user_version: number };
     assert.equal(version.user_version, SCHEMA_VERSION);
   }));
 
@@ -266,7 +267,7 @@ Deno.test("getOrAllocate() within a minute of the last refresh reads without wri
   withRegistry((registry) => {
     getOrAllocate(registry, request("main"));
     const changes = () =>
-      Number((registry.db.prepare("SELECT total_changes() AS n").get() as { n: number }).n);
+      Number((connection(registry).prepare("SELECT total_changes() AS n").get() as { n: number }).n);
     const writes = changes();
     const soon = getOrAllocate(registry, request("main", { now: 1_000 * DAY + LAST_SEEN_REFRESH_MS - 1 }));
     assert.equal(soon.created, false);

@@ -1,6 +1,7 @@
 /** Occupancy probes run before the reservation's write transaction, never while it holds the lock. */
 import assert from "node:assert/strict";
 import { Registry } from "../../../src/registry/registry.ts";
+import { connection } from "../../../src/registry/connection.ts";
 import { type PortPolicy, reserve, reserveGroup } from "../../../src/services/reserve/reserve.ts";
 import type { Occupancy } from "../../../src/adapters/net/occupancy.ts";
 import type { GroupConfig } from "../../../src/adapters/config-files.ts";
@@ -18,7 +19,7 @@ const policy: PortPolicy = {
 function recordingProbe(registry: Registry, busy: Set<number>) {
   const calls: { port: number; inTransaction: boolean }[] = [];
   const factory = () => (port: number): Occupancy => {
-    calls.push({ port, inTransaction: registry.db.isTransaction });
+    calls.push({ port, inTransaction: connection(registry).isTransaction });
     return { occupied: busy.has(port), by: busy.has(port) ? ["tcp/ipv4"] : [] };
   };
   return { calls, factory };
