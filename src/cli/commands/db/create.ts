@@ -1,7 +1,7 @@
 /** `treehouse db create` and `db reset`. */
 import { UsageError } from "../../../errors.ts";
 import { chooseBase } from "../../../services/db/base.ts";
-import { createDatabase, type CreateResult } from "../../../services/db/create.ts";
+import { createDatabase, type CreateResult, type DbEvent } from "../../../services/db/create.ts";
 import { resetDatabase } from "../../../services/db/drop.ts";
 import { maskedBranchUrl } from "../../../services/db/server.ts";
 import type { AppContext } from "../../context.ts";
@@ -74,44 +74,40 @@ function report(ctx: AppContext, p: Prepared, result: CreateResult, flags: BaseF
   say(ctx, `${text} on ${p.resolved.label}`);
 }
 
-/** `db create`. */
-export async function create(this: AppContext, flags: CreateFlags, branchArg?: string): Promise<void> {
-  const p = prepare(this, flags, branchArg);
-  const printer = eventPrinter(this);
+/** Prepares, runs `make` while printing its events, reports what it made; closes the registry after. */
+async function making(
+  ctx: AppContext,
+  flags: BaseFlags,
+  branchArg: string | undefined,
+  make: (p: Prepared, onEvent: (e: DbEvent) => void) => Promise<{ result: CreateResult; note?: string }>,
+): Promise<void> {
+  const p = prepare(ctx, flags, branchArg);
+  const printer = eventPrinter(ctx);
   try {
-    const { base, note } = flags.adopt ? {} : baseOf(p, flags);
-    const result = await createDatabase(deps(p, printer.onEvent), {
-      ...p.target,
-      name: p.name,
-      base,
-      terminate: flags.terminate,
-      adopt: flags.adopt,
-    });
+    const { result, note } = await make(p, printer.onEvent);
     printer.done();
-    report(this, p, result, flags, note);
+    report(ctx, p, result, flags, note);
   } finally {
     printer.done();
     p.registry.close();
   }
 }
 
+/** `db create`. */
+export function create(this: AppContext, flags: CreateFlags, branchArg?: string): Promise<void> {
+  return making(this, flags, branchArg, async (p, onEvent) => {
+    const { base, note } = flags.adopt ? {} : baseOf(p, flags);
+    const request = { ...p.target, name: p.name, base, terminate: flags.terminate, adopt: flags.adopt };
+    return { result: await createDatabase(deps(p, onEvent), request), note };
+  });
+}
+
 /** `db reset`: drop (when there is one) and create again. */
-export async function reset(this: AppContext, flags: ResetFlags, branchArg?: string): Promise<void> {
-  const p = prepare(this, flags, branchArg);
-  const printer = eventPrinter(this);
-  try {
+export function reset(this: AppContext, flags: ResetFlags, branchArg?: string): Promise<void> {
+  return making(this, flags, branchArg, async (p, onEvent) => {
     needYes(flags, `This drops and re-creates database ${p.name} on ${p.resolved.label}`);
     const { base, note } = baseOf(p, flags);
-    const result = await resetDatabase(deps(p, printer.onEvent), {
-      ...p.target,
-      name: p.name,
-      base,
-      terminate: flags.terminate,
-    });
-    printer.done();
-    report(this, p, result, flags, note);
-  } finally {
-    printer.done();
-    p.registry.close();
-  }
+    const request = { ...p.target, name: p.name, base, terminate: flags.terminate };
+    return { result: await resetDatabase(deps(p, onEvent), request), note };
+  });
 }
