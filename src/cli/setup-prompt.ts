@@ -4,6 +4,16 @@ import type { AppContext } from "./context.ts";
 import { say } from "./output.ts";
 
 /**
+ * Whether privileged steps go through sudo: when not root. `TREEHOUSE_SUDO=1|0` forces it either way
+ * (tests: exercising the sudo path as root, or writing under a temp root as a normal user).
+ */
+export function needsSudo(ctx: AppContext): boolean {
+  const forced = ctx.env("TREEHOUSE_SUDO");
+  if (forced === "1" || forced === "0") return forced === "1";
+  return Deno.uid() !== 0;
+}
+
+/**
  * Prints `<title> will:` and the plan's lines; false (nothing to do) in a dry run, or when sudo is
  * needed and the user says no. Without a terminal to ask on, sudo needs `--yes`.
  */

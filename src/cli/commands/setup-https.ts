@@ -18,13 +18,7 @@ import { currentPlatform } from "../../adapters/platform/platform.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import type { AppContext } from "../context.ts";
 import { say } from "../output.ts";
-import { planConfirmed } from "../setup-prompt.ts";
-
-function needsSudo(ctx: AppContext): boolean {
-  const forced = ctx.env("TREEHOUSE_SUDO");
-  if (forced === "1" || forced === "0") return forced === "1";
-  return Deno.uid() !== 0;
-}
+import { needsSudo, planConfirmed } from "../setup-prompt.ts";
 
 /** Flags of `setup --https`. */
 export interface SetupHttpsFlags {

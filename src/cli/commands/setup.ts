@@ -16,7 +16,7 @@ import { sudoCommand } from "../../adapters/self.ts";
 import { registryPath } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
 import { out, say } from "../output.ts";
-import { planConfirmed } from "../setup-prompt.ts";
+import { needsSudo, planConfirmed } from "../setup-prompt.ts";
 
 /** Flags of `setup`. */
 export interface SetupFlags {
@@ -28,16 +28,6 @@ export interface SetupFlags {
   readonly yes?: boolean;
   readonly dryRun?: boolean;
   readonly root?: string;
-}
-
-/**
- * Whether privileged steps go through sudo: when not root. `TREEHOUSE_SUDO=1|0` forces it either way
- * (tests: exercising the sudo path as root, or writing under a temp root as a normal user).
- */
-function needsSudo(ctx: AppContext): boolean {
-  const forced = ctx.env("TREEHOUSE_SUDO");
-  if (forced === "1" || forced === "0") return forced === "1";
-  return Deno.uid() !== 0;
 }
 
 export default async function setup(this: AppContext, flags: SetupFlags): Promise<void> {
