@@ -24,6 +24,7 @@ export const ExitCode = {
   assertionFailed: 15,
   hostsFile: 16,
   runEnded: 20,
+  notAnswering: 21,
   commandNotExecutable: 126,
   commandNotFound: 127,
 } as const;
@@ -109,6 +110,11 @@ export class TimeoutError extends TreehouseError {
 /** The run asked about is not running (it stopped or crashed, or ended while being waited for). */
 export class RunEndedError extends TreehouseError {
   override readonly exitCode: number = ExitCode.runEnded;
+}
+
+/** A run's wrapper is alive but does not answer its control socket (SIGSTOPped, or wedged). */
+export class NotAnsweringError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.notAnswering;
 }
 
 /** A `port assert-*` check did not hold (scripts test for it; not a bug, not a usage mistake). */

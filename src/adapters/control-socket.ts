@@ -5,7 +5,7 @@
  * server and by the client alike; a socket nobody listens on any more (a SIGKILLed wrapper) is stale
  * and removed.
  */
-import { ConflictError, PermissionError } from "../errors.ts";
+import { ConflictError, NotAnsweringError, PermissionError } from "../errors.ts";
 import {
   type ControlReply,
   type ControlRequest,
@@ -113,7 +113,11 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
 
 /** Writes reply lines to one client. */
 export interface ReplyWriter {
-  send(reply: ControlReply): Promise<void>;
+  /**
+   * Writes one reply line; false when the client is gone (it gave up: a request queued while the
+   * wrapper was stopped must not be acted on once it runs again).
+   */
+  send(reply: ControlReply): Promise<boolean>;
   /** Resolves when the client hung up (for following logs). */
   readonly closed: Promise<void>;
 }
@@ -191,12 +195,14 @@ async function serveConnection(conn: Deno.Conn, handler: ControlHandler): Promis
   const reply: ReplyWriter = {
     closed,
     async send(value) {
-      if (broken) return;
+      if (broken) return false;
       try {
         await writeAll(conn, encoder.encode(`${JSON.stringify(value)}\n`));
+        return true;
       } catch {
         broken = true;
         closedResolve();
+        return false;
       }
     },
   };
@@ -300,16 +306,55 @@ export async function connectControl(path: string): Promise<Deno.UnixConn> {
 }
 
 /**
+ * How long a wrapper may take to send its first reply line before it counts as not answering. A
+ * SIGSTOPped wrapper's socket still accepts connections (the kernel queues them), so only a reply
+ * tells a live wrapper; generous because the machine may be loaded.
+ */
+export const ANSWER_TIMEOUT_MS = 2000;
+
+/** Options of {@link controlExchange}. */
+export interface ExchangeOptions {
+  /** Ends the exchange early (Ctrl-C of `logs -f`). */
+  signal?: AbortSignal;
+  /**
+   * Throw {@link NotAnsweringError} when no reply line came within this many milliseconds of the
+   * connect (default: wait as long as it takes).
+   */
+  firstReplyMs?: number;
+}
+
+/**
  * Sends `request` and yields every reply line until the wrapper closes the connection (or
  * `signal` aborts). Invalid reply lines are skipped.
  */
 export async function* controlExchange(
   path: string,
   request: ControlRequest,
-  signal?: AbortSignal,
+  options: ExchangeOptions = {},
 ): AsyncGenerator<ControlReply> {
-  const conn = await connectControl(path);
+  const { signal, firstReplyMs } = options;
+  const connecting = connectControl(path);
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let conn: Deno.UnixConn;
+  if (firstReplyMs === undefined) conn = await connecting;
+  else {
+    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), firstReplyMs)));
+    const first = await Promise.race([connecting, late]);
+    if (first === "late") {
+      connecting.then((c) => c.close(), () => {});
+      throw notAnswering(path, firstReplyMs);
+    }
+    conn = first;
+  }
   const abort = () => closeQuietly(conn);
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      abort();
+    }, firstReplyMs);
+  }
   signal?.addEventListener("abort", abort, { once: true });
   try {
     await writeAll(conn, encoder.encode(`${JSON.stringify(request)}\n`));
@@ -320,18 +365,37 @@ export async function* controlExchange(
       while ((newline = pending.indexOf("\n")) >= 0) {
         const reply = parseReply(pending.slice(0, newline));
         pending = pending.slice(newline + 1);
+        clearTimeout(timer);
         if (reply) yield reply;
       }
     }
+    if (timedOut) throw notAnswering(path, firstReplyMs ?? 0);
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener("abort", abort);
     abort();
   }
 }
 
-/** Sends `request` and returns the first reply (a connection that closes without one: an error reply). */
-export async function controlRequest(path: string, request: ControlRequest): Promise<ControlReply> {
-  for await (const reply of controlExchange(path, request)) return reply;
+function notAnswering(path: string, ms: number): NotAnsweringError {
+  return new NotAnsweringError(
+    `The wrapper does not answer its control socket ${path} within ${ms / 1000}s`,
+    {
+      hint: "It may be stopped (kill -CONT PID) or wedged (kill -9 PID: its watchdog ends the server)",
+    },
+  );
+}
+
+/**
+ * Sends `request` and returns the first reply (a connection that closes without one: an error reply);
+ * throws {@link NotAnsweringError} when none comes within `firstReplyMs`.
+ */
+export async function controlRequest(
+  path: string,
+  request: ControlRequest,
+  firstReplyMs?: number,
+): Promise<ControlReply> {
+  for await (const reply of controlExchange(path, request, { firstReplyMs })) return reply;
   return { ok: false, error: "the wrapper closed the connection without a reply" };
 }
 

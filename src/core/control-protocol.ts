@@ -26,9 +26,13 @@ export interface ControlStatus {
   ready_at: number | null;
 }
 
-/** A reply line. `ok: false` carries an error message; log lines stream as `{ line }`. */
+/**
+ * A reply line. `ok: false` carries an error message; log lines stream as `{ line }`. A restart is
+ * acknowledged at once with `{ ok: true, accepted: true }` and answered with its status when done, so a
+ * client can tell a wrapper that does not answer from a restart that takes its time.
+ */
 export type ControlReply =
-  | { ok: true; status?: ControlStatus; done?: boolean }
+  | { ok: true; status?: ControlStatus; done?: boolean; accepted?: boolean }
   | { ok: false; error: string }
   | { line: string };
 

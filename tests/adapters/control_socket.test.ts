@@ -125,7 +125,7 @@ Deno.test("a stale socket (nobody listening) is detected and removed; a live one
     assert.ok(Deno.lstatSync(stale).isSocket);
     const server = await listenControl(
       `${dir}/live.sock`,
-      async (_r, reply) => await reply.send({ ok: true }),
+      async (_r, reply) => void await reply.send({ ok: true }),
     );
     try {
       assert.equal(await removeStaleSocket(`${dir}/live.sock`), false);

@@ -320,6 +320,50 @@ Deno.test("a SIGKILLed wrapper: the watchdog ends the server, status says stoppe
   }
 });
 
+Deno.test("a SIGSTOPped wrapper: status says it does not answer, restart and stop fail with 21 at once", async () => {
+  const { tmp, options, project } = await setup();
+  const port = freePort();
+  const pids: number[] = [];
+  let stopped: number | undefined;
+  try {
+    const r = await cli([
+      ...runArgs("ctrl-stopped", project, "--detach", "--port", String(port), "--no-mdns", "--"),
+      ...SERVER_CMD,
+    ], options);
+    assert.equal(r.code, 0, r.stderr);
+    const { view } = await statusJson("ctrl-stopped", project, options);
+    assert.equal(view.answers, true);
+    pids.push(view.pid, view.wrapper_pid);
+    stopped = view.wrapper_pid;
+    Deno.kill(view.wrapper_pid, "SIGSTOP");
+    const s = await statusJson("ctrl-stopped", project, options);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.view.state, "ready", "the record's word is kept");
+    assert.equal(s.view.answers, false);
+    assert.match(s.view.reason, /does not answer its control socket/);
+    const human = await cli(["status", "--branch", "ctrl-stopped", "--project", project], options);
+    assert.match(human.stdout, /State: +ready \(the wrapper \(pid \d+\) does not answer/);
+    const all = await cli(["status", "--all"], options);
+    assert.match(all.stdout, /ctrl-stopped .*ready \(not answering\)/);
+    for (const command of ["restart", "stop"]) {
+      const c = await cli([command, "--branch", "ctrl-stopped", "--project", project], options);
+      assert.equal(c.code, 21, `${command}: ${c.stderr}`);
+      assert.match(c.stderr, /does not answer its control socket/);
+      assert.match(c.stderr, new RegExp(`kill -CONT ${view.wrapper_pid}`));
+    }
+    Deno.kill(view.wrapper_pid, "SIGCONT");
+    stopped = undefined;
+    assert.equal((await statusJson("ctrl-stopped", project, options)).view.answers, true);
+    const stop = await cli(["stop", "--branch", "ctrl-stopped", "--project", project], options);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitGone([view.pid, view.wrapper_pid]);
+  } finally {
+    if (stopped !== undefined) Deno.kill(stopped, "SIGCONT");
+    killAll(pids);
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("a runtime directory open to others is refused: the run works without a socket and says so", async () => {
   const { tmp, options, project } = await setup();
   const open = `${tmp.path}/open`;

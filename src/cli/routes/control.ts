@@ -16,7 +16,7 @@ const targetFlags = {
 /** The exit codes every control command shares, then what exit 20 means for this one (if anything). */
 const exitCodes = (twenty?: string) =>
   "Exit codes: 0 ok, 2 usage, 3 no such run, 6 registry unusable, 9 control socket refused, 11 timeout" +
-  (twenty ? `, 20 ${twenty}.` : ".");
+  (twenty ? `, 20 ${twenty}` : "") + ", 21 the wrapper does not answer its control socket (stopped, wedged).";
 
 const status = buildCommand({
   loader: async () => guard((await import("../commands/control/status.ts")).default),
@@ -44,7 +44,9 @@ const status = buildCommand({
       "treehouse status --all",
     ],
     "--json is one object with state, pid (the server's own, it changes on restart), wrapper_pid, url, " +
-      "restarts, log, mode (detached or terminal), reason. A stopped run's status is exit 0. " +
+      "restarts, log, mode (detached or terminal), reason, exit_code and signal (how the server last ended), " +
+      "answers (the wrapper answered its socket just now; false: it is stopped or wedged). " +
+      "A stopped run's status is exit 0. " +
       exitCodes("with --wait, the run ended before it was ready"),
   ),
 });

@@ -155,12 +155,13 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         await reply.send({ ok: true, status: status() });
         return;
       case "restart":
+        // At once, so the client knows the wrapper answers however long the restart takes.
+        if (!await reply.send({ ok: true, accepted: true })) return;
         await restart(request.wait);
         await reply.send({ ok: true, status: status() });
         return;
       case "stop":
-        await reply.send({ ok: true, status: status() });
-        session.control.stop();
+        if (await reply.send({ ok: true, status: status() })) session.control.stop();
         return;
       case "logs": {
         if (!captured) {
@@ -171,6 +172,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
           });
           return;
         }
+        await reply.send({ ok: true, accepted: true });
         const kept = partial ? [...lines, partial] : [...lines];
         for (const line of request.lines > 0 ? kept.slice(-request.lines) : []) await reply.send({ line });
         if (request.follow && !ended) {

@@ -5,11 +5,23 @@
  * here as they are met, and their sockets removed. No parsing, no printing: the CLI and the
  * dashboard both call these.
  */
-import { controlExchange, controlRequest, removeStaleSocket } from "../../adapters/control-socket.ts";
+import {
+  ANSWER_TIMEOUT_MS,
+  controlExchange,
+  controlRequest,
+  removeStaleSocket,
+} from "../../adapters/control-socket.ts";
 import { followLog, tailLog } from "../../adapters/log-file.ts";
 import type { ControlReply, ControlStatus } from "../../core/control-protocol.ts";
 import { urlFor } from "../../core/child-env.ts";
-import { NotFoundError, RunEndedError, TimeoutError, TreehouseError, UsageError } from "../../errors.ts";
+import {
+  NotAnsweringError,
+  NotFoundError,
+  RunEndedError,
+  TimeoutError,
+  TreehouseError,
+  UsageError,
+} from "../../errors.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
 import {
@@ -64,6 +76,11 @@ export interface RunView {
   ended_at: number | null;
   /** Milliseconds since the run started, while it runs. */
   uptime_ms: number | null;
+  /**
+   * Whether the live run's wrapper answered its control socket just now (`status` asks it), false when
+   * it did not (SIGSTOPped, wedged: `reason` says so), null when it was not asked (an ended run, a list).
+   */
+  answers: boolean | null;
   command: string[];
 }
 
@@ -106,6 +123,7 @@ export function viewOfRun(deps: ControlDeps, r: RunWithAllocation): RunView {
     ready_at: r.ready_at,
     ended_at: r.ended_at,
     uptime_ms: live ? Math.max(0, deps.now() - r.started_at) : null,
+    answers: null,
     command: r.command,
   };
 }
@@ -119,13 +137,19 @@ export async function reconcile(deps: ControlDeps, filter: { project_path?: stri
   for (const run of ended) if (run.socket) await removeStaleSocket(run.socket);
 }
 
-/** Every run (of one project when given), live and ended, after reconciling dead wrappers. */
+/**
+ * Every run (of one project when given), live and ended, after reconciling dead wrappers. With `ask`,
+ * each live wrapper is asked for its state in parallel (see {@link status}).
+ */
 export async function listRuns(
   deps: ControlDeps,
   filter: { project_path?: string } = {},
+  ask = false,
 ): Promise<RunView[]> {
   await reconcile(deps, filter);
-  return listRunRecords(deps.registry, filter).map((r) => viewOfRun(deps, r));
+  const runs = listRunRecords(deps.registry, filter);
+  if (!ask) return runs.map((r) => viewOfRun(deps, r));
+  return await Promise.all(runs.map((r) => askedView(deps, r)));
 }
 
 /**
@@ -165,9 +189,47 @@ export async function findRun(deps: ControlDeps, target: RunTarget): Promise<Run
   return latest;
 }
 
-/** The status of a run (see {@link findRun}). */
-export async function status(deps: ControlDeps, target: RunTarget): Promise<RunView> {
-  return viewOfRun(deps, await findRun(deps, target));
+/**
+ * The status of a run (see {@link findRun}). A live run's wrapper is asked over its socket: its answer
+ * is fresher than the record; a wrapper that does not answer within `answerMs` is said to
+ * (`answers: false` and the reason) instead of being trusted.
+ */
+export async function status(
+  deps: ControlDeps,
+  target: RunTarget,
+  answerMs = ANSWER_TIMEOUT_MS,
+): Promise<RunView> {
+  return await askedView(deps, await findRun(deps, target), answerMs);
+}
+
+/** {@link viewOfRun}, with the live wrapper asked for its state (see {@link status}). */
+export async function askedView(
+  deps: ControlDeps,
+  run: RunWithAllocation,
+  answerMs = ANSWER_TIMEOUT_MS,
+): Promise<RunView> {
+  const view = viewOfRun(deps, run);
+  if (!isLive(run) || run.socket === null) return view;
+  try {
+    const reply = await controlRequest(run.socket, { op: "status" }, answerMs);
+    if ("ok" in reply && reply.ok && reply.status) {
+      const fresh = reply.status;
+      return { ...view, state: fresh.state, pid: fresh.pid, restarts: fresh.restarts, answers: true };
+    }
+    return { ...view, answers: true };
+  } catch (error) {
+    // Gone meanwhile: the record says so now.
+    if (!deps.isAlive(run.wrapper_pid, run.wrapper_started_at)) {
+      await reconcile(deps, { project_path: run.project_path });
+      return viewOfRun(deps, getRun(deps.registry, run.id) ?? run);
+    }
+    const why = error instanceof NotAnsweringError
+      ? `the wrapper (pid ${run.wrapper_pid}) does not answer its control socket within ${answerMs / 1000}s`
+      : `the wrapper (pid ${run.wrapper_pid}) cannot be reached on its control socket: ${
+        (error as Error).message
+      }`;
+    return { ...view, answers: false, reason: why };
+  }
 }
 
 /** How {@link waitReady} ended. */
@@ -220,11 +282,25 @@ function replyError(run: RunWithAllocation, reply: ControlReply): TreehouseError
   return undefined;
 }
 
+/** The error of a wrapper that does not answer (`restart` and `stop` fail with it, exit 21). */
+function notAnswering(run: RunWithAllocation, error: NotAnsweringError): NotAnsweringError {
+  return new NotAnsweringError(
+    `The wrapper of ${run.branch} (${run.service}, pid ${run.wrapper_pid}) does not answer its control socket`,
+    {
+      hint:
+        `It may be stopped (\`kill -CONT ${run.wrapper_pid}\`) or wedged (\`kill -9 ${run.wrapper_pid}\`: ` +
+        "its watchdog ends the server)",
+      cause: error,
+    },
+  );
+}
+
 async function ask(run: RunWithAllocation, request: Parameters<typeof controlRequest>[1]) {
   const socket = liveSocket(run);
   try {
-    return await controlRequest(socket, request);
+    return await controlRequest(socket, request, ANSWER_TIMEOUT_MS);
   } catch (error) {
+    if (error instanceof NotAnsweringError) throw notAnswering(run, error);
     if (error instanceof TreehouseError) throw error;
     throw new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
       hint: "It may have just stopped: check `treehouse status`",
@@ -239,8 +315,29 @@ async function ask(run: RunWithAllocation, request: Parameters<typeof controlReq
  */
 export async function restart(deps: ControlDeps, target: RunTarget, wait = true): Promise<RunView> {
   const run = await findRun(deps, target);
-  const reply = await ask(run, { op: "restart", wait });
-  const failure = replyError(run, reply);
+  const socket = liveSocket(run);
+  let reply: ControlReply | undefined;
+  try {
+    // The wrapper acknowledges at once (`accepted`) and answers again when the restart is done.
+    for await (
+      const line of controlExchange(socket, { op: "restart", wait }, { firstReplyMs: ANSWER_TIMEOUT_MS })
+    ) {
+      if ("ok" in line && line.ok && line.accepted) continue;
+      reply = line;
+      break;
+    }
+  } catch (error) {
+    if (error instanceof NotAnsweringError) throw notAnswering(run, error);
+    if (error instanceof TreehouseError) throw error;
+    throw new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
+      hint: "It may have just stopped: check `treehouse status`",
+      cause: error,
+    });
+  }
+  const failure = replyError(
+    run,
+    reply ?? { ok: false, error: "the wrapper closed the connection without a reply" },
+  );
   if (failure) throw failure;
   const current = getRun(deps.registry, run.id) ?? run;
   return viewOfRun(deps, current);
@@ -261,7 +358,10 @@ export async function stop(
   try {
     const reply = await ask(run, { op: "stop" });
     asked = !("ok" in reply && reply.ok === false);
-  } catch { /* the signal below */ }
+  } catch (error) {
+    // Alive but not answering: a SIGTERM would wait for it too; say so rather than hang.
+    if (error instanceof NotAnsweringError) throw error;
+  }
   if (!asked && deps.isAlive(run.wrapper_pid, run.wrapper_started_at)) {
     deps.signal?.(run.wrapper_pid, "SIGTERM");
   }
@@ -322,7 +422,7 @@ export async function logs(deps: ControlDeps, target: RunTarget, options: LogsOp
     const reply of controlExchange(
       socket,
       { op: "logs", lines: options.lines, follow: options.follow },
-      options.signal,
+      { signal: options.signal, firstReplyMs: ANSWER_TIMEOUT_MS },
     )
   ) {
     if ("line" in reply) options.onLine(reply.line);

@@ -61,7 +61,7 @@ export function renderRun(view: RunView): string {
     ["Service", view.service],
     [
       "State",
-      view.reason && (view.state === "stopped" || view.state === "crashed")
+      view.reason && (view.state === "stopped" || view.state === "crashed" || view.answers === false)
         ? `${view.state} (${view.reason})`
         : view.state,
     ],

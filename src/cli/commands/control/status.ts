@@ -26,7 +26,8 @@ export default async function status(
 ): Promise<void> {
   if (flags.all) {
     // No registry: no runs. Any other failure (an unusable registry) is reported, not hidden.
-    const views = await withControl(this, (deps) => listRuns(deps)).catch((error) => {
+    // Live runs' wrappers are asked (in parallel): one that does not answer says so.
+    const views = await withControl(this, (deps) => listRuns(deps, {}, true)).catch((error) => {
       if (error instanceof NotFoundError) return [];
       throw error;
     });
@@ -39,7 +40,7 @@ export default async function status(
         views.map((v) => [
           v.branch,
           v.service,
-          v.state,
+          v.answers === false ? `${v.state} (not answering)` : v.state,
           v.pid === null ? "-" : String(v.pid),
           v.url,
           v.uptime_ms === null ? "-" : formatAge(v.uptime_ms),
