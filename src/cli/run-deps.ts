@@ -6,7 +6,8 @@
  */
 import { DEFAULT_SERVICE } from "../core/run-table.ts";
 import { Announcer } from "../adapters/mdns.ts";
-import { checkPortFree, findPortHolders } from "../adapters/net/port-holder.ts";
+import { findPortHolders } from "../adapters/net/port-holder.ts";
+import { checkPortFree } from "../adapters/net/occupancy.ts";
 import { currentPlatform } from "../adapters/platform/platform.ts";
 import { systemProcess } from "../adapters/process/adapter.ts";
 import type { Registry } from "../registry/registry.ts";

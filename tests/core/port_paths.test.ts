@@ -9,7 +9,7 @@ import {
 } from "../../src/adapters/paths.ts";
 import { chooseGroupPorts, choosePort, scanRange } from "../../src/core/port-choice.ts";
 import { compactSpans, inSpans, parseSpan, parseSpanList } from "../../src/core/spans.ts";
-import { parseLsof } from "../../src/adapters/net/owner.ts";
+import { parseLsof, portOwnersOf } from "../../src/core/lsof.ts";
 import { tempDir } from "../helpers/cli.ts";
 
 const segment = fc.oneof(
@@ -186,14 +186,14 @@ Deno.test("chooseGroupPorts() jumping over reserved blocks picks exactly what th
   ));
 });
 
-Deno.test("parseLsof() names each process holding a port once per protocol and family", () => {
+Deno.test("parseLsof() and portOwnersOf() name each process holding a port once per protocol and family", () => {
   const text =
     "p101\ncnode\ntIPv4\nPTCP\nn127.0.0.1:5000\ntIPv6\nPTCP\nn[::1]:5000\ntIPv6\nPTCP\nn[::]:5000\n" +
     "p202\ncdnsmasq\ntIPv4\nPUDP\nn*:5000\n";
-  assert.deepEqual(parseLsof(text), [
+  assert.deepEqual(portOwnersOf(parseLsof(text)), [
     { pid: 101, command: "node", protocol: "tcp/ipv4" },
     { pid: 101, command: "node", protocol: "tcp/ipv6" },
     { pid: 202, command: "dnsmasq", protocol: "udp/ipv4" },
   ]);
-  assert.deepEqual(parseLsof(""), []);
+  assert.deepEqual(portOwnersOf(parseLsof("")), []);
 });

@@ -5,6 +5,7 @@
 import { probeOutput } from "../process/spawn.ts";
 import { parseProcNet, TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
+import { parseLsof } from "../../core/lsof.ts";
 
 /**
  * {@link listeningAddresses} without holding the event loop on Linux: the kernel's socket tables are
@@ -38,12 +39,5 @@ export function listeningAddresses(port: number, os: string): string[] {
     return [...new Set(found)];
   }
   const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fn"]);
-  if (!out) return [];
-  return [
-    ...new Set(
-      out.stdout.split("\n").filter((l) => l.startsWith("n")).map((l) =>
-        l.slice(1).replace(/:\d+$/, "").replace(/^\[|\]$/g, "").replace(/^\*$/, "0.0.0.0")
-      ),
-    ),
-  ];
+  return out ? [...new Set(parseLsof(out.stdout).map((s) => s.address))] : [];
 }

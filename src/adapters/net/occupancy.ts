@@ -41,21 +41,32 @@ export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy 
   };
 }
 
+/** The outcome of {@link checkPortFree}. */
+export type PortCheck =
+  | { free: true }
+  | { free: false; reason: "in-use" | "denied" | "unavailable"; error: Error };
+
+/** The one bind probe: tries to bind a TCP listener on `hostname:port` and closes it at once. */
+export function checkPortFree(hostname: string, port: number): PortCheck {
+  try {
+    const listener = Deno.listen({ hostname, port, transport: "tcp" });
+    listener.close();
+    return { free: true };
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return { free: false, reason: "in-use", error };
+    if (error instanceof Deno.errors.PermissionDenied) return { free: false, reason: "denied", error };
+    return { free: false, reason: "unavailable", error: error as Error };
+  }
+}
+
 /**
  * True when a TCP listener could bind `hostname:port` now (unsupported address families count as free).
  * A port this user may not bind (below 1024 without root on Linux) is looked up among the kernel's
  * listening sockets instead: free there means free for the service that will run as root.
  */
 export function tcpFree(hostname: string, port: number): boolean {
-  let listener: Deno.Listener | undefined;
-  try {
-    listener = Deno.listen({ hostname, port, transport: "tcp" });
-    return true;
-  } catch (error) {
-    return bindErrorMeansFree(error, () => tcpListening(port, hostname.includes(":")));
-  } finally {
-    listener?.close();
-  }
+  const check = checkPortFree(hostname, port);
+  return check.free || bindErrorMeansFree(check.error, () => tcpListening(port, hostname.includes(":")));
 }
 
 /**

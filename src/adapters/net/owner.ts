@@ -8,13 +8,9 @@ import { TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
 import { socketOwners } from "./sockets.ts";
 import { probeOutput } from "../process/spawn.ts";
+import { parseLsof, type PortOwner, portOwnersOf } from "../../core/lsof.ts";
 
-/** A process found holding a port. */
-export interface PortOwner {
-  pid: number;
-  command: string;
-  protocol: string;
-}
+export type { PortOwner };
 
 /** Owners of `port` (TCP listeners and bound UDP sockets); empty when the OS does not say. */
 export function portOwners(port: number): PortOwner[] {
@@ -40,43 +36,5 @@ export function portOwners(port: number): PortOwner[] {
 /** Asks `lsof` for TCP listeners and UDP sockets on `port`; empty when lsof is missing or silent. */
 function lsofOwners(port: number): PortOwner[] {
   const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", `-iUDP:${port}`, "-FpcPtn"]);
-  return out ? parseLsof(out.stdout) : [];
-}
-
-/**
- * Parses `lsof -F pcPtn` output (lines tagged `p` pid, `c` command, `P` protocol, `t` IPv4/IPv6, `n`
- * address) into owners, one per process, protocol and family. Pure.
- */
-export function parseLsof(text: string): PortOwner[] {
-  const owners: PortOwner[] = [];
-  const seen = new Set<string>();
-  let pid = 0;
-  let command = "?";
-  let protocol = "tcp";
-  let family = "ipv4";
-  for (const line of text.split("\n")) {
-    const value = line.slice(1);
-    switch (line[0]) {
-      case "p":
-        pid = Number(value);
-        break;
-      case "c":
-        command = value;
-        break;
-      case "P":
-        protocol = value.toLowerCase();
-        break;
-      case "t":
-        family = value.toLowerCase() === "ipv6" ? "ipv6" : "ipv4";
-        break;
-      case "n": {
-        const key = `${pid} ${protocol}/${family}`;
-        if (pid > 0 && !seen.has(key)) {
-          seen.add(key);
-          owners.push({ pid, command, protocol: `${protocol}/${family}` });
-        }
-      }
-    }
-  }
-  return owners;
+  return out ? portOwnersOf(parseLsof(out.stdout)) : [];
 }

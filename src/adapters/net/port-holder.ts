@@ -8,6 +8,7 @@ import { probeOutput } from "../process/spawn.ts";
 import { socketOwners } from "./sockets.ts";
 import { collides, parseProcNet, TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
+import { parseLsof } from "../../core/lsof.ts";
 
 /** A process listening on a port. */
 export interface PortHolder {
@@ -15,24 +16,6 @@ export interface PortHolder {
   command: string;
   /** The address it listens on (`0.0.0.0`, `::`, `127.0.0.42`…). */
   address: string;
-}
-
-/** The outcome of {@link checkPortFree}. */
-export type PortCheck =
-  | { free: true }
-  | { free: false; reason: "in-use" | "denied" | "unavailable"; error: Error };
-
-/** Tries to bind IP:port and closes at once. */
-export function checkPortFree(ip: string, port: number): PortCheck {
-  try {
-    const listener = Deno.listen({ hostname: ip, port, transport: "tcp" });
-    listener.close();
-    return { free: true };
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) return { free: false, reason: "in-use", error };
-    if (error instanceof Deno.errors.PermissionDenied) return { free: false, reason: "denied", error };
-    return { free: false, reason: "unavailable", error: error as Error };
-  }
 }
 
 /** Parses `/proc/net/tcp` or `tcp6` text: the inodes of sockets listening on `port`, with their address. Pure. */
@@ -63,16 +46,6 @@ function linuxHolders(ip: string, port: number): PortHolder[] {
 function lsofHolders(ip: string, port: number): PortHolder[] {
   const out = probeOutput("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpcn"]);
   if (!out) return [];
-  const holders: PortHolder[] = [];
-  let pid = 0;
-  let command = "?";
-  for (const line of out.stdout.split("\n")) {
-    if (line.startsWith("p")) pid = Number(line.slice(1));
-    else if (line.startsWith("c")) command = line.slice(1);
-    else if (line.startsWith("n")) {
-      const address = line.slice(1).replace(/:\d+$/, "").replace(/^\[|\]$/g, "").replace("*", "0.0.0.0");
-      if (collides(address, ip)) holders.push({ pid, command, address });
-    }
-  }
-  return holders;
+  return parseLsof(out.stdout).filter((s) => collides(s.address, ip))
+    .map((s) => ({ pid: s.pid, command: s.command, address: s.address }));
 }

@@ -2,6 +2,7 @@
 import { loadSettings } from "../settings.ts";
 import { formatPool, intToIp } from "../../core/pool.ts";
 import { runProgram } from "../../adapters/process/spawn.ts";
+import { checkPortFree } from "../../adapters/net/occupancy.ts";
 import type { Check } from "./checks.ts";
 import { multiLabelWarning } from "../../core/hostname-template.ts";
 import { ALIAS_LABEL, parseIfconfig } from "../../core/macos-plan.ts";
@@ -83,11 +84,7 @@ export function checkPool(env: DoctorContext): Check {
   return { id: "pool", status: "ok", detail: `${ips.length} IPs, all local (127/8 on Linux)` };
 }
 
+/** Whether a listener can bind `ip` at all (any port: the kernel picks one). */
 function canBind(ip: string): boolean {
-  try {
-    Deno.listen({ hostname: ip, port: 0 }).close();
-    return true;
-  } catch {
-    return false;
-  }
+  return checkPortFree(ip, 0).free;
 }

@@ -4,7 +4,8 @@
  * `RunSession`). See /work/wt/notes/RUN-HOOKS.md and README "Design".
  */
 import type { AnnouncerEvents, MdnsTool } from "../../adapters/mdns.ts";
-import type { PortCheck, PortHolder } from "../../adapters/net/port-holder.ts";
+import type { PortHolder } from "../../adapters/net/port-holder.ts";
+import type { PortCheck } from "../../adapters/net/occupancy.ts";
 import type { Platform } from "../../adapters/platform/platform.ts";
 import type { ProcessAdapter } from "../../adapters/process/adapter.ts";
 import type { Watchdog } from "../../adapters/process/watchdog.ts";

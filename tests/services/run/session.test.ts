@@ -6,7 +6,8 @@
 import { Config } from "../../../src/adapters/config-files.ts";
 import assert from "node:assert/strict";
 import { Announcer } from "../../../src/adapters/mdns.ts";
-import { checkPortFree, findPortHolders } from "../../../src/adapters/net/port-holder.ts";
+import { findPortHolders } from "../../../src/adapters/net/port-holder.ts";
+import { checkPortFree } from "../../../src/adapters/net/occupancy.ts";
 import { LINUX } from "../../../src/adapters/platform/platform.ts";
 import { systemProcess } from "../../../src/adapters/process/adapter.ts";
 import { ConflictError } from "../../../src/errors.ts";
