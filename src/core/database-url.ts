@@ -100,6 +100,17 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * Quotes a string literal for SQL sent without parameters (PostgreSQL's simple query protocol, one
+ * round trip): `E'…'` with `\` and `'` doubled, so it reads the same whatever
+ * `standard_conforming_strings` says (libpq's PQescapeLiteral does the same). A NUL byte cannot be in
+ * a PostgreSQL string: it throws.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) throw new RangeError("a SQL string cannot contain a NUL byte");
+  return `E'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
 /** PostgreSQL's identifier limit in bytes. */
 export const MAX_IDENT_BYTES = 63;
 

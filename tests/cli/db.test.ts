@@ -252,6 +252,15 @@ Deno.test({ name: "db create, url, list, drop and reset work on a real PostgreSQ
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await count(pg, "dbapp_dev_db_two"), 7);
     });
+
+    await t.step("a base whose name holds a quote and a backslash is quoted, never spliced", async () => {
+      const odd = "dbapp_o'brien\\x";
+      await seed(pg, odd, 3);
+      const r = await w.run(["db", "create", "--branch", "db-three", "--from-database", odd]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await count(pg, "dbapp_dev_db_three"), 3);
+      assert.equal(await count(pg, odd), 3);
+    });
   } finally {
     await pg.stop();
     await tmp.cleanup();

@@ -7,6 +7,7 @@ import {
   maskSecret,
   parseServerUrl,
   quoteIdent,
+  quoteLiteral,
   serverKey,
 } from "../../src/core/database-url.ts";
 import { resolveServer } from "../../src/services/db/server.ts";
@@ -79,4 +80,11 @@ Deno.test("resolveServer prefers the configuration, then TREEHOUSE_DATABASE_URL,
   assert.equal(pg.label, "postgres://me:****@pghost:2");
   assert.equal(pg.source, "PG* variables");
   assert.equal(resolveServer({}, env({ USER: "me" })).label, "postgres://me@localhost:5432");
+});
+
+Deno.test("quoteLiteral doubles quotes and backslashes in an E'' string and refuses a NUL byte", () => {
+  assert.equal(quoteLiteral("app_dev_main"), "E'app_dev_main'");
+  assert.equal(quoteLiteral("it's a \\ path"), "E'it''s a \\\\ path'");
+  assert.equal(quoteLiteral("'; DROP DATABASE x; --"), "E'''; DROP DATABASE x; --'");
+  assert.throws(() => quoteLiteral("a\0b"), RangeError);
 });

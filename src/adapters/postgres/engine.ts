@@ -40,6 +40,8 @@ export type CopyProgress = (bytes: number) => void;
 export interface EngineSession {
   /** Whether a database of that name exists. */
   exists(name: string): Promise<boolean>;
+  /** Which of the named databases exist (one query). */
+  existing(names: readonly string[]): Promise<Set<string>>;
   /** Sizes in bytes of the named databases that exist. */
   sizes(names: readonly string[]): Promise<Map<string, number>>;
   /** Creates an empty database. */

@@ -142,7 +142,12 @@ export function createWith(
         },
       );
     }
-    const exists = await on("look up the database", () => session.exists(req.name));
+    // The branch's database and the base in one query (the base's answer is used only further down).
+    const found = await on(
+      "look up the database",
+      () => session.existing(req.base === undefined ? [req.name] : [req.name, req.base]),
+    );
+    const exists = found.has(req.name);
     if (record?.state === "ready") {
       if (exists) return { status: "exists", record };
       forgetDatabase(registry, record.id); // dropped outside treehouse: ours to make again
@@ -179,7 +184,7 @@ export function createWith(
           hint: "Name another base with --from BRANCH or --from-database NAME, or use --empty",
         });
       }
-      if (!await on("look up the base", () => session.exists(base))) {
+      if (!found.has(base)) {
         throw new NotFoundError(`Base database "${base}" does not exist on ${resolved.label}`, {
           hint: "Create the base branch's database first (treehouse db create BASE --empty), name another " +
             "base (--from BRANCH, --from-database NAME, [database] template), or start this one empty " +
