@@ -1,11 +1,21 @@
 /**
  * A run in a real terminal (tmux gives it a pseudo-terminal) restarted from another directory with
- * `--branch` (issue 15): the new server keeps the terminal, and Ctrl-C still ends the run.
+ * `--branch` (issue 15): the new server keeps the terminal, and Ctrl-C still ends the run. Its output
+ * is on the terminal and in `treehouse logs` (the wrapper's memory), `logs -f` following it live.
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
-import { freePort, isGone, killAll, readPid, SERVER, waitGone, waitUntil } from "../helpers/harness.ts";
+import {
+  freePort,
+  isGone,
+  killAll,
+  readPid,
+  SERVER,
+  startCli,
+  waitGone,
+  waitUntil,
+} from "../helpers/harness.ts";
 
 const hasTmux = (() => {
   try {
@@ -34,13 +44,14 @@ Deno.test({
     const db = `${tmp.path}/r.db`;
     const pidfile = `${tmp.path}/pid`;
     const ttyfile = `${tmp.path}/tty`;
+    const port = freePort();
     const command = [
       "exec env -i",
       ...Object.entries(childEnv({ db, env })).map(([k, v]) => shellQuote(`${k}=${v}`)),
       shellQuote(Deno.execPath()),
       "run -A --quiet",
       shellQuote(MAIN),
-      `run --branch ctrl-tty --project ${shellQuote(tmp.path)} --port ${freePort()} --no-mdns --`,
+      `run --branch ctrl-tty --project ${shellQuote(tmp.path)} --port ${port} --no-mdns --`,
       shellQuote(Deno.execPath()),
       "run -A --quiet",
       shellQuote(SERVER),
@@ -48,6 +59,7 @@ Deno.test({
       shellQuote(pidfile),
       "--tty",
       shellQuote(ttyfile),
+      "--log-requests",
     ].join(" ");
     await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
     await tmux(socket, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
@@ -88,6 +100,31 @@ Deno.test({
       const status = JSON.parse((await cli(["status", ...target, "--json"], { db, env })).stdout);
       assert.equal(status.mode, "terminal");
       assert.equal(status.pid, second);
+
+      // The output is on the terminal and in the wrapper's memory; `logs -f` follows it live.
+      const screen = () => tmux(socket, "capture-pane", "-p", "-t", "t");
+      await waitUntil(async () => /listening on/.test(await screen()), 10_000, "the server's line on screen");
+      const logs = await cli(["logs", ...target], { db, env, cwd: elsewhere });
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /listening on/);
+      const follow = startCli(["logs", ...target, "-f", "-n", "0"], { db, env, cwd: elsewhere });
+      try {
+        await waitUntil(
+          async () => {
+            await fetch(`http://${status.ip}:${port}/ctrl2-followed`).then((r) => r.body?.cancel());
+            return follow.stdout().includes("request /ctrl2-followed");
+          },
+          10_000,
+          "logs -f to show the request line",
+        );
+        await waitUntil(
+          async () => /request \/ctrl2-followed/.test(await screen()),
+          10_000,
+          "the request line on screen too",
+        );
+      } finally {
+        await follow.ensureDead();
+      }
       // Ctrl-C on the terminal still ends the run.
       await tmux(socket, "send-keys", "-t", "t", "C-c");
       await waitGone([second, status.wrapper_pid]);

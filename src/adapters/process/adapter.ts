@@ -25,6 +25,8 @@ export interface ProcessAdapter {
   watchdog(graceMs: number): Watchdog;
   /** Whether this process's stdin is a terminal. */
   stdinIsTerminal(): boolean;
+  /** Whether this process's stdout is a terminal (a run's piped output lands on it). */
+  stdoutIsTerminal(): boolean;
   /**
    * Whether this process is in its terminal's foreground process group (then a Ctrl-C or a hang-up
    * of the terminal reached its whole group, a child sharing it included); undefined when unknown.
@@ -42,5 +44,6 @@ export const systemProcess: ProcessAdapter = {
   isAlive: isProcessAlive,
   watchdog: (graceMs) => Watchdog.lazy(graceMs),
   stdinIsTerminal: () => Deno.stdin.isTerminal(),
+  stdoutIsTerminal: () => Deno.stdout.isTerminal(),
   inTerminalForeground: () => inTerminalForeground(Deno.pid),
 };

@@ -27,6 +27,8 @@ import type { RunCollaborator, RunSession } from "../run/types.ts";
 
 /** How many output lines a wrapper keeps for `treehouse logs`. */
 export const KEPT_LINES = 1000;
+/** A line longer than this (a progress bar redrawn with `\r`) is kept in pieces of this size. */
+const MAX_LINE_CHARS = 4000;
 /** How often the ready target is tried: often at first (a restart is waited for), then every 100 ms. */
 export const PROBE_INTERVAL_MS = 100;
 /** The quick first tries: every 5 ms for the first second (a refused loopback connect costs ~0.1 ms). */
@@ -66,10 +68,10 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
   let later: ReturnType<typeof setTimeout> | undefined;
   const endWaiters: (() => void)[] = [];
   const lines: string[] = [];
-  let partial = "";
+  // Per stream: a line is never made of one stream's start and the other's end.
+  const partial = { stdout: "", stderr: "" };
+  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   const followers = new Set<(line: string) => void>();
-  const decoder = new TextDecoder();
-  let captured = true;
 
   const record = (next: RunState, patch: Omit<RunUpdate, "now" | "state"> = {}) => {
     if (ended) return;
@@ -104,13 +106,14 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
     }
   };
 
-  const keep = (text: string) => {
-    const parts = (partial + text).split("\n");
-    partial = parts.pop() ?? "";
-    if (partial.length > 4000) {
-      parts.push(partial);
-      partial = "";
+  const keep = (chunk: Uint8Array, stream: "stdout" | "stderr") => {
+    const parts = (partial[stream] + decoders[stream].decode(chunk, { stream: true })).split("\n");
+    let rest = parts.pop() ?? "";
+    if (rest.length > MAX_LINE_CHARS) {
+      parts.push(rest);
+      rest = "";
     }
+    partial[stream] = rest;
     for (const line of parts) {
       lines.push(line);
       for (const follower of followers) follower(line);
@@ -164,34 +167,38 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         if (await reply.send({ ok: true, status: status() })) session.control.stop();
         return;
       case "logs": {
-        if (!captured) {
-          await reply.send({
-            ok: false,
-            error:
-              "the run writes straight to its terminal, so treehouse keeps none of its lines (use --detach)",
-          });
-          return;
-        }
         await reply.send({ ok: true, accepted: true });
-        const kept = partial ? [...lines, partial] : [...lines];
+        const kept = [...lines, ...[partial.stdout, partial.stderr].filter((p) => p !== "")];
         for (const line of request.lines > 0 ? kept.slice(-request.lines) : []) await reply.send({ line });
         if (request.follow && !ended) {
           const queue: string[] = [];
+          let skipped = 0;
           let wake: (() => void) | undefined;
           const follower = (line: string) => {
+            // A reader that does not keep up (stopped, slow) costs at most KEPT_LINES lines of memory.
+            if (queue.length >= KEPT_LINES) {
+              queue.shift();
+              skipped++;
+            }
             queue.push(line);
             wake?.();
+          };
+          const next = () => {
+            if (skipped === 0) return queue.shift() as string;
+            const note = `[treehouse: ${skipped} lines skipped: the reader fell behind]`;
+            skipped = 0;
+            return note;
           };
           followers.add(follower);
           let done = false;
           const over = Promise.race([ends(), reply.closed]).then(() => (done = true));
           try {
             while (!done) {
-              while (queue.length) await reply.send({ line: queue.shift() as string });
+              while (queue.length) await reply.send({ line: next() });
               await Promise.race([new Promise<void>((r) => (wake = r)), over]);
               wake = undefined;
             }
-            while (queue.length) await reply.send({ line: queue.shift() as string });
+            while (queue.length) await reply.send({ line: next() });
           } finally {
             followers.delete(follower);
           }
@@ -225,18 +232,13 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         now: now(),
       }, process.isAlive);
       recordId = run.id;
-      if (options.log) {
-        const log = options.log;
-        s.tapOutput((chunk) => {
-          log.write(chunk);
-          keep(decoder.decode(chunk, { stream: true }));
-        });
-      } else if (!s.deps.process.stdinIsTerminal()) {
-        s.tapOutput((chunk) => keep(decoder.decode(chunk, { stream: true })));
-      } else {
-        // On a terminal the server keeps it (colours, prompts, a debugger): no lines pass through us.
-        captured = false;
-      }
+      // Every run's output passes through the wrapper, in a terminal too (the supervisor copies it to the
+      // terminal unchanged; stdin stays the terminal): the last lines are kept for `treehouse logs`.
+      const log = options.log;
+      s.tapOutput((chunk, stream) => {
+        log?.write(chunk);
+        keep(chunk, stream);
+      });
       // A crash waiting out its restart backoff (--restart on-failure) reads as restarting.
       s.control.onState((next, control) => {
         if (next !== "restarting" || state === "restarting") return;

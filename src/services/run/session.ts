@@ -6,6 +6,7 @@
  */
 import { hostFor } from "../../core/hostname-template.ts";
 import { childVariables, expandPlaceholders, type RunValues, urlFor } from "../../core/child-env.ts";
+import { pipedOutputEnv } from "../../core/piped-output.ts";
 import { TimeoutError } from "../../errors.ts";
 import { getOrAllocate } from "../../registry/allocations.ts";
 import { relabel } from "../../registry/liveness.ts";
@@ -162,6 +163,13 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
         ],
       });
     }
+    const capture = ready !== undefined || taps.length > 0;
+    if (capture) {
+      // The output goes through a pipe to our terminal: colours and prompt lines as if it were theirs.
+      for (const [name, value] of Object.entries(pipedOutputEnv(deps.env, deps.process.stdoutIsTerminal()))) {
+        env[name] ??= value;
+      }
+    }
     const result = await supervise({
       command: executable,
       args,
@@ -172,7 +180,7 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
       killTimeoutMs: request.killTimeoutMs,
       restart: request.restart,
       backoffMs: request.backoffMs,
-      capture: ready !== undefined || taps.length > 0,
+      capture,
       ready: ready && { target: ready, timeoutMs: request.readyTimeoutMs },
       watchdog,
       process: deps.process,
