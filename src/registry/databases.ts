@@ -58,13 +58,16 @@ function toRecord(row: unknown, path: string): DatabaseRecord {
   };
 }
 
+/** The row of `name` on `server`, checked; undefined when there is none. Inside a transaction. */
+function recordOf(registry: Registry, server: string, name: string): DatabaseRecord | undefined {
+  const row = connection(registry).prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
+    .get(server, name);
+  return row ? toRecord(row, registry.path) : undefined;
+}
+
 /** The record of `name` on `server`, or undefined. */
 export function findDatabase(registry: Registry, server: string, name: string): DatabaseRecord | undefined {
-  return registry.read(() => {
-    const row = connection(registry).prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
-      .get(server, name);
-    return row ? toRecord(row, registry.path) : undefined;
-  });
+  return registry.read(() => recordOf(registry, server, name));
 }
 
 /** Whether `name` on `server` is recorded as complete: the hot path's check, no server contacted. */
@@ -100,13 +103,8 @@ export type BeginCreate =
   | { kind: "ready"; record: DatabaseRecord };
 
 /** The facts of a create being started. */
-export interface CreateIntent {
-  server: string;
-  name: string;
-  project_path: string;
-  branch: string;
-  source: string | null;
-  method: DatabaseMethod;
+export interface CreateIntent
+  extends Pick<DatabaseRecord, "server" | "name" | "project_path" | "branch" | "source" | "method"> {
   pid: number;
   now: number;
 }
@@ -118,23 +116,15 @@ export interface CreateIntent {
 export function beginCreate(registry: Registry, intent: CreateIntent): BeginCreate {
   return registry.write(() => {
     const db = connection(registry);
-    const row = db.prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
-      .get(intent.server, intent.name);
-    if (row) {
-      const record = toRecord(row, registry.path);
+    // What the creator sets, in the order both statements below name the columns.
+    const facts = [intent.project_path, intent.branch, intent.source, intent.method, intent.pid, intent.now];
+    const record = recordOf(registry, intent.server, intent.name);
+    if (record) {
       if (record.state === "ready") return { kind: "ready", record };
       db.prepare(
         `UPDATE databases SET project_path = ?, branch = ?, source = ?, method = ?, pid = ?, created_at = ?
           WHERE id = ?`,
-      ).run(
-        intent.project_path,
-        intent.branch,
-        intent.source,
-        intent.method,
-        intent.pid,
-        intent.now,
-        record.id,
-      );
+      ).run(...facts, record.id);
       return {
         kind: "unfinished",
         record: { ...record, ...pick(intent), pid: intent.pid, created_at: intent.now },
@@ -143,16 +133,7 @@ export function beginCreate(registry: Registry, intent: CreateIntent): BeginCrea
     const result = db.prepare(
       `INSERT INTO databases (server, name, project_path, branch, source, method, state, pid, created_at)
        VALUES (?, ?, ?, ?, ?, ?, 'creating', ?, ?)`,
-    ).run(
-      intent.server,
-      intent.name,
-      intent.project_path,
-      intent.branch,
-      intent.source,
-      intent.method,
-      intent.pid,
-      intent.now,
-    );
+    ).run(intent.server, intent.name, ...facts);
     return {
       kind: "new",
       record: {
@@ -198,9 +179,7 @@ export function adoptDatabase(
        ON CONFLICT (server, name) DO UPDATE SET project_path = excluded.project_path,
          branch = excluded.branch, state = 'ready', pid = NULL`,
     ).run(facts.server, facts.name, facts.project_path, facts.branch, facts.now);
-    const row = connection(registry).prepare(`SELECT ${COLUMNS} FROM databases WHERE server = ? AND name = ?`)
-      .get(facts.server, facts.name);
-    return toRecord(row, registry.path);
+    return recordOf(registry, facts.server, facts.name)!; // just written
   });
 }
 
