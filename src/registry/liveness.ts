@@ -5,7 +5,7 @@
 import { chooseHostname } from "../core/hostname.ts";
 import { isStale } from "../core/policy.ts";
 import { type AliveCheck, type Allocation, listAllocations, toAllocation } from "./allocations.ts";
-import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
+import { type Registry, withBusyWait } from "./registry.ts";
 import { connection } from "./connection.ts";
 
 /**
@@ -93,19 +93,10 @@ export const HEARTBEAT_BUSY_MS = 250;
  * `"gone"` (the allocation was released meanwhile).
  */
 export function heartbeat(registry: Registry, id: number, now: number): "ok" | "busy" | "gone" {
-  const db = connection(registry);
-  try {
-    db.exec(`PRAGMA busy_timeout = ${HEARTBEAT_BUSY_MS}`);
+  return withBusyWait(registry, HEARTBEAT_BUSY_MS, (db) => {
     const changes = Number(
       db.prepare("UPDATE allocations SET last_seen_at = ? WHERE id = ?").run(now, id).changes,
     );
     return changes > 0 ? "ok" : "gone";
-  } catch (error) {
-    if (isBusy(error)) return "busy";
-    throw registryError(error, registry.path);
-  } finally {
-    try {
-      db.exec(`PRAGMA busy_timeout = ${CONNECTION_BUSY_MS}`);
-    } catch { /* the connection is closing */ }
-  }
+  });
 }

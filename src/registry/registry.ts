@@ -329,6 +329,31 @@ function isSqliteError(error: unknown): boolean {
     /sqlite|database|disk image|readonly|no such table/i.test(errorText(error));
 }
 
+/**
+ * Runs `fn` on the connection with SQLite waiting at most `busyMs` for another writer's lock, then
+ * restores the connection's usual wait: `"busy"` when the wait ran out (a heartbeat skips that beat
+ * rather than stall its wrapper, which must stay free to forward signals); any other failure is a
+ * {@link RegistryError}.
+ */
+export function withBusyWait<T>(
+  registry: Registry,
+  busyMs: number,
+  fn: (db: DatabaseSync) => T,
+): T | "busy" {
+  const db = registry[CONNECTION]();
+  try {
+    db.exec(`PRAGMA busy_timeout = ${busyMs}`);
+    return fn(db);
+  } catch (error) {
+    if (isBusy(error)) return "busy";
+    throw registryError(error, registry.path);
+  } finally {
+    try {
+      db.exec(`PRAGMA busy_timeout = ${CONNECTION_BUSY_MS}`);
+    } catch { /* the connection is closing */ }
+  }
+}
+
 /** Maps a SQLite failure to a one-line {@link RegistryError} naming the path and what to do. */
 export function registryError(error: unknown, path: string): RegistryError {
   if (error instanceof RegistryError) return error;

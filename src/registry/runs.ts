@@ -10,7 +10,7 @@
 import { ConflictError, RegistryError } from "../errors.ts";
 import { chooseHostname } from "../core/hostname.ts";
 import type { AliveCheck, Allocation } from "./allocations.ts";
-import { CONNECTION_BUSY_MS, isBusy, type Registry, registryError } from "./registry.ts";
+import { type Registry, withBusyWait } from "./registry.ts";
 import { connection } from "./connection.ts";
 
 /** What a run is doing. `stopped` and `crashed` are ended runs (the wrapper is gone). */
@@ -403,9 +403,7 @@ export const RUN_HEARTBEAT_BUSY_MS = 250;
  * write lock (the wrapper must stay free to forward signals). `"gone"`: the allocation was released.
  */
 export function runHeartbeat(registry: Registry, id: number, now: number): "ok" | "busy" | "gone" {
-  const db = connection(registry);
-  try {
-    db.exec(`PRAGMA busy_timeout = ${RUN_HEARTBEAT_BUSY_MS}`);
+  return withBusyWait(registry, RUN_HEARTBEAT_BUSY_MS, (db) => {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.prepare("UPDATE runs SET last_seen_at = ? WHERE id = ?").run(now, id);
@@ -423,14 +421,7 @@ export function runHeartbeat(registry: Registry, id: number, now: number): "ok" 
       } catch { /* gone already */ }
       throw error;
     }
-  } catch (error) {
-    if (isBusy(error)) return "busy";
-    throw registryError(error, registry.path);
-  } finally {
-    try {
-      db.exec(`PRAGMA busy_timeout = ${CONNECTION_BUSY_MS}`);
-    } catch { /* the connection is closing */ }
-  }
+  });
 }
 
 /**
