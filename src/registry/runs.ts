@@ -135,17 +135,20 @@ export function toRun(row: unknown, path: string): RunWithAllocation {
 }
 
 /** What a new run records. */
-export interface NewRun {
-  allocation_id: number;
-  service: string;
-  name: string | null;
-  port: number;
-  wrapper_pid: number;
-  wrapper_started_at: number | null;
-  run_id: string;
-  socket: string | null;
-  log: string | null;
-  detached: boolean;
+export interface NewRun extends
+  Pick<
+    RunRecord,
+    | "allocation_id"
+    | "service"
+    | "name"
+    | "port"
+    | "wrapper_pid"
+    | "wrapper_started_at"
+    | "run_id"
+    | "socket"
+    | "log"
+    | "detached"
+  > {
   command: readonly string[];
   now: number;
 }
