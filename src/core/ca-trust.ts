@@ -4,6 +4,7 @@
  * `treehouse` (the CA's common name, or `treehouse-local-ca.*` files).
  */
 import { CA_COMMON_NAME } from "./tls.ts";
+import type { SystemStep } from "./system-step.ts";
 
 /** The NSS nickname and keychain label of the CA. */
 export const CA_NICKNAME = CA_COMMON_NAME;
@@ -31,12 +32,8 @@ export interface StoreState {
   readonly create?: boolean;
 }
 
-/** One thing to do; `sudo` when it needs root and treehouse is not root. */
-export type TrustStep =
-  | { readonly kind: "write"; readonly path: string; readonly content: string; readonly sudo: boolean }
-  | { readonly kind: "remove"; readonly path: string; readonly sudo: boolean }
-  | { readonly kind: "mkdir"; readonly path: string; readonly sudo: boolean }
-  | { readonly kind: "run"; readonly argv: string[]; readonly sudo: boolean; readonly mayFail?: boolean };
+/** One thing to do to a store; `sudo` when it needs root and treehouse is not root. */
+export type TrustStep = SystemStep;
 
 /** A human name for a store, for plans and reports. */
 export function storeName(store: TrustStore): string {

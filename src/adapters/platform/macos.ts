@@ -16,6 +16,7 @@ import {
   type Step,
 } from "../../core/macos-plan.ts";
 import { describeFailure, runProgram } from "../process/spawn.ts";
+import { applySystemSteps } from "../system-steps.ts";
 
 function readOptional(path: string): string | undefined {
   try {
@@ -55,52 +56,10 @@ export function runSteps(steps: readonly Step[], sudo: boolean, log: (line: stri
       });
     }
   }
-  for (const step of steps) {
-    let argv: string[];
-    let staged: string | undefined;
-    if (step.kind === "write") {
-      const dir = step.path.slice(0, step.path.lastIndexOf("/"));
-      if (sudo) {
-        staged = Deno.makeTempFileSync({ prefix: "treehouse-setup-" });
-        Deno.writeTextFileSync(staged, step.content);
-        runOrThrow(["sudo", "mkdir", "-p", dir]);
-        argv = ["install", "-m", "0644", staged, step.path];
-      } else {
-        Deno.mkdirSync(dir, { recursive: true });
-        Deno.writeTextFileSync(step.path, step.content, { mode: 0o644 });
-        log(`  wrote ${step.path}`);
-        continue;
-      }
-    } else if (step.kind === "remove") {
-      if (!sudo) {
-        try {
-          Deno.removeSync(step.path);
-        } catch (error) {
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
-        }
-        log(`  removed ${step.path}`);
-        continue;
-      }
-      argv = ["rm", "-f", step.path];
-    } else {
-      argv = step.argv;
-    }
-    const full = sudo ? ["sudo", ...argv] : argv;
-    try {
-      const result = runProgram(full);
-      if (result.code !== 0 && !(step.kind === "run" && step.mayFail)) {
-        throw new SystemError(`Setup stopped: ${describeFailure(full, result)}`, {
-          hint: "Fix the cause and run `treehouse setup` again: finished steps are skipped",
-        });
-      }
-      log(`  ${full.join(" ")}`);
-    } finally {
-      if (staged) Deno.removeSync(staged);
-    }
-  }
-}
-
-function runOrThrow(argv: string[]): void {
-  const result = runProgram(argv);
-  if (result.code !== 0) throw new SystemError(`Setup stopped: ${describeFailure(argv, result)}`);
+  applySystemSteps(steps.map((step) => ({ ...step, sudo })), log, {
+    stopped: "Setup stopped",
+    hint: "Fix the cause and run `treehouse setup` again: finished steps are skipped",
+    stagePrefix: "treehouse-setup-",
+    makeParents: true,
+  });
 }

@@ -15,8 +15,8 @@ import {
   type TrustStep,
   type TrustStore,
 } from "../../core/ca-trust.ts";
-import { SystemError } from "../../errors.ts";
-import { describeFailure, onPath, runProgram } from "../../adapters/process/spawn.ts";
+import { onPath, runProgram } from "../../adapters/process/spawn.ts";
+import { applySystemSteps } from "../../adapters/system-steps.ts";
 
 /** Where to look: the platform, the file-system root (tests), HOME, PATH and whether we are root. */
 export interface TrustContext {
@@ -114,45 +114,9 @@ function nssDatabases(home: string): { dir: string; label: string }[] {
 
 /** Runs the steps in order, stopping at the first failure (a {@link SystemError} naming it). */
 export function applyTrustSteps(steps: readonly TrustStep[], log: (line: string) => void): void {
-  for (const step of steps) {
-    if (step.kind === "write" && !step.sudo) {
-      Deno.writeTextFileSync(step.path, step.content, { mode: 0o644 });
-      log(`  wrote ${step.path}`);
-      continue;
-    }
-    if (step.kind === "mkdir" && !step.sudo) {
-      Deno.mkdirSync(step.path, { recursive: true, mode: 0o700 });
-      continue;
-    }
-    if (step.kind === "remove" && !step.sudo) {
-      try {
-        Deno.removeSync(step.path);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-      log(`  removed ${step.path}`);
-      continue;
-    }
-    let staged: string | undefined;
-    let argv: string[];
-    if (step.kind === "write") {
-      staged = Deno.makeTempFileSync({ prefix: "treehouse-ca-" });
-      Deno.writeTextFileSync(staged, step.content);
-      argv = ["install", "-m", "0644", staged, step.path];
-    } else if (step.kind === "remove") argv = ["rm", "-f", step.path];
-    else if (step.kind === "mkdir") argv = ["mkdir", "-p", step.path];
-    else argv = step.argv;
-    const full = step.sudo ? ["sudo", ...argv] : argv;
-    try {
-      const result = runProgram(full);
-      if (result.code !== 0 && !(step.kind === "run" && step.mayFail)) {
-        throw new SystemError(`Trust setup stopped: ${describeFailure(full, result)}`, {
-          hint: "Fix the cause and run `treehouse setup --https` again: stores already done are skipped",
-        });
-      }
-      log(`  ${full.join(" ")}`);
-    } finally {
-      if (staged) Deno.removeSync(staged);
-    }
-  }
+  applySystemSteps(steps, log, {
+    stopped: "Trust setup stopped",
+    hint: "Fix the cause and run `treehouse setup --https` again: stores already done are skipped",
+    stagePrefix: "treehouse-ca-",
+  });
 }
