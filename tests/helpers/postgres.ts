@@ -5,6 +5,7 @@
  *
  * Tests declare `ignore: POSTGRES_MISSING !== undefined` and print the reason with `skipped()`.
  */
+import { freePort } from "./harness.ts";
 
 /** Where Debian's PostgreSQL 15 puts its server programs (`TREEHOUSE_TEST_PG_BIN` overrides). */
 export const PG_BIN = Deno.env.get("TREEHOUSE_TEST_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
@@ -83,13 +84,6 @@ async function runChecked(
     throw new Error(`${program} ${args.join(" ")} failed (${out.code}): ${dec.decode(out.stderr).trim()}`);
   }
   return dec.decode(out.stdout);
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Starts a fresh cluster; throws when it cannot (callers check {@link POSTGRES_MISSING} first). */
