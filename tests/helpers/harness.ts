@@ -16,6 +16,25 @@ export function runArgs(branch: string, project: string, ...rest: string[]): str
   return ["run", "--branch", branch, "--project", project, ...rest];
 }
 
+/**
+ * `run` of the server fixture for BRANCH in PROJECT on `port`, mDNS off, ready when the port answers:
+ * `run --branch B --project P --port N --no-mdns --ready N …flags -- <server fixture> …serverArgs`.
+ */
+export function serverRunArgs(
+  branch: string,
+  project: string,
+  port: number,
+  flags: readonly string[] = [],
+  serverArgs: readonly string[] = [],
+): string[] {
+  return [
+    ...runArgs(branch, project, "--port", String(port), "--no-mdns", "--ready", String(port), ...flags),
+    "--",
+    ...SERVER_CMD,
+    ...serverArgs,
+  ];
+}
+
 /** A CLI process running in the background. */
 export interface Background {
   pid: number;

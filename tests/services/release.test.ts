@@ -7,8 +7,7 @@ import {
   killAll,
   readPid,
   registryRow,
-  runArgs,
-  SERVER_CMD,
+  serverRunArgs,
   startCli,
   waitGone,
 } from "../helpers/harness.ts";
@@ -22,12 +21,7 @@ Deno.test("release refuses while the branch's server runs, naming the pid, and -
   const port = freePort();
   const env = { TREEHOUSE_POOL: POOL };
   const run = startCli(
-    [
-      ...runArgs("s2-live", tmp.path, "--port", String(port), "--no-mdns", "--ready", String(port), "--"),
-      ...SERVER_CMD,
-      "--pidfile",
-      pidfile,
-    ],
+    serverRunArgs("s2-live", tmp.path, port, [], ["--pidfile", pidfile]),
     { db, env },
   );
   let child: number | undefined;

@@ -5,7 +5,7 @@ import {
   freePort,
   isGone,
   registryRow,
-  SERVER_CMD,
+  serverRunArgs,
   startCli,
   waitGone,
   waitUntil,
@@ -42,23 +42,10 @@ Deno.test("run --https serves the branch over trusted https, redirects http, and
   const tmp = await tempDir();
   const db = `${tmp.path}/data/registry.db`;
   const port = freePort();
-  const run = startCli([
-    "run",
-    "--branch",
-    "tls-run-a",
-    "--project",
-    tmp.path,
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--https",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-    "--cert-arg",
-    "{cert}",
-  ], { db, env: { TREEHOUSE_POOL: POOL, NODE_EXTRA_CA_CERTS: "" } });
+  const run = startCli(serverRunArgs("tls-run-a", tmp.path, port, ["--https"], ["--cert-arg", "{cert}"]), {
+    db,
+    env: { TREEHOUSE_POOL: POOL, NODE_EXTRA_CA_CERTS: "" },
+  });
   try {
     const stderr = await run.waitStderr(/ready at/);
     const https = row(stderr, "HTTPS");
@@ -129,21 +116,7 @@ Deno.test("run --https names the process holding <ip>:443 and serves on a fallba
     // Without the right to bind 443 here the front falls back anyway; the holder part cannot be shown.
   }
   const port = freePort();
-  const run = startCli([
-    "run",
-    "--branch",
-    "tls-run-held",
-    "--project",
-    tmp.path,
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--https",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-  ], { db, env });
+  const run = startCli(serverRunArgs("tls-run-held", tmp.path, port, ["--https"]), { db, env });
   try {
     const stderr = await run.waitStderr(/ready at/);
     if (holder) {
@@ -177,21 +150,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
     const db = `${tmp.path}/data/registry.db`;
     const port = freePort();
     const branch = `tls-stop-${signal.toLowerCase()}`;
-    const run = startCli([
-      "run",
-      "--branch",
-      branch,
-      "--project",
-      tmp.path,
-      "--port",
-      String(port),
-      "--no-mdns",
-      "--https",
-      "--ready",
-      String(port),
-      "--",
-      ...SERVER_CMD,
-    ], { db, env: { TREEHOUSE_POOL: POOL } });
+    const run = startCli(serverRunArgs(branch, tmp.path, port, ["--https"]), {
+      db,
+      env: { TREEHOUSE_POOL: POOL },
+    });
     try {
       const stderr = await run.waitStderr(/ready at/);
       const ip = row(stderr, "IP");
@@ -216,21 +178,10 @@ Deno.test("run --port80 forwards plain http on the branch IP (port-less where it
   const tmp = await tempDir();
   const db = `${tmp.path}/data/registry.db`;
   const port = freePort();
-  const run = startCli([
-    "run",
-    "--branch",
-    "tls-run-80",
-    "--project",
-    tmp.path,
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--port80",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-  ], { db, env: { TREEHOUSE_POOL: POOL } });
+  const run = startCli(serverRunArgs("tls-run-80", tmp.path, port, ["--port80"]), {
+    db,
+    env: { TREEHOUSE_POOL: POOL },
+  });
   try {
     const stderr = await run.waitStderr(/ready at/);
     const http = new URL(row(stderr, "HTTP"));

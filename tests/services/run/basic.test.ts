@@ -7,6 +7,7 @@ import {
   registryRow,
   runArgs,
   SERVER_CMD,
+  serverRunArgs,
   startCli,
   waitGone,
 } from "../../helpers/harness.ts";
@@ -231,22 +232,16 @@ Deno.test("run passes its environment, HOST and PORT unless --no-env-port, and {
   const tmp = await tempDir();
   const db = `${tmp.path}/r.db`;
   const port = freePort();
-  const run = startCli([
-    ...runArgs("env/check", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--no-env-port",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-    "--host",
-    "{ip}",
-    "--port",
-    "{port}",
-    "{branch}|{db}|{host}|{url}|{other}",
-  ], { db, env: { PORT: "1234", HOST: "unchanged" } });
+  const run = startCli(
+    serverRunArgs("env/check", tmp.path, port, ["--no-env-port"], [
+      "--host",
+      "{ip}",
+      "--port",
+      "{port}",
+      "{branch}|{db}|{host}|{url}|{other}",
+    ]),
+    { db, env: { PORT: "1234", HOST: "unchanged" } },
+  );
   try {
     await run.waitStderr(/ready at/);
     const row = await registryRow(db, "env/check");
@@ -332,17 +327,10 @@ Deno.test("run --hosts writes the branch into the hosts file's block and keeps t
   const hosts = `${tmp.path}/hosts`;
   await Deno.writeTextFile(hosts, "127.0.0.1 localhost\n::1 localhost\n");
   const port = freePort();
-  const run = startCli([
-    ...runArgs("feature/hosts", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--hosts",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-  ], { db, env: { TREEHOUSE_HOSTS_FILE: hosts } });
+  const run = startCli(serverRunArgs("feature/hosts", tmp.path, port, ["--hosts"]), {
+    db,
+    env: { TREEHOUSE_HOSTS_FILE: hosts },
+  });
   try {
     const err = await run.waitStderr(/ready at/);
     assert.match(err, /updated .*hosts \(1 entries\)/);

@@ -7,8 +7,8 @@ import {
   killAll,
   readPid,
   registryRow,
-  runArgs,
   SERVER_CMD,
+  serverRunArgs,
   startCli,
   waitGone,
   waitUntil,
@@ -23,18 +23,7 @@ Deno.test("run refreshes last_seen_at on every heartbeat while the command runs"
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
   const run = startCli(
-    [
-      ...runArgs("beat", tmp.path),
-      "--port",
-      String(port),
-      "--no-mdns",
-      "--ready",
-      String(port),
-      "--",
-      ...SERVER_CMD,
-      "--pidfile",
-      pidfile,
-    ],
+    serverRunArgs("beat", tmp.path, port, [], ["--pidfile", pidfile]),
     { db, env: { TREEHOUSE_HEARTBEAT: "200ms" } },
   );
   let child: number | undefined;
@@ -88,12 +77,7 @@ Deno.test("run warns once when its allocation is released while the server runs"
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
   const run = startCli(
-    [
-      ...runArgs("released", tmp.path, "--port", String(port), "--no-mdns", "--ready", String(port), "--"),
-      ...SERVER_CMD,
-      "--pidfile",
-      pidfile,
-    ],
+    serverRunArgs("released", tmp.path, port, [], ["--pidfile", pidfile]),
     { db, env: { TREEHOUSE_HEARTBEAT: "100ms" } },
   );
   let child: number | undefined;

@@ -10,6 +10,7 @@ import {
   registryRow,
   runArgs,
   SERVER_CMD,
+  serverRunArgs,
   startCli,
   waitGone,
 } from "../../helpers/harness.ts";
@@ -21,20 +22,10 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     const seen = `${tmp.path}/signals`;
     const pidfile = `${tmp.path}/pid`;
     const port = freePort();
-    const run = startCli([
-      ...runArgs("sig", tmp.path),
-      "--port",
-      String(port),
-      "--no-mdns",
-      "--ready",
-      String(port),
-      "--",
-      ...SERVER_CMD,
-      "--on-signal",
-      seen,
-      "--pidfile",
-      pidfile,
-    ], { db });
+    const run = startCli(
+      serverRunArgs("sig", tmp.path, port, [], ["--on-signal", seen, "--pidfile", pidfile]),
+      { db },
+    );
     let child: number | undefined;
     try {
       await run.waitStderr(/ready at/);
@@ -58,23 +49,16 @@ Deno.test("run kills a command that ignores SIGTERM after --kill-timeout, and it
   const pidfile = `${tmp.path}/pid`;
   const grandfile = `${tmp.path}/grandchild`;
   const port = freePort();
-  const run = startCli([
-    ...runArgs("stubborn", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--kill-timeout",
-    "1",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-    "--ignore-term",
-    "--pidfile",
-    pidfile,
-    "--grandchild",
-    grandfile,
-  ], { db });
+  const run = startCli(
+    serverRunArgs("stubborn", tmp.path, port, ["--kill-timeout", "1"], [
+      "--ignore-term",
+      "--pidfile",
+      pidfile,
+      "--grandchild",
+      grandfile,
+    ]),
+    { db },
+  );
   let child: number | undefined;
   let grandchild: number | undefined;
   try {
@@ -126,20 +110,10 @@ Deno.test("a SIGKILLed wrapper's watchdog ends the command and its grandchildren
   const pidfile = `${tmp.path}/pid`;
   const grandfile = `${tmp.path}/grandchild`;
   const port = freePort();
-  const run = startCli([
-    ...runArgs("orphan", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-    "--pidfile",
-    pidfile,
-    "--grandchild",
-    grandfile,
-  ], { db });
+  const run = startCli(
+    serverRunArgs("orphan", tmp.path, port, [], ["--pidfile", pidfile, "--grandchild", grandfile]),
+    { db },
+  );
   let child: number | undefined;
   let grandchild: number | undefined;
   try {
@@ -161,24 +135,17 @@ Deno.test("run --restart on-failure restarts a command that fails twice with bac
   const db = `${tmp.path}/r.db`;
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
-  const run = startCli([
-    ...runArgs("flaky", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--restart",
-    "on-failure",
-    "--ready",
-    String(port),
-    "--",
-    ...SERVER_CMD,
-    "--fail-times",
-    "2",
-    "--counter",
-    `${tmp.path}/count`,
-    "--pidfile",
-    pidfile,
-  ], { db });
+  const run = startCli(
+    serverRunArgs("flaky", tmp.path, port, ["--restart", "on-failure"], [
+      "--fail-times",
+      "2",
+      "--counter",
+      `${tmp.path}/count`,
+      "--pidfile",
+      pidfile,
+    ]),
+    { db },
+  );
   let child: number | undefined;
   try {
     const err = await run.waitStderr(/ready at/);
@@ -284,21 +251,10 @@ Deno.test("run --ready times out with exit 11, the command's last lines, and the
   const db = `${tmp.path}/r.db`;
   const pidfile = `${tmp.path}/pid`;
   const port = freePort();
-  const run = startCli([
-    ...runArgs("slow", tmp.path),
-    "--port",
-    String(port),
-    "--no-mdns",
-    "--ready",
-    String(port),
-    "--ready-timeout",
-    "3",
-    "--",
-    ...SERVER_CMD,
-    "--no-listen",
-    "--pidfile",
-    pidfile,
-  ], { db });
+  const run = startCli(
+    serverRunArgs("slow", tmp.path, port, ["--ready-timeout", "3"], ["--no-listen", "--pidfile", pidfile]),
+    { db },
+  );
   let child: number | undefined;
   try {
     assert.equal(await run.status, 11);
