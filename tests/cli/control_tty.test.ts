@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../src/cli/output.ts";
-import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
+import { childEnv, cli, tempDir } from "../helpers/cli.ts";
 import {
   freePort,
   isGone,
@@ -16,41 +16,21 @@ import {
   waitGone,
   waitUntil,
 } from "../helpers/harness.ts";
-
-const hasTmux = (() => {
-  try {
-    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "-f", "/dev/null", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return new TextDecoder().decode(out.stdout);
-}
+import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 
 Deno.test({
   name: "a run in a terminal is restarted from elsewhere and its new server keeps the terminal",
   ignore: !hasTmux,
   fn: async () => {
     const tmp = await tempDir("treehouse-ctrl-tty-");
-    const socket = `treehouse-ctrl-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const socket = tmuxSocket("treehouse-ctrl");
     const env = { TREEHOUSE_POOL: "127.0.5.10-127.0.5.99", TREEHOUSE_RUNTIME_DIR: `${tmp.path}/rt` };
     const db = `${tmp.path}/r.db`;
     const pidfile = `${tmp.path}/pid`;
     const ttyfile = `${tmp.path}/tty`;
     const port = freePort();
     const command = [
-      "exec env -i",
-      ...Object.entries(childEnv({ db, env })).map(([k, v]) => shellQuote(`${k}=${v}`)),
-      shellQuote(Deno.execPath()),
-      "run -A --quiet",
-      shellQuote(MAIN),
+      `exec ${treehouseWords(childEnv({ db, env }))}`,
       `run --branch ctrl-tty --project ${shellQuote(tmp.path)} --port ${port} --no-mdns --`,
       shellQuote(Deno.execPath()),
       "run -A --quiet",

@@ -10,6 +10,7 @@ import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
 import { extractGlobalFlags } from "../../src/cli/runner.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
+import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 
 const POOL = "127.0.4.10-127.0.4.99";
 const ignore = POSTGRES_MISSING !== undefined;
@@ -636,23 +637,7 @@ function freeTcpPort(): number {
   return port;
 }
 
-const hasTmux = (() => {
-  try {
-    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
 if (!hasTmux) skipped("db progress test: tmux is not installed");
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "-f", "/dev/null", ...args],
-    stdout: "piped",
-  })
-    .output();
-  return new TextDecoder().decode(out.stdout);
-}
 
 Deno.test({
   name: "on a terminal the pg_dump | pg_restore copy shows a progress line",
@@ -660,7 +645,7 @@ Deno.test({
 }, async () => {
   const tmp = await tempDir();
   const pg = await startPostgres();
-  const socket = `treehouse-db-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const socket = tmuxSocket("treehouse-db-test");
   try {
     const w = await world(pg, tmp.path, "tty");
     await seed(pg, "tty_dev_main", 300_000);
@@ -669,11 +654,7 @@ Deno.test({
       const env = childEnv({ db: w.db, env: { TREEHOUSE_POOL: POOL, TREEHOUSE_DATABASE_URL: pg.url } });
       const done = `${tmp.path}/done`;
       const command = [
-        "env -i",
-        ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
-        shellQuote(Deno.execPath()),
-        "run -A --quiet",
-        shellQuote(MAIN),
+        treehouseWords(env),
         "db create --branch db-tty; echo $? >",
         shellQuote(done),
       ].join(" ");

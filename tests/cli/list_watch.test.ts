@@ -5,26 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../src/cli/output.ts";
-import { childEnv, cli, MAIN, tempDir } from "../helpers/cli.ts";
+import { childEnv, cli, tempDir } from "../helpers/cli.ts";
 import { startCli, waitUntil } from "../helpers/harness.ts";
+import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 
-const hasTmux = (() => {
-  try {
-    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
 const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "-f", "/dev/null", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return new TextDecoder().decode(out.stdout);
-}
 
 Deno.test({
   name: "list --watch redraws in place as branches change and quits on Ctrl-C",
@@ -34,7 +19,7 @@ Deno.test({
     const db = `${tmp.path}/r.db`;
     const project = `${tmp.path}/app`;
     await Deno.mkdir(project);
-    const socket = `treehouse-dash-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const socket = tmuxSocket("treehouse-dash");
     try {
       assert.equal(
         (await cli(["allocate", "--branch", "dash-w1", "--project", project], { db, env: POOL })).code,
@@ -42,11 +27,7 @@ Deno.test({
       );
       const env = childEnv({ db, env: { ...POOL, NO_COLOR: "1", TERM: "xterm-256color" } });
       const command = [
-        "env -i",
-        ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
-        shellQuote(Deno.execPath()),
-        "run -A --quiet",
-        shellQuote(MAIN),
+        treehouseWords(env),
         "list --watch --all",
       ].join(" ");
       await Deno.writeTextFile(`${tmp.path}/watch.sh`, `${command}\necho "exit-$?"\n`);

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../../src/cli/output.ts";
-import { childEnv, cli, git, MAIN, makeRepo, tempDir } from "../../helpers/cli.ts";
+import { childEnv, cli, git, makeRepo, tempDir } from "../../helpers/cli.ts";
 import { freePort, runArgs, SERVER_CMD, startCli, waitUntil } from "../../helpers/harness.ts";
+import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
 
 const POOL = "127.0.6.10-127.0.6.99";
 const env = { TREEHOUSE_POOL: POOL };
@@ -235,28 +236,13 @@ Deno.test("a typed command keeps the server's own flags: presets never double th
   }
 });
 
-const hasTmux = (() => {
-  try {
-    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
 Deno.test({
   name:
     "on a terminal, run shows the project's command and asks once; the yes is remembered until it changes",
   ignore: !hasTmux,
   fn: async () => {
     const tmp = await tempDir();
-    const socket = `treehouse-run0-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const tmux = (...args: string[]) =>
-      new Deno.Command("tmux", {
-        args: ["-L", socket, "-f", "/dev/null", ...args],
-        stdout: "piped",
-        stderr: "null",
-      })
-        .output().then((o) => new TextDecoder().decode(o.stdout));
+    const socket = tmuxSocket("treehouse-run0");
     try {
       const repo = await makeRepo(tmp.path, "app");
       const marker = `${tmp.path}/ran`;
@@ -267,25 +253,32 @@ Deno.test({
       const line = [
         "cd",
         shellQuote(repo),
-        "&& exec env -i",
-        ...Object.entries(vars).map(([k, v]) => shellQuote(`${k}=${v}`)),
-        shellQuote(Deno.execPath()),
-        "run -A --quiet",
-        shellQuote(MAIN),
+        `&& exec ${treehouseWords(vars)}`,
         "run --no-mdns",
       ].join(" ");
       await Deno.writeTextFile(`${tmp.path}/run.sh`, `${line}\n`);
-      await tmux("new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
-      await tmux("send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
-      await tmux("send-keys", "-t", "t", "Enter");
+      await tmux(
+        socket,
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        "bash --norc --noprofile -i",
+      );
+      await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
+      await tmux(socket, "send-keys", "-t", "t", "Enter");
       await waitUntil(
-        async () => (await tmux("capture-pane", "-p", "-t", "t")).includes("Run it? [y/N]"),
+        async () => (await tmux(socket, "capture-pane", "-p", "-t", "t")).includes("Run it? [y/N]"),
         20_000,
         "the question",
       );
-      const screen = await tmux("capture-pane", "-p", "-t", "t");
+      const screen = await tmux(socket, "capture-pane", "-p", "-t", "t");
       assert.match(screen, /treehouse\.toml \[run\] wants to run:\n {2}python3 mark\.py/);
-      await tmux("send-keys", "-t", "t", "y", "Enter");
+      await tmux(socket, "send-keys", "-t", "t", "y", "Enter");
       await waitUntil(() => Deno.stat(marker).then(() => true, () => false), 20_000, "the command to run");
 
       const again = await cli(["run", "--no-mdns"], { cwd: repo, db, env });
@@ -298,7 +291,7 @@ Deno.test({
       const changed = await cli(["run", "--no-mdns"], { cwd: repo, db, env });
       assert.equal(changed.code, 2, "a changed command is asked about again");
     } finally {
-      await tmux("kill-server");
+      await tmux(socket, "kill-server");
       await tmp.cleanup();
     }
   },

@@ -5,26 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { shellQuote } from "../../../src/cli/output.ts";
-import { childEnv, MAIN, tempDir } from "../../helpers/cli.ts";
+import { childEnv, tempDir } from "../../helpers/cli.ts";
 import { freePort, killAll, readPid, SERVER, waitGone, waitUntil } from "../../helpers/harness.ts";
-
-const hasTmux = (() => {
-  try {
-    return new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "-f", "/dev/null", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  return new TextDecoder().decode(out.stdout);
-}
+import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
 
 /** A tmux session whose interactive shell runs `treehouse run` as its job. */
 interface Terminal {
@@ -46,14 +29,10 @@ async function runOnTerminal(
   serverArgs: string[],
   background = false,
 ): Promise<Terminal> {
-  const socket = `treehouse-test-${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const socket = tmuxSocket("treehouse-test");
   const env = childEnv({ db: `${dir}/r.db` });
   const command = [
-    "exec env -i",
-    ...Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`)),
-    shellQuote(Deno.execPath()),
-    "run -A --quiet",
-    shellQuote(MAIN),
+    `exec ${treehouseWords(env)}`,
     `run --branch ${branch} --project ${shellQuote(dir)} --port ${freePort()} --no-mdns --`,
     shellQuote(Deno.execPath()),
     "run -A --quiet",
