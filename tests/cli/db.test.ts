@@ -11,6 +11,7 @@ import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir }
 import { extractGlobalFlags } from "../../src/cli/runner.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
 import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
+import { freePort } from "../helpers/harness.ts";
 
 const POOL = "127.0.4.10-127.0.4.99";
 const ignore = POSTGRES_MISSING !== undefined;
@@ -559,7 +560,7 @@ Deno.test({
   try {
     const w = await world(pg, tmp.path, "runapp");
     await seed(pg, "runapp_dev_main", 42);
-    const port = String(freeTcpPort());
+    const port = String(freePort());
     const show = [
       "sh",
       "-c",
@@ -629,13 +630,6 @@ Deno.test({
     await tmp.cleanup();
   }
 });
-
-function freeTcpPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 if (!hasTmux) skipped("db progress test: tmux is not installed");
 

@@ -179,6 +179,18 @@ export function freePort(): number {
   }
 }
 
+/** Runs `curl -sS -m 20 …args`: its exit code, stdout and stderr. */
+export async function curl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("curl", {
+    args: ["-sS", "-m", "20", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 /** GETs a URL and parses the JSON answer. */
 export async function getJson(url: string): Promise<Record<string, unknown>> {
   const response = await fetch(url);

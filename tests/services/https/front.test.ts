@@ -4,20 +4,10 @@ import { tlsPaths } from "../../../src/services/tls/files.ts";
 import { leafFor } from "../../../src/services/tls/leaf.ts";
 import { redirectTarget, startFront } from "../../../src/services/https/front.ts";
 import { tempDir } from "../../helpers/cli.ts";
+import { curl } from "../../helpers/harness.ts";
 
 const IP = "127.0.3.11";
 const HOST = "tls-front.local";
-
-async function curl(...args: string[]) {
-  const out = await new Deno.Command("curl", {
-    args: ["-sS", "-m", "20", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 /** A plain HTTP server on IP that echoes WebSocket messages and answers `hello <path>`. */
 function upstream(port = 0) {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { cli, tempDir } from "../../helpers/cli.ts";
 import {
+  curl,
   freePort,
   isGone,
   registryRow,
@@ -12,17 +13,6 @@ import {
 } from "../../helpers/harness.ts";
 
 const POOL = "127.0.3.50-127.0.3.59";
-
-async function curl(...args: string[]) {
-  const out = await new Deno.Command("curl", {
-    args: ["-sS", "-m", "20", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function refused(ip: string, port: number): Promise<boolean> {
   return Deno.connect({ hostname: ip, port }).then((c) => {
