@@ -97,13 +97,13 @@ function violations(): Violation[] {
     if (!file.startsWith("src/adapters/process/") && /\bDeno\.Command\b/.test(text)) {
       found.push(`${file} uses Deno.Command outside src/adapters/process`);
     }
-    // The environment adapter is the one reader of Deno.env the entry point hands down as an Env.
-    const entry = ["main.ts", "src/cli/context.ts", "src/cli/runner.ts", "src/adapters/env.ts"].includes(
-      file,
-    );
-    for (const global of ["Deno.env", "Deno.build.os"]) {
-      if (!entry && text.includes(global)) found.push(`${file} reads ${global}`);
+    // The environment adapter is the one reader of Deno.env the entry point hands down as an Env; the OS
+    // is read by the runner alone, which hands it down inside the Host (adapters/platform/host.ts).
+    const entry = ["main.ts", "src/cli/context.ts", "src/cli/runner.ts"];
+    if (![...entry, "src/adapters/env.ts"].includes(file) && text.includes("Deno.env")) {
+      found.push(`${file} reads Deno.env`);
     }
+    if (!entry.includes(file) && text.includes("Deno.build.os")) found.push(`${file} reads Deno.build.os`);
   }
   return found.sort();
 }

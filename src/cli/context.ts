@@ -5,6 +5,7 @@
 import type { Application, CommandContext } from "@stricli/core";
 import type { Env } from "../registry/path.ts";
 import type { Config } from "../adapters/config-files.ts";
+import type { Host } from "../adapters/platform/host.ts";
 
 /** A text sink (stdout or stderr). */
 export interface TextWriter {
@@ -18,8 +19,11 @@ export interface AppContext extends CommandContext {
   readonly env: Env;
   /** The configuration of this command (files found, TOML parser, settings): built once in the runner. */
   readonly config: Config;
-  /** The operating system (`Deno.build.os`), read once here. */
-  readonly os: string;
+  /**
+   * The machine (its OS, read once from `Deno.build.os` by the runner, with its process and socket
+   * probes): built once per command and passed down.
+   */
+  readonly host: Host;
   /** `--db PATH` given anywhere before `--`. */
   readonly dbFlag?: string;
   /** `--verbose`: show error causes. */

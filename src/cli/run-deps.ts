@@ -6,8 +6,6 @@
  */
 import { DEFAULT_SERVICE } from "../core/run-table.ts";
 import { Announcer } from "../adapters/mdns.ts";
-import { findPortHolders } from "../adapters/net/port-holder.ts";
-import { checkPortFree } from "../adapters/net/occupancy.ts";
 import { currentPlatform } from "../adapters/platform/platform.ts";
 import { systemProcess } from "../adapters/process/adapter.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -101,7 +99,7 @@ function controlFactory({ ctx, flags, log }: CollaboratorContext): RunCollaborat
     service: flags.service ?? DEFAULT_SERVICE,
     log: log ?? null,
     wrapperPid: Deno.pid,
-    wrapperStartedAt: systemProcess.startTime(Deno.pid) ?? null,
+    wrapperStartedAt: ctx.host.startTime(Deno.pid) ?? null,
     socketPath: (runId) => `${dir}/${runId}.sock`,
     readyTarget: (session) =>
       flags.ready === undefined
@@ -148,9 +146,10 @@ export async function runDeps(
   return {
     registry,
     now: Date.now,
-    platform: currentPlatform(ctx.env, ctx.os),
-    process: systemProcess,
-    net: { checkPortFree, findPortHolders },
+    runId: (now) => `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    platform: currentPlatform(ctx.env, ctx.host.os),
+    process: systemProcess(ctx.host),
+    net: { checkPortFree: ctx.host.bindCheck, findPortHolders: ctx.host.portHolders, probe: ctx.host.probe },
     announcers: (tool, args, events) => new Announcer(tool, args, {}, events),
     env: ctx.env,
     cwd: ctx.cwd,

@@ -5,6 +5,7 @@
 import { ExitCode, formatError, TreehouseError, UsageError } from "../errors.ts";
 import { denoEnv } from "../registry/path.ts";
 import { prepareConfig } from "../adapters/config-files.ts";
+import { systemHost } from "../adapters/platform/host.ts";
 import { type AppContext, fileWriter } from "./context.ts";
 import { normalizeRunArgs, parseFast } from "./fast-path.ts";
 
@@ -101,7 +102,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     cwd,
     env: denoEnv,
     config,
-    os: Deno.build.os,
+    host: systemHost(Deno.build.os),
     dbFlag: globals.db,
     verbose: globals.verbose,
     color: !noColor && Deno.stderr.isTerminal(),

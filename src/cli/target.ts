@@ -4,10 +4,9 @@ import { detectRepo, resolve } from "../adapters/git/repo.ts";
 import { expandHome, registryPath } from "../registry/path.ts";
 import type { Registry } from "../registry/registry.ts";
 import { openForReading, openForWriting } from "../registry/open.ts";
-import type { Allocation } from "../registry/allocations.ts";
+import type { AliveCheck, Allocation } from "../registry/allocations.ts";
 import { hostFor } from "../core/hostname-template.ts";
 import { urlFor } from "../core/child-env.ts";
-import { isProcessAlive } from "../adapters/proc/process-info.ts";
 import { liveFronts } from "../registry/fronts.ts";
 import type { Target } from "../services/target.ts";
 import type { AppContext } from "./context.ts";
@@ -98,10 +97,11 @@ export interface AllocationView extends Allocation {
   running: boolean;
 }
 
-/** Adds `host`, `url` (a running front's when given), `https_url` and `running` to an allocation. */
+/** Adds `host`, `url` (a running front's when given), `https_url` and `running` (`isAlive`) to an allocation. */
 export function viewOf(
   allocation: Allocation,
   settings: { defaultPort: number; hostnameTemplate?: string },
+  isAlive: AliveCheck,
   front?: { url: string; https_url: string | null },
 ): AllocationView {
   const host = hostFor(allocation, settings.hostnameTemplate);
@@ -111,13 +111,14 @@ export function viewOf(
     host,
     url: front?.url ?? urlFor(host, port),
     https_url: front?.https_url ?? null,
-    running: allocation.pid !== null && isProcessAlive(allocation.pid, allocation.pid_started_at),
+    running: allocation.pid !== null && isAlive(allocation.pid, allocation.pid_started_at),
   };
 }
 
 /** The running HTTPS fronts by allocation id (empty without a registry). */
 export function frontsOf(
   registry: Registry | undefined,
+  isAlive: AliveCheck,
 ): Map<number, { url: string; https_url: string | null }> {
-  return registry ? liveFronts(registry, isProcessAlive) : new Map();
+  return registry ? liveFronts(registry, isAlive) : new Map();
 }

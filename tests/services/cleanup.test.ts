@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cleanupReason, type RepoFacts } from "../../src/core/cleanup-policy.ts";
 import { Registry } from "../../src/registry/registry.ts";
 import { findAllocation, recordProcess } from "../../src/registry/allocations.ts";
-import { processStartTime } from "../../src/adapters/proc/process-info.ts";
+import { systemHost } from "../../src/adapters/platform/host.ts";
 import { DatabaseSync } from "node:sqlite";
 import { cli, git, makeRepo, tempDir } from "../helpers/cli.ts";
 
@@ -108,7 +108,7 @@ Deno.test("cleanup removes deleted branches, removed worktrees, deleted reposito
           pid_started_at: started,
           now: old,
         });
-      record("server", server.pid, processStartTime(server.pid) ?? null);
+      record("server", server.pid, systemHost(Deno.build.os).startTime(server.pid) ?? null);
       record("dead", await deadPid(), old);
     } finally {
       registry.close();

@@ -5,6 +5,7 @@ import { insertReservation, listReservations, type Reservation } from "../../src
 import { DatabaseSync } from "node:sqlite";
 import { loadSettings } from "../../src/services/settings.ts";
 import { extraEnv } from "../../src/services/run/extra-env.ts";
+import { systemHost } from "../../src/adapters/platform/host.ts";
 import { Config } from "../../src/adapters/config-files.ts";
 import * as configParser from "../../src/adapters/config-parse.ts";
 import { cli, type CliOptions, tempDir } from "../helpers/cli.ts";
@@ -255,7 +256,11 @@ Deno.test("extraEnv() reserves the group for treehouse run and is empty without 
     const extraIn = async (dir: string) => {
       const registry = Registry.open(vars.TREEHOUSE_DB as string);
       try {
-        return await extraEnv(registry, loadSettings(new Config(env, configParser), dir));
+        return await extraEnv(
+          registry,
+          loadSettings(new Config(env, configParser), dir),
+          systemHost(Deno.build.os).probe,
+        );
       } finally {
         registry.close();
       }

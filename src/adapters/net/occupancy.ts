@@ -4,7 +4,6 @@
  * unstable, so on Linux the kernel's socket tables (`/proc/net/udp`, `udp6`) answer instead; other
  * systems skip the UDP check.
  */
-import { hostOs } from "../env.ts";
 import { PermissionError } from "../../errors.ts";
 import { parseProcNet, type ProcSocket, TCP_LISTEN } from "../../core/proc-net.ts";
 
@@ -23,8 +22,8 @@ export interface Occupancy {
   by: string[];
 }
 
-/** A probe: one port at a time, with the UDP tables read once per probe. */
-export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy {
+/** A probe: one port at a time, with the UDP tables read once per probe (on Linux: `os`). */
+export function makeProbe(checks: OccupancyChecks, os: string): (port: number) => Occupancy {
   let udp: { v4: Set<number>; v6: Set<number> } | undefined;
   return (port) => {
     const by: string[] = [];
@@ -32,7 +31,7 @@ export function makeProbe(checks: OccupancyChecks): (port: number) => Occupancy 
       if (checks.ipv4 && !tcpFree("0.0.0.0", port)) by.push("tcp/ipv4");
       if (checks.ipv6 && !tcpFree("::", port)) by.push("tcp/ipv6");
     }
-    if (checks.udp && hostOs() === "linux") {
+    if (checks.udp && os === "linux") {
       udp ??= { v4: procPorts("/proc/net/udp", false), v6: procPorts("/proc/net/udp6", false) };
       if (checks.ipv4 && udp.v4.has(port)) by.push("udp/ipv4");
       if (checks.ipv6 && udp.v6.has(port)) by.push("udp/ipv6");

@@ -3,7 +3,6 @@
  * socket's inode and `/proc/<pid>/fd` links name its process (only processes we may inspect);
  * elsewhere (macOS) `lsof` answers when it is installed.
  */
-import { hostOs } from "../env.ts";
 import { TCP_LISTEN } from "../../core/proc-net.ts";
 import { procRows } from "./occupancy.ts";
 import { socketOwners } from "./sockets.ts";
@@ -13,8 +12,8 @@ import { parseLsof, type PortOwner, portOwnersOf } from "../../core/lsof.ts";
 export type { PortOwner };
 
 /** Owners of `port` (TCP listeners and bound UDP sockets); empty when the OS does not say. */
-export function portOwners(port: number): PortOwner[] {
-  if (hostOs() !== "linux") return lsofOwners(port);
+export function portOwners(port: number, os: string): PortOwner[] {
+  if (os !== "linux") return lsofOwners(port);
   const inodes = new Map<string, string>();
   for (
     const [file, proto, listenOnly] of [

@@ -3,7 +3,6 @@
  * every loopback IP at that port, so both are checked. The holder comes from `/proc/net/tcp*` on
  * Linux and `lsof` elsewhere, when the OS tells.
  */
-import { hostOs } from "../env.ts";
 import { probeOutput } from "../process/spawn.ts";
 import { socketOwners } from "./sockets.ts";
 import { collides, parseProcNet, TCP_LISTEN } from "../../core/proc-net.ts";
@@ -27,8 +26,8 @@ export function parseProcNetTcp(text: string, port: number): { address: string; 
 export { collides };
 
 /** Who listens on `port` in a way that collides with `ip` (best effort; empty when the OS does not say). */
-export function findPortHolders(ip: string, port: number): PortHolder[] {
-  return hostOs() === "linux" ? linuxHolders(ip, port) : lsofHolders(ip, port);
+export function findPortHolders(ip: string, port: number, os: string): PortHolder[] {
+  return os === "linux" ? linuxHolders(ip, port) : lsofHolders(ip, port);
 }
 
 function linuxHolders(ip: string, port: number): PortHolder[] {

@@ -1,9 +1,8 @@
 /**
- * The platform treehouse runs on, chosen by `Deno.build.os` and overridable with
- * `TREEHOUSE_PLATFORM=macos|linux` (tests drive the macOS code on Linux through fake programs), and
- * the one synchronous program runner the operations commands use.
+ * The platform treehouse sets up for, chosen by the operating system and overridable with
+ * `TREEHOUSE_PLATFORM=macos|linux` (tests drive the macOS code on Linux through fake programs). The
+ * probes of the machine itself (processes, sockets) follow the real system: see `Host` (host.ts).
  */
-import { hostOs } from "../env.ts";
 import { UsageError } from "../../errors.ts";
 import type { Env } from "../../registry/path.ts";
 
@@ -37,8 +36,11 @@ export const LINUX: Platform = {
   mdnsInstall: "sudo apt-get install avahi-daemon avahi-utils libnss-mdns   # or dnf/pacman: avahi nss-mdns",
 };
 
-/** The platform: `TREEHOUSE_PLATFORM` if set, else from `Deno.build.os`. */
-export function currentPlatform(env: Env, os: string = hostOs()): Platform {
+/**
+ * The platform: `TREEHOUSE_PLATFORM` if set, else from the operating system (`Host.os`, which the CLI
+ * runner read from `Deno.build.os`).
+ */
+export function currentPlatform(env: Env, os: string): Platform {
   const forced = env("TREEHOUSE_PLATFORM");
   if (forced === "macos") return MACOS;
   if (forced === "linux") return LINUX;

@@ -2,8 +2,6 @@
  * Is a recorded process still the one we recorded? A pid alone is not enough: pids are reused after
  * a reboot, so treehouse records the process start time too and compares both.
  */
-import { hostOs } from "../env.ts";
-
 import { isGoneState, parseProcStat, type ProcStat } from "../../core/proc-stat.ts";
 import { probeOutput } from "../process/spawn.ts";
 
@@ -28,40 +26,40 @@ export function readCmdline(pid: number | string): string[] | undefined {
 /** Start times may differ by clock-tick rounding; within this many ms they are the same process. */
 const START_TOLERANCE_MS = 2000;
 
-let bootTimeMs: number | undefined;
-
-/** Start time of `pid` in epoch milliseconds, or `undefined` when no such process exists. */
-export function processStartTime(pid: number): number | undefined {
+/**
+ * Start time of `pid` in epoch milliseconds, or `undefined` when no such process exists. On Linux from
+ * `/proc/<pid>/stat` and the boot time (`bootTimeMs`, asked only when needed: the caller keeps it),
+ * elsewhere from `ps`.
+ */
+export function processStartTime(pid: number, os: string, bootTimeMs: () => number): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  if (hostOs() === "linux") return linuxStartTime(pid);
+  if (os === "linux") return linuxStartTime(pid, bootTimeMs);
   return psStartTime(pid);
 }
 
-/** True when `pid` runs and (if `startedAt` is known) started at that time. */
-export function isProcessAlive(pid: number, startedAt: number | null): boolean {
-  const start = processStartTime(pid);
+/** True when a process that started at `start` (undefined: it does not run) is the one recorded as `startedAt`. */
+export function sameProcess(start: number | undefined, startedAt: number | null): boolean {
   if (start === undefined) return false;
   if (startedAt === null) return true;
   return Math.abs(start - startedAt) <= START_TOLERANCE_MS;
 }
 
-function linuxStartTime(pid: number): number | undefined {
+function linuxStartTime(pid: number, bootTimeMs: () => number): number | undefined {
   const stat = readProcStat(pid);
   if (!stat || isGoneState(stat.state)) return undefined; // gone, zombie or dead
   const ticks = stat.startTicks;
   if (!Number.isFinite(ticks)) return undefined;
-  return linuxBootTime() + Math.round((ticks * 1000) / 100);
+  return bootTimeMs() + Math.round((ticks * 1000) / 100);
 }
 
-function linuxBootTime(): number {
-  if (bootTimeMs !== undefined) return bootTimeMs;
+/** When Linux booted, in epoch ms (`btime` of `/proc/stat`); 0 when unknown. */
+export function readBootTimeMs(): number {
   try {
     const match = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"));
-    bootTimeMs = match ? Number(match[1]) * 1000 : 0;
+    return match ? Number(match[1]) * 1000 : 0;
   } catch {
-    bootTimeMs = 0;
+    return 0;
   }
-  return bootTimeMs;
 }
 
 function psStartTime(pid: number): number | undefined {
@@ -72,8 +70,8 @@ function psStartTime(pid: number): number | undefined {
 }
 
 /** The parent pid of `pid`, or undefined when it is gone. */
-export function parentOf(pid: number): number | undefined {
-  if (hostOs() === "linux") {
+export function parentOf(pid: number, os: string): number | undefined {
+  if (os === "linux") {
     return readProcStat(pid)?.ppid;
   }
   const out = probeOutput("ps", ["-o", "ppid=", "-p", String(pid)]);
@@ -82,8 +80,8 @@ export function parentOf(pid: number): number | undefined {
 }
 
 /** The command line of `pid` as words, or undefined when it is gone. */
-export function commandLine(pid: number): string[] | undefined {
-  if (hostOs() === "linux") {
+export function commandLine(pid: number, os: string): string[] | undefined {
+  if (os === "linux") {
     return readCmdline(pid);
   }
   const out = probeOutput("ps", ["-o", "command=", "-p", String(pid)]);

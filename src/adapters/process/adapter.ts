@@ -2,14 +2,13 @@
  * The process adapter as one object: what a use case that starts and watches processes needs
  * (`services/run`), so tests and new collaborators get it passed rather than imported.
  */
-import { inTerminalForeground, isProcessAlive, processStartTime } from "../proc/process-info.ts";
-import { onPath, sendSignal, spawn, type Spawned, type SpawnOptions } from "./spawn.ts";
-import { runMembers } from "./tree.ts";
+import type { Host } from "../platform/host.ts";
+import { type ExitInfo, onPath, sendSignal, spawn, type Spawned, type SpawnOptions } from "./spawn.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** Starting, signalling and finding processes. */
 export interface ProcessAdapter {
-  /** Starts a program (argument array, never a shell); see {@link spawn}. */
+  /** Starts a program (argument array, never a shell); see {@link spawn} (`detached` uses the Host's setsid). */
   spawn(command: string, options?: SpawnOptions): Spawned;
   /** Sends `signal` to `pid` (to its whole group with `group`); false when there is no such process. */
   signal(pid: number, signal: Deno.Signal, group: boolean): boolean;
@@ -32,18 +31,30 @@ export interface ProcessAdapter {
    * of the terminal reached its whole group, a child sharing it included); undefined when unknown.
    */
   inTerminalForeground(): boolean | undefined;
+  /** The exit code a shell would report (128+N for a death by signal N, N as this OS numbers it). */
+  exitCode(info: ExitInfo): number;
+  /** The number of `signal` on this OS. */
+  signalNumber(signal: Deno.Signal): number | undefined;
 }
 
-/** The real processes of this machine. */
-export const systemProcess: ProcessAdapter = {
-  spawn,
-  signal: sendSignal,
-  members: runMembers,
-  onPath,
-  startTime: processStartTime,
-  isAlive: isProcessAlive,
-  watchdog: (graceMs) => Watchdog.lazy(graceMs),
-  stdinIsTerminal: () => Deno.stdin.isTerminal(),
-  stdoutIsTerminal: () => Deno.stdout.isTerminal(),
-  inTerminalForeground: () => inTerminalForeground(Deno.pid),
-};
+/** The real processes of the machine `host`. */
+export function systemProcess(host: Host): ProcessAdapter {
+  return {
+    spawn: (command, options = {}) =>
+      spawn(
+        command,
+        options.detached && options.setsid === undefined ? { ...options, setsid: host.setsid() } : options,
+      ),
+    signal: sendSignal,
+    members: host.members,
+    onPath,
+    startTime: host.startTime,
+    isAlive: host.isAlive,
+    watchdog: (graceMs) => Watchdog.lazy(graceMs, host.setsid()),
+    stdinIsTerminal: () => Deno.stdin.isTerminal(),
+    stdoutIsTerminal: () => Deno.stdout.isTerminal(),
+    inTerminalForeground: () => host.inTerminalForeground(Deno.pid),
+    exitCode: host.exitCode,
+    signalNumber: host.signalNumber,
+  };
+}

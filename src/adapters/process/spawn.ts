@@ -3,7 +3,7 @@
  * its own, signals to a whole group, and start failures turned into clear errors (exit 127 / 126).
  */
 import { CommandStartError, missingTool } from "../../errors.ts";
-import { denoEnv, hostOs } from "../env.ts";
+import { denoEnv } from "../env.ts";
 
 /** How a child ended. `code` is the child's exit code, or 128+N when signal N killed it. */
 export interface ExitInfo {
@@ -19,11 +19,13 @@ export interface SpawnOptions {
   clearEnv?: boolean;
   cwd?: string;
   /**
-   * New session and process group: the child can be signalled as a group. Uses `setsid(1)` where it
-   * exists (a cheap spawn, where `detached` has to fork the whole wrapper: ~10 ms more on Linux), else
-   * Deno's `detached`. The child's pid is the same either way.
+   * New session and process group: the child can be signalled as a group. Uses `setsid` (the path of
+   * `setsid(1)`, from the Host) when given (a cheap spawn, where `detached` has to fork the whole
+   * wrapper: ~10 ms more on Linux), else Deno's `detached`. The child's pid is the same either way.
    */
   detached?: boolean;
+  /** The `setsid(1)` program for `detached` (`Host.setsid()`); without it, Deno's `detached`. */
+  setsid?: string;
   stdin?: "inherit" | "piped" | "null";
   stdout?: "inherit" | "piped" | "null";
   stderr?: "inherit" | "piped" | "null";
@@ -48,7 +50,7 @@ export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   let program = command;
   let args = options.args ? [...options.args] : [];
   let detached = options.detached;
-  const setsid = detached ? setsidPath() : undefined;
+  const setsid = detached ? options.setsid : undefined;
   if (setsid) {
     // setsid(1) execs the command itself: check first, so a missing command is our clear error.
     const problem = checkExecutable(command, options.env?.PATH ?? denoEnv("PATH"), options.cwd);
@@ -75,22 +77,10 @@ export function spawn(command: string, options: SpawnOptions = {}): Spawned {
   return { pid: child.pid, process: child, exited };
 }
 
-let setsidCache: string | null | undefined;
-
-/** `setsid(1)` of util-linux (Linux), or undefined. Looked up once, without starting a process. */
-export function setsidPath(): string | undefined {
-  if (setsidCache === undefined) {
-    setsidCache = null;
-    if (hostOs() === "linux") {
-      for (const candidate of ["/usr/bin/setsid", "/bin/setsid"]) {
-        if (isExecutableFile(candidate)) {
-          setsidCache = candidate;
-          break;
-        }
-      }
-    }
-  }
-  return setsidCache ?? undefined;
+/** `setsid(1)` of util-linux (Linux), or undefined. Looks for the file: no process starts. */
+export function findSetsid(os: string): string | undefined {
+  if (os !== "linux") return undefined;
+  return ["/usr/bin/setsid", "/bin/setsid"].find(isExecutableFile);
 }
 
 /** The path of the executable `name` in one of `path`'s directories, or `undefined`. No process starts. */
@@ -215,14 +205,14 @@ const DARWIN_SIGNALS: Record<string, number> = {
 };
 
 /** The number of a signal on this OS (for the 128+N exit code). */
-export function signalNumber(signal: Deno.Signal, os: string = hostOs()): number | undefined {
+export function signalNumber(signal: Deno.Signal, os: string): number | undefined {
   return (os === "darwin" ? DARWIN_SIGNALS : LINUX_SIGNALS)[signal];
 }
 
 /** The exit code a shell would report: the child's code, or 128+N for a death by signal N. */
-export function exitCodeOf(info: ExitInfo): number {
+export function exitCodeOf(info: ExitInfo, os: string): number {
   if (info.signal) {
-    const n = signalNumber(info.signal);
+    const n = signalNumber(info.signal, os);
     if (n !== undefined) return 128 + n;
   }
   return info.code;

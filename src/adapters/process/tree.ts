@@ -3,7 +3,6 @@
  * Linux) anything carrying its `TREEHOUSE_RUN_ID` tag in `/proc/<pid>/environ`, which survives
  * double forks and `setsid`.
  */
-import { hostOs } from "../env.ts";
 import { isGoneState } from "../../core/proc-stat.ts";
 import { readProcStat } from "../proc/process-info.ts";
 import { probeOutput } from "./spawn.ts";
@@ -16,8 +15,8 @@ export interface ProcessEntry {
 }
 
 /** Every process visible to us (Linux: `/proc`; elsewhere: `ps`). */
-export function listProcesses(): ProcessEntry[] {
-  if (hostOs() === "linux") return linuxProcesses();
+export function listProcesses(os: string): ProcessEntry[] {
+  if (os === "linux") return linuxProcesses();
   return psProcesses();
 }
 
@@ -62,8 +61,8 @@ export function descendants(processes: readonly ProcessEntry[], root: number): n
 }
 
 /** Pids whose environment holds `TREEHOUSE_RUN_ID=<tag>` (Linux only; empty elsewhere). */
-export function taggedProcesses(tag: string, processes?: readonly ProcessEntry[]): number[] {
-  if (hostOs() !== "linux" || tag === "") return [];
+export function taggedProcesses(tag: string, os: string, processes?: readonly ProcessEntry[]): number[] {
+  if (os !== "linux" || tag === "") return [];
   const needle = new TextEncoder().encode(`\0TREEHOUSE_RUN_ID=${tag}\0`);
   const found: number[] = [];
   for (const p of processes ?? linuxProcesses()) {
@@ -96,13 +95,13 @@ function containsVar(block: Uint8Array, needle: Uint8Array): boolean {
  * Everything that belongs to a supervised run: the child, its process group when it leads one, its
  * descendants, and the tagged processes. The caller's own pid is never included.
  */
-export function runMembers(child: number, options: { group: boolean; tag: string }): number[] {
-  const processes = listProcesses();
+export function runMembers(child: number, options: { group: boolean; tag: string }, os: string): number[] {
+  const processes = listProcesses(os);
   const members = new Set<number>();
   if (processes.some((p) => p.pid === child)) members.add(child);
   if (options.group) { for (const p of processes) if (p.pgid === child) members.add(p.pid); }
   for (const pid of descendants(processes, child)) members.add(pid);
-  for (const pid of taggedProcesses(options.tag, processes)) members.add(pid);
+  for (const pid of taggedProcesses(options.tag, os, processes)) members.add(pid);
   members.delete(Deno.pid);
   return [...members];
 }

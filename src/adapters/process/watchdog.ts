@@ -5,7 +5,6 @@
  * to what is left. It ignores terminal signals and lives in its own session, so Ctrl-C and a closing
  * terminal reach the wrapper and its child but never the watchdog.
  */
-import { setsidPath } from "./spawn.ts";
 
 /**
  * The watchdog script. `$1` is how long to wait between SIGTERM and SIGKILL, in tenths of a second;
@@ -65,18 +64,18 @@ export class Watchdog {
   #started = false;
   #tag: string | undefined;
 
-  private constructor(private readonly graceMs: number) {}
+  private constructor(private readonly graceMs: number, private readonly setsid: string | undefined) {}
 
-  /** Starts the watchdog now. */
-  static start(graceMs: number): Watchdog {
-    const watchdog = new Watchdog(graceMs);
+  /** Starts the watchdog now (its `sh` in a session of its own through `setsid` when given, see `Host`). */
+  static start(graceMs: number, setsid?: string): Watchdog {
+    const watchdog = new Watchdog(graceMs, setsid);
     watchdog.#ensureStarted(undefined);
     return watchdog;
   }
 
   /** A watchdog whose `sh` starts at the first {@link watch}. */
-  static lazy(graceMs: number): Watchdog {
-    return new Watchdog(graceMs);
+  static lazy(graceMs: number, setsid?: string): Watchdog {
+    return new Watchdog(graceMs, setsid);
   }
 
   /**
@@ -95,7 +94,7 @@ export class Watchdog {
         firstTarget === undefined ? "" : String(firstTarget),
         this.#tag ?? "",
       ];
-      const setsid = setsidPath();
+      const setsid = this.setsid;
       const process = new Deno.Command(setsid ?? "/bin/sh", {
         args: setsid ? ["/bin/sh", ...args] : args,
         stdin: "piped",

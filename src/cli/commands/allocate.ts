@@ -3,7 +3,6 @@ import { hostFor, renderHostname } from "../../core/hostname-template.ts";
 import { loadSettings } from "../../services/settings.ts";
 import { type AllocateResult, getOrAllocate } from "../../registry/allocations.ts";
 import { labelForBranch } from "../../core/sanitize.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { machineLabels } from "../../adapters/machine-name.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say } from "../output.ts";
@@ -24,7 +23,7 @@ export function allocateFor(
       pool: settings.pool,
       now: Date.now(),
       reclaimAfterMs: settings.reclaimAfterMs,
-      isAlive: isProcessAlive,
+      isAlive: ctx.host.isAlive,
       name: flags.name,
       reserved: machineLabels,
     });
@@ -45,7 +44,7 @@ export function allocateFor(
           `so this branch is ${hostFor(result.allocation, template)}`,
       );
     }
-    return { ...result, front: frontsOf(registry).get(result.allocation.id) };
+    return { ...result, front: frontsOf(registry, ctx.host.isAlive).get(result.allocation.id) };
   } finally {
     registry.close();
   }
@@ -53,7 +52,7 @@ export function allocateFor(
 
 export default function allocate(this: AppContext, flags: BranchFlags & AppFlags & { json?: boolean }): void {
   const { allocation, created, front } = allocateFor(this, flags);
-  const view = viewOf(allocation, loadSettings(this.config, this.cwd), front);
+  const view = viewOf(allocation, loadSettings(this.config, this.cwd), this.host.isAlive, front);
   if (flags.json) out(this, json({ ...view, created }));
   else out(this, renderInfo(view));
 }

@@ -2,7 +2,6 @@
 import { loadSettings } from "../../services/settings.ts";
 import { parseDuration } from "../../core/duration.ts";
 import { detectRepo } from "../../adapters/git/repo.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { cleanupAll, type CleanupReport, dropDatabasesOf } from "../../services/cleanup.ts";
 import type { AppContext } from "../context.ts";
 import { json, out, say, table } from "../output.ts";
@@ -37,7 +36,7 @@ export default async function cleanup(this: AppContext, flags: CleanupFlags): Pr
         expireAfterMs: settings.expireAfterMs,
         olderThanMs,
         project,
-        isAlive: isProcessAlive,
+        isAlive: this.host.isAlive,
         dropDatabases: flags.dropDatabases
           ? (removed) => dropDatabasesOf(registry, settings, this.env, removed, project, dryRun)
           : undefined,

@@ -3,7 +3,6 @@ import { openInBrowser } from "../../adapters/browser-open.ts";
 import { loadSettings } from "../../services/settings.ts";
 import { parseListen } from "../../core/web-guard.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { registryPath } from "../../registry/path.ts";
 import { controlActions } from "../../services/dashboard/actions.ts";
 import { sendSignal } from "../../adapters/process/spawn.ts";
@@ -30,10 +29,10 @@ export default async function dashboard(this: AppContext, flags: DashboardFlags)
     flags.listen ?? settings.dashboardListen,
     flags.listen ? "--listen" : "dashboard.listen",
   );
-  const platform = currentPlatform(this.env).name;
+  const platform = currentPlatform(this.env, this.host.os).name;
   const path = registryPath(this.dbFlag, this.env);
   const signal = (pid: number, sig: Deno.Signal) => sendSignal(pid, sig, false);
-  const common = { path, hostnameTemplate: settings.hostnameTemplate, isAlive: isProcessAlive, signal };
+  const common = { path, hostnameTemplate: settings.hostnameTemplate, isAlive: this.host.isAlive, signal };
   const source = registrySource({ ...common, defaultPort: settings.defaultPort });
   const watcher = new Watcher(source, { onError: (e) => warn(this, `reading the registry failed: ${e}`) });
   const actions = controlActions(common);

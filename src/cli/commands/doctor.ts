@@ -29,10 +29,10 @@ export default async function doctor(this: AppContext, flags: DoctorFlags): Prom
     env: this.env,
     cwd: this.cwd,
     config: this.config,
-    os: this.os,
+    host: this.host,
     fix: flags.fix ?? false,
     dbPath,
-    platform: currentPlatform(this.env, this.os),
+    platform: currentPlatform(this.env, this.host.os),
   }, flags.hostsFile);
   checks.push(...await tlsChecks(this, dbPath));
   checks.push(await databaseCheckOf(this));

@@ -43,12 +43,12 @@ export default async function env(
 ): Promise<void> {
   const { allocation, front } = allocateFor(this, flags);
   const settings = loadSettings(this.config, this.cwd);
-  const view = viewOf(allocation, settings, front);
+  const view = viewOf(allocation, settings, this.host.isAlive, front);
   // The port and the group's ports, as `run` passes them (the group is reserved like run does).
   const registry = openRegistry(this);
   let ports;
   try {
-    ports = await branchVariables(registry, allocation, settings, true);
+    ports = await branchVariables(registry, allocation, settings, true, this.host.probe);
   } finally {
     registry.close();
   }

@@ -53,9 +53,14 @@ export default async function info(
       );
     }
     const settings = loadSettings(this.config, this.cwd);
-    const view = viewOf(allocation, settings, frontsOf(registry).get(allocation.id));
+    const view = viewOf(
+      allocation,
+      settings,
+      this.host.isAlive,
+      frontsOf(registry, this.host.isAlive).get(allocation.id),
+    );
     // What `run` would pass: TREEHOUSE_PORT and the group's existing reservations (none are made here).
-    const { vars } = await branchVariables(registry, allocation, settings, false);
+    const { vars } = await branchVariables(registry, allocation, settings, false, this.host.probe);
     out(
       this,
       flags.json

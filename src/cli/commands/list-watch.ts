@@ -3,7 +3,6 @@ import { loadSettings } from "../../services/settings.ts";
 import type { Snapshot } from "../../core/dashboard.ts";
 import { formatUptime } from "../../core/dashboard.ts";
 import { ENTER_SCREEN, frame, LEAVE_SCREEN } from "../../core/terminal-frame.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { registryPath } from "../../registry/path.ts";
 import { registrySource } from "../../services/dashboard/source.ts";
 import { Watcher } from "../../services/dashboard/watch.ts";
@@ -28,7 +27,7 @@ export async function watchList(ctx: AppContext, project: string | undefined, js
     path: registryPath(ctx.dbFlag, ctx.env),
     hostnameTemplate: settings.hostnameTemplate,
     defaultPort: settings.defaultPort,
-    isAlive: isProcessAlive,
+    isAlive: ctx.host.isAlive,
   });
   const watcher = new Watcher(source);
   const tty = !json && (ctx.colorStdout || isTerminal());

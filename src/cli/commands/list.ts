@@ -8,7 +8,6 @@ import { json, out, say } from "../output.ts";
 import { listTable } from "../list-table.ts";
 import { type AllocationView, frontsOf, openRegistryIfExists, viewOf } from "../target.ts";
 import { isLive, listRuns, type RunWithAllocation } from "../../registry/runs.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 
 /** Flags of `list`. */
 export interface ListFlags {
@@ -35,18 +34,18 @@ export default async function list(this: AppContext, flags: ListFlags): Promise<
   let runs: RunWithAllocation[] = [];
   try {
     rows = registry ? listAllocations(registry, project) : [];
-    fronts = frontsOf(registry);
+    fronts = frontsOf(registry, this.host.isAlive);
     // One line per live run (issue 15): a run whose wrapper is gone counts as stopped.
     runs = registry
       ? listRuns(registry, { project_path: project }).filter((r) =>
-        isLive(r) && isProcessAlive(r.wrapper_pid, r.wrapper_started_at)
+        isLive(r) && this.host.isAlive(r.wrapper_pid, r.wrapper_started_at)
       )
       : [];
   } finally {
     registry?.close();
   }
   const settings = loadSettings(this.config, this.cwd);
-  const views = rows.map((r) => viewOf(r, settings, fronts.get(r.id)));
+  const views = rows.map((r) => viewOf(r, settings, this.host.isAlive, fronts.get(r.id)));
   const runsOf = (v: AllocationView) => runs.filter((r) => r.allocation_id === v.id);
   if (flags.json) {
     out(

@@ -2,7 +2,7 @@
 import { hostFor } from "../../core/hostname-template.ts";
 import { loadSettings } from "../../services/settings.ts";
 import { releaseBranch } from "../../services/release.ts";
-import { commandLine, isProcessAlive, parentOf } from "../../adapters/proc/process-info.ts";
+import type { Host } from "../../adapters/platform/host.ts";
 
 import { sendSignal } from "../../adapters/process/spawn.ts";
 import type { AppContext } from "../context.ts";
@@ -12,10 +12,10 @@ import { json, out, say } from "../output.ts";
 import { type BranchFlags, notAllocated, openRegistryIfExists, resolveTarget } from "../target.ts";
 
 /** The `treehouse run` wrapper whose child `pid` is: its parent, when that runs treehouse's `run`. */
-function wrapperOf(pid: number): number | undefined {
-  const parent = parentOf(pid);
+function wrapperOf(host: Host, pid: number): number | undefined {
+  const parent = host.parentOf(pid);
   if (parent === undefined || parent <= 1) return undefined;
-  const words = commandLine(parent) ?? [];
+  const words = host.commandLine(parent) ?? [];
   const treehouse = words.some((w) => /(^|\/)treehouse$|\/main\.(ts|js)$/.test(w));
   return treehouse && words.includes("run") ? parent : undefined;
 }
@@ -36,8 +36,8 @@ export default async function release(
     const released = registry && await releaseBranch(
       {
         registry,
-        isAlive: isProcessAlive,
-        wrapperOf,
+        isAlive: this.host.isAlive,
+        wrapperOf: (pid) => wrapperOf(this.host, pid),
         signal: (pid, signal) => void sendSignal(pid, signal, false),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         now: Date.now,

@@ -69,7 +69,7 @@ async function runHere(
     const project = projectCollaborator(plan, {
       presetOff: flags.preset === false,
       noticeDir: settings.run?.dir ?? this.cwd,
-      os: this.os,
+      host: this.host,
     });
     const [program, ...args] = plan.words as [string, ...string[]];
     const outcome = await runServer({

@@ -32,7 +32,7 @@ export interface SetupHttpsFlags {
 export function trustContext(ctx: AppContext, root: string): TrustContext {
   const forced = ctx.env("TREEHOUSE_SUDO");
   return {
-    platform: currentPlatform(ctx.env).name,
+    platform: currentPlatform(ctx.env, ctx.host.os).name,
     root,
     home: ctx.env("HOME"),
     path: ctx.env("PATH"),

@@ -39,7 +39,7 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     }
     return await (await import("./setup-https.ts")).default.call(this, flags);
   }
-  const platform = currentPlatform(this.env);
+  const platform = currentPlatform(this.env, this.host.os);
   const settings = loadSettings(this.config, this.cwd);
   const ports = flags.ports || flags.port80;
   const root = (flags.root ?? this.env("TREEHOUSE_ROOT") ?? "").replace(/\/+$/, "");

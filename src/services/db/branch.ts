@@ -3,10 +3,9 @@
  * the configured server, the branch's database name and the dependencies of the db services.
  */
 import type { Settings } from "../settings.ts";
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { machineLabels } from "../../adapters/machine-name.ts";
 import { postgresEngine } from "../../adapters/postgres/client.ts";
-import { getOrAllocate } from "../../registry/allocations.ts";
+import { type AliveCheck, getOrAllocate } from "../../registry/allocations.ts";
 import { listDatabases } from "../../registry/databases.ts";
 import type { Registry } from "../../registry/registry.ts";
 import { branchDatabase } from "./base.ts";
@@ -40,6 +39,7 @@ export function branchDatabaseName(
   settings: Settings,
   resolved: ResolvedServer,
   allocate: boolean,
+  isAlive: AliveCheck,
 ): string {
   if (!allocate) {
     const recorded = listDatabases(registry, {
@@ -54,7 +54,7 @@ export function branchDatabaseName(
     pool: settings.pool,
     now: Date.now(),
     reclaimAfterMs: settings.reclaimAfterMs,
-    isAlive: isProcessAlive,
+    isAlive,
     reserved: machineLabels,
   });
   return allocation.db_name;

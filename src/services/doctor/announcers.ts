@@ -40,7 +40,7 @@ export function checkAnnouncers(env: DoctorContext): Check {
   let stale;
   try {
     stale = staleAnnouncers(
-      listAnnouncerProcesses(env.os),
+      listAnnouncerProcesses(env.host.os),
       inPool,
       [
         ...hostsEntries(env.allocations, env.settings?.hostnameTemplate),

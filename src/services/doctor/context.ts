@@ -7,6 +7,7 @@ import { TreehouseError } from "../../errors.ts";
 import type { Allocation } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
 import type { Platform } from "../../adapters/platform/platform.ts";
+import type { Host } from "../../adapters/platform/host.ts";
 import type { Env } from "../../adapters/env.ts";
 import type { Config } from "../../adapters/config-files.ts";
 
@@ -16,8 +17,8 @@ export interface DoctorContext {
   /** The command's configuration (files, parser). */
   config: Config;
   cwd: string;
-  /** The operating system (`Deno.build.os`, from the entry point). */
-  os: string;
+  /** The machine (its OS and process probes), from the entry point. */
+  host: Host;
   /** `--fix`: repair what needs no root rights. */
   fix: boolean;
   dbPath: string;

@@ -2,7 +2,6 @@
  * `treehouse doctor` as a use case: the checks in order, one per concern (each in its own file
  * here), each a {@link Check} with the command that fixes it as data. No parsing, no printing.
  */
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import { checkRuns } from "../control/doctor.ts";
 import { checkAnnouncers } from "./announcers.ts";
 import type { Check } from "./checks.ts";
@@ -27,7 +26,7 @@ export async function runChecks(d: DoctorContext, hostsFile: string | undefined)
     checks.push(await checkMdns(d, hosts.inUse));
     checks.push(hosts.check);
     checks.push(checkAnnouncers(d));
-    if (d.registry) checks.push(await checkRuns(d.registry, isProcessAlive, Date.now(), d.fix));
+    if (d.registry) checks.push(await checkRuns(d.registry, d.host.isAlive, Date.now(), d.fix));
     checks.push(checkPorts(d));
     checks.push(checkStale(d));
     checks.push(checkPath(d));

@@ -1,5 +1,4 @@
 /** The cleanup check: allocations `cleanup` would remove. */
-import { isProcessAlive } from "../../adapters/proc/process-info.ts";
 import type { Check } from "./checks.ts";
 import { cleanupAllocations } from "../cleanup.ts";
 import { type DoctorContext, noRegistry, problem } from "./context.ts";
@@ -13,7 +12,7 @@ export function checkStale(env: DoctorContext): Check {
       dryRun: !env.fix,
       now: Date.now(),
       staleAfterMs: env.settings.staleAfterMs,
-      isAlive: isProcessAlive,
+      isAlive: env.host.isAlive,
     });
     if (found.length === 0) return { id: "cleanup", status: "ok", detail: "no dead allocations" };
     const names = found.slice(0, 3).map((a) => `${a.branch} (${a.reason})`).join(", ");

@@ -14,7 +14,7 @@ import { canonicalize } from "../../adapters/paths.ts";
 import type { Registry } from "../../registry/registry.ts";
 import { chooseGroupPorts, type GroupSlot, scanRange } from "../../core/port-choice.ts";
 import { cleanReservations, type Removal } from "../maintain.ts";
-import { makeProbe, type Occupancy, type OccupancyChecks } from "../../adapters/net/occupancy.ts";
+import type { Occupancy, OccupancyChecks } from "../../adapters/net/occupancy.ts";
 import { compactSpans, formatSpans, inSpans, type PortSpan, spanSize } from "../../core/spans.ts";
 import {
   countInRange,
@@ -168,7 +168,7 @@ export function reserve(
   registry: Registry,
   policy: PortPolicy,
   req: ReserveRequest,
-  probeFor: ProbeFactory = makeProbe,
+  probeFor: ProbeFactory,
 ): ReserveResult {
   const excluded = allExclusions(registry, policy);
   const probe = remembering(probeFor(policy.occupancy));
@@ -290,7 +290,7 @@ export function reserveGroup(
   registry: Registry,
   policy: PortPolicy,
   req: GroupRequest,
-  probeFor: ProbeFactory = makeProbe,
+  probeFor: ProbeFactory,
 ): { reservations: Reservation[]; created: string[]; cleaned: Removal[] } {
   const excluded = allExclusions(registry, policy);
   const probe = remembering(probeFor(policy.occupancy));
@@ -351,10 +351,11 @@ export function reserveNamedPorts(
   group: GroupConfig,
   policy: PortPolicy,
   now: number,
+  probeFor: ProbeFactory,
 ): { ports: NamedPort[]; cleaned: number } {
   const dir = canonicalize(group.dir);
   const { project, task } = inferFromGit(dir);
-  const result = reserveGroup(registry, policy, { group: { ...group, dir }, project, task, now });
+  const result = reserveGroup(registry, policy, { group: { ...group, dir }, project, task, now }, probeFor);
   const ports = group.members.map((m, i) => ({ tag: m.tag, env: m.env, port: result.reservations[i]!.port }));
   return { ports, cleaned: result.cleaned.length };
 }

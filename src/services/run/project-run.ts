@@ -5,7 +5,8 @@
  * bound. No printing: the CLI says what these return.
  */
 import { projectReader } from "../../adapters/project-files.ts";
-import { listeningAddressesAsync } from "../../adapters/net/listeners.ts";
+import type { Host } from "../../adapters/platform/host.ts";
+import type { ProbeFactory } from "../reserve/reserve.ts";
 import { type BindVerdict, bindWarning, judgeBind } from "../../core/bind-check.ts";
 import { expandPlaceholders } from "../../core/child-env.ts";
 import { findPreset, type HostNotice, hostNotice, PRESETS } from "../../core/presets.ts";
@@ -120,21 +121,21 @@ export function watchBind(
   o: {
     ip: string;
     port: number;
-    os: string;
+    host: Host;
     everyMs: number;
     forMs: number;
     before?: Promise<string[]>;
     onVerdict(v: BindVerdict): void;
   },
 ): BindWatch {
-  const before = o.before ?? listeningAddressesAsync(o.port, o.os);
+  const before = o.before ?? o.host.listenersAsync(o.port);
   const started = Date.now();
   let done = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const check = async (): Promise<BindVerdict> => {
     let verdict: BindVerdict;
     try {
-      verdict = judgeBind(await listeningAddressesAsync(o.port, o.os), o.ip, await before);
+      verdict = judgeBind(await o.host.listenersAsync(o.port), o.ip, await before);
     } catch {
       return { kind: "none" }; // this check only advises
     }
@@ -171,12 +172,13 @@ export async function branchVariables(
   key: RunKey,
   settings: Settings,
   reserve: boolean,
+  probeFor: ProbeFactory,
 ): Promise<{ port: number; vars: Record<string, string> }> {
   const service = settings.run?.services.find((s) => s.name === DEFAULT_SERVICE);
   const port = recordedPort(registry, { ...key, service: DEFAULT_SERVICE }) ?? service?.port ??
     settings.defaultPort;
   const vars: Record<string, string> = { TREEHOUSE_PORT: String(port) };
-  if (reserve) Object.assign(vars, await extraEnv(registry, settings));
+  if (reserve) Object.assign(vars, await extraEnv(registry, settings, probeFor));
   else if (settings.group) {
     const group = settings.group;
     const { findReservation } = await import("../../registry/reservations.ts");
@@ -195,7 +197,7 @@ export async function branchVariables(
  */
 export function projectCollaborator(
   plan: RunPlan,
-  options: { presetOff: boolean; noticeDir: string; os: string },
+  options: { presetOff: boolean; noticeDir: string; host: Host },
 ): RunCollaborator {
   let watch: BindWatch | undefined;
   let before: Promise<string[]> | undefined;
@@ -206,7 +208,7 @@ export function projectCollaborator(
       const key = { project_path: session.allocation.project_path, branch: session.allocation.branch };
       rememberPort(deps.registry, key, plan, deps.now());
       // Who listens on the port before the server starts, read off the loop while the run prepares.
-      before = listeningAddressesAsync(values.port, options.os).catch(() => []);
+      before = options.host.listenersAsync(values.port).catch(() => []);
       for (const [name, value] of Object.entries(plan.env)) {
         session.setEnv(name, expandPlaceholders(value, values));
       }
@@ -237,8 +239,8 @@ export function projectCollaborator(
       watch = watchBind({
         ip: values.ip,
         port: values.port,
-        os: options.os,
-        everyMs: options.os === "linux" ? 250 : 2000,
+        host: options.host,
+        everyMs: options.host.os === "linux" ? 250 : 2000,
         forMs: 60_000,
         before,
         onVerdict: (verdict) => {

@@ -75,11 +75,11 @@ export async function runServer(deps: RunDeps, request: RunRequest): Promise<Run
     : parseReady(readyProbe(readyText, values), allocation.ip, request.ready);
   ensurePortFree(deps, allocation.ip, port, allocation.pid);
 
-  const runId = `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const runId = deps.runId(now);
   const env = childVariables(values, {
     envPort: request.envPort,
     runId,
-    extra: await extraEnv(registry, settings),
+    extra: await extraEnv(registry, settings, deps.net.probe),
   });
   // Expanded after the collaborators' prepare (they may set the URL and {cert} {key}); until then, as is.
   let executable = expandPlaceholders(request.command, values);

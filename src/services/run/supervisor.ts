@@ -11,7 +11,7 @@
  * can ask for a restart now or a stop.
  */
 import type { ProcessAdapter } from "../../adapters/process/adapter.ts";
-import { exitCodeOf, type ExitInfo, signalNumber, type Spawned } from "../../adapters/process/spawn.ts";
+import type { ExitInfo, Spawned } from "../../adapters/process/spawn.ts";
 import type { Watchdog } from "../../adapters/process/watchdog.ts";
 import { LineTail, nextRestart, RESTART_BACKOFF_MS, restartDelay } from "../../core/child-env.ts";
 import { RunControl } from "./control.ts";
@@ -221,7 +221,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         control.restarts++;
         continue;
       }
-      const code = exitCodeOf(last);
+      const code = proc.exitCode(last);
       const backoff = o.backoffMs ?? RESTART_BACKOFF_MS;
       // A command that ran a good while before crashing starts a fresh series of restarts.
       const next = nextRestart(
@@ -271,8 +271,8 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
     for (const { signal, handler } of handlers) Deno.removeSignalListener(signal, handler);
   }
   await readyTask;
-  let code = last ? exitCodeOf(last) : 1;
-  if ((!last || stoppedBetweenRuns) && stopping) code = 128 + (signalNumber(stopping) ?? 0);
+  let code = last ? proc.exitCode(last) : 1;
+  if ((!last || stoppedBetweenRuns) && stopping) code = 128 + (proc.signalNumber(stopping) ?? 0);
   control.pid = null;
   control.enter(readyTimedOut || (!stopping && code !== 0) ? "crashed" : "stopped", o.now());
   return { code, last, signal: stopping, readyTimedOut, tail: tail.lines() };

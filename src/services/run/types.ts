@@ -6,6 +6,7 @@
 import type { AnnouncerEvents, MdnsTool } from "../../adapters/mdns.ts";
 import type { PortHolder } from "../../adapters/net/port-holder.ts";
 import type { PortCheck } from "../../adapters/net/occupancy.ts";
+import type { ProbeFactory } from "../reserve/reserve.ts";
 import type { Platform } from "../../adapters/platform/platform.ts";
 import type { ProcessAdapter } from "../../adapters/process/adapter.ts";
 import type { Watchdog } from "../../adapters/process/watchdog.ts";
@@ -69,10 +70,12 @@ export interface AnnouncerLike {
 /** Makes announcers; a seam so tests and other platforms can pass their own. */
 export type AnnouncerFactory = (tool: MdnsTool, args: string[], events: AnnouncerEvents) => AnnouncerLike;
 
-/** Bind probes and holders of IP:port (adapters/net). */
+/** Bind probes and holders of IP:port, occupancy probes for group ports (the Host's, adapters/net). */
 export interface NetAdapter {
   checkPortFree(ip: string, port: number): PortCheck;
   findPortHolders(ip: string, port: number): PortHolder[];
+  /** An occupancy probe for the reservation group's ports (see `reserve`). */
+  probe: ProbeFactory;
 }
 
 /** Everything the run use case uses, passed in once (the CLI builds it in `src/cli/run-deps.ts`). */
@@ -80,6 +83,8 @@ export interface RunDeps {
   registry: Registry;
   /** The clock (epoch ms). */
   now(): number;
+  /** A new run's id (`TREEHOUSE_RUN_ID`, unique on this machine), for a run starting at `now`. */
+  runId(now: number): string;
   platform: Platform;
   process: ProcessAdapter;
   net: NetAdapter;

@@ -124,7 +124,7 @@ Deno.test({
         script,
         `import { makeProbe } from "${module}";\n` +
           "try {\n" +
-          "  makeProbe({ tcp: false, udp: true, ipv4: true, ipv6: false })(5353);\n" +
+          '  makeProbe({ tcp: false, udp: true, ipv4: true, ipv6: false }, "linux")(5353);\n' +
           '  console.log("no error");\n' +
           "} catch (error) {\n" +
           "  console.log(`${error.name}: ${error.message}\\nhint: ${error.hint}`);\n" +

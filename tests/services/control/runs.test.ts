@@ -7,8 +7,10 @@ import { startRun, updateRun } from "../../../src/registry/runs.ts";
 import { parsePool } from "../../../src/core/pool.ts";
 import { listenControl } from "../../../src/adapters/control-socket.ts";
 import { type ControlDeps, findRun, listRuns, restart, status } from "../../../src/services/control/runs.ts";
-import { isProcessAlive, processStartTime } from "../../../src/adapters/proc/process-info.ts";
+import { systemHost } from "../../../src/adapters/platform/host.ts";
 import { NotFoundError, UsageError } from "../../../src/errors.ts";
+
+const host = systemHost(Deno.build.os);
 
 async function setup() {
   const tmp = await tempDir();
@@ -24,7 +26,7 @@ async function setup() {
   });
   const deps: ControlDeps = {
     registry,
-    isAlive: isProcessAlive,
+    isAlive: host.isAlive,
     now: Date.now,
     hostFor: (label) => `${label}.local`,
   };
@@ -35,7 +37,7 @@ async function setup() {
       name: null,
       port: 4000,
       wrapper_pid,
-      wrapper_started_at: processStartTime(wrapper_pid) ?? null,
+      wrapper_started_at: host.startTime(wrapper_pid) ?? null,
       run_id: service,
       socket,
       log: null,
@@ -126,16 +128,16 @@ Deno.test("doctor's runs check names a record whose wrapper is gone, and --fix e
   const s = await setup();
   try {
     s.add("default", Deno.pid, null);
-    assert.equal((await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false)).status, "ok");
+    assert.equal((await checkRuns(s.deps.registry, host.isAlive, Date.now(), false)).status, "ok");
     s.add("api", await deadPid(), null);
-    const found = await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false);
+    const found = await checkRuns(s.deps.registry, host.isAlive, Date.now(), false);
     assert.equal(found.status, "fail");
     assert.match(found.detail, /ctrl-svc \(api\): wrapper pid \d+ is gone/);
-    const fixed = await checkRuns(s.deps.registry, isProcessAlive, Date.now(), true);
+    const fixed = await checkRuns(s.deps.registry, host.isAlive, Date.now(), true);
     assert.equal(fixed.fixed, true);
     const views = await listRuns(s.deps);
     assert.deepEqual(views.map((v) => [v.service, v.state]), [["api", "stopped"], ["default", "starting"]]);
-    assert.equal((await checkRuns(s.deps.registry, isProcessAlive, Date.now(), false)).status, "ok");
+    assert.equal((await checkRuns(s.deps.registry, host.isAlive, Date.now(), false)).status, "ok");
   } finally {
     await s.done();
   }

@@ -13,7 +13,7 @@ import {
   waitGone,
   waitUntil,
 } from "../../helpers/harness.ts";
-import { processStartTime } from "../../../src/adapters/proc/process-info.ts";
+import { systemHost } from "../../../src/adapters/platform/host.ts";
 import { heartbeat } from "../../../src/registry/liveness.ts";
 import { Registry } from "../../../src/registry/registry.ts";
 
@@ -143,7 +143,7 @@ Deno.test("run cleans up stale allocations on start: dead pid or reused pid, hea
     setProcess(db, "dead-recent", dead, now - 7_200_000, now - 60_000);
     // Our own pid with another start time: a pid reused after a reboot.
     setProcess(db, "reused-old", Deno.pid, 1_000_000, hourAgo);
-    setProcess(db, "alive-old", Deno.pid, processStartTime(Deno.pid) ?? null, hourAgo);
+    setProcess(db, "alive-old", Deno.pid, systemHost(Deno.build.os).startTime(Deno.pid) ?? null, hourAgo);
 
     const starter = ["run", "--branch", "starter", "--project", tmp.path, "--no-mdns", "--quiet", "--"];
     const startAndExit = [...starter, ...SERVER_CMD, "--exit", "0"];

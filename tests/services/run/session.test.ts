@@ -6,8 +6,7 @@
 import { Config } from "../../../src/adapters/config-files.ts";
 import assert from "node:assert/strict";
 import { Announcer } from "../../../src/adapters/mdns.ts";
-import { findPortHolders } from "../../../src/adapters/net/port-holder.ts";
-import { checkPortFree } from "../../../src/adapters/net/occupancy.ts";
+import { systemHost } from "../../../src/adapters/platform/host.ts";
 import { LINUX } from "../../../src/adapters/platform/platform.ts";
 import { systemProcess } from "../../../src/adapters/process/adapter.ts";
 import { ConflictError } from "../../../src/errors.ts";
@@ -20,6 +19,7 @@ import { tempDir } from "../../helpers/cli.ts";
 import { freePort, getJson, isGone, SERVER_CMD, waitGone } from "../../helpers/harness.ts";
 
 const POOL = "127.0.21.10-127.0.21.20";
+const host = systemHost(Deno.build.os);
 
 async function setup(collaborators: RunCollaborator[]) {
   const tmp = await tempDir();
@@ -31,9 +31,10 @@ async function setup(collaborators: RunCollaborator[]) {
   const deps: RunDeps = {
     registry,
     now: Date.now,
+    runId: (now) => `${Deno.pid}-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     platform: LINUX,
-    process: systemProcess,
-    net: { checkPortFree, findPortHolders },
+    process: systemProcess(host),
+    net: { checkPortFree: host.bindCheck, findPortHolders: host.portHolders, probe: host.probe },
     announcers: (tool, args, events) => new Announcer(tool, args, {}, events),
     env,
     cwd: tmp.path,

@@ -3,7 +3,6 @@ import { loadSettings } from "../../../services/settings.ts";
 import { renderHostname } from "../../../core/hostname-template.ts";
 import { formatAge } from "../../../core/duration.ts";
 import { NotFoundError } from "../../../errors.ts";
-import { isProcessAlive } from "../../../adapters/proc/process-info.ts";
 import { sendSignal } from "../../../adapters/process/spawn.ts";
 import type { Registry } from "../../../registry/registry.ts";
 import type { ControlDeps, RunTarget, RunView } from "../../../services/control/runs.ts";
@@ -27,7 +26,7 @@ export function controlDeps(ctx: AppContext, registry: Registry): ControlDeps {
   const template = loadSettings(ctx.config, ctx.cwd).hostnameTemplate;
   return {
     registry,
-    isAlive: isProcessAlive,
+    isAlive: ctx.host.isAlive,
     now: Date.now,
     hostFor: (label, projectPath) => renderHostname(template, label, projectPath),
     signal: (pid, signal) => sendSignal(pid, signal, false),

@@ -5,7 +5,6 @@
  */
 import { DEFAULT_SERVICE } from "../../../core/run-table.ts";
 import { logPathFor } from "../../../adapters/log-file.ts";
-import { isProcessAlive } from "../../../adapters/proc/process-info.ts";
 import { sendSignal, spawn } from "../../../adapters/process/spawn.ts";
 import { selfInvocation } from "../../../adapters/self-exec.ts";
 import { shortHash } from "../../../core/hash.ts";
@@ -62,13 +61,14 @@ export default async function detach(
     const result = await startDetached({
       registry,
       now: Date.now,
-      isAlive: isProcessAlive,
+      isAlive: this.host.isAlive,
       signal: (pid, signal) => sendSignal(pid, signal, false),
       startWrapper: () => {
         const child = spawn(self.program, {
           args,
           cwd: this.cwd,
           detached: true,
+          setsid: this.host.setsid(),
           stdin: "null",
           stdout: "null",
           stderr: "null",
@@ -86,7 +86,7 @@ export default async function detach(
       const view = viewOfRun(
         {
           registry,
-          isAlive: isProcessAlive,
+          isAlive: this.host.isAlive,
           now: Date.now,
           hostFor: (l, p) => renderHostname(template, l, p),
         },

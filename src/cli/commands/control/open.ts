@@ -17,7 +17,9 @@ export default async function open(this: AppContext, flags: OpenFlags, branchArg
   const { view, url } = await withControl(this, async (deps) => {
     const view = await runStatus(deps, target);
     // The best URL: a running HTTPS front's (run --https), unless the run serves under its own name.
-    const front = view.name === null ? frontsOf(deps.registry).get(view.allocation_id) : undefined;
+    const front = view.name === null
+      ? frontsOf(deps.registry, deps.isAlive).get(view.allocation_id)
+      : undefined;
     return { view, url: front?.url ?? view.url };
   });
   if (flags.json) return out(this, json({ url, state: view.state }));

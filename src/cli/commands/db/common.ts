@@ -36,7 +36,7 @@ export function prepare(
   const target = resolveTarget(ctx, flags, branchArg);
   const registry = openRegistry(ctx);
   try {
-    const name = branchDatabaseName(registry, target, settings, resolved, allocate);
+    const name = branchDatabaseName(registry, target, settings, resolved, allocate, ctx.host.isAlive);
     return { settings, resolved, registry, target, name };
   } catch (error) {
     registry.close();

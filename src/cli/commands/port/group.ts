@@ -24,7 +24,13 @@ export interface GroupFlags {
 
 /** Reserves `group` (keyed by its directory, canonicalized) and returns its named ports. */
 export function reserveGroupPorts(ctx: AppContext, registry: Registry, group: GroupConfig): NamedPort[] {
-  const { ports, cleaned } = reserveNamedPorts(registry, group, policyOf(settingsOf(ctx)), Date.now());
+  const { ports, cleaned } = reserveNamedPorts(
+    registry,
+    group,
+    policyOf(settingsOf(ctx)),
+    Date.now(),
+    ctx.host.probe,
+  );
   if (cleaned > 0) say(ctx, `Port range was full: removed ${cleaned} stale reservation(s)`);
   return ports;
 }

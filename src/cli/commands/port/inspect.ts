@@ -1,7 +1,5 @@
 /** `treehouse port info PORT` (alias `port-info`) and `treehouse port scan`: what holds ports now. */
 import { UsageError } from "../../../errors.ts";
-import { makeProbe } from "../../../adapters/net/occupancy.ts";
-import { portOwners } from "../../../adapters/net/owner.ts";
 import { allExclusions, holderName } from "../../../services/reserve/reserve.ts";
 import { compactSpans, formatSpans, inSpans, parseSpan, type PortSpan } from "../../../core/spans.ts";
 import {
@@ -33,8 +31,8 @@ export default function portInfo(this: AppContext, flags: { readonly json?: bool
     reservation: registry.read(() => findByPort(registry, port)),
     excluded: inSpans(port, allExclusions(registry, policy)),
   }), { reservation: undefined, excluded: inSpans(port, policy.excludedPorts) });
-  const occupancy = makeProbe({ tcp: true, udp: true, ipv4: true, ipv6: true })(port);
-  const owners = occupancy.occupied ? portOwners(port) : [];
+  const occupancy = this.host.probe({ tcp: true, udp: true, ipv4: true, ipv6: true })(port);
+  const owners = occupancy.occupied ? this.host.portOwners(port) : [];
   const info = {
     port,
     reservation: reservation ?? null,
@@ -83,7 +81,7 @@ export function scan(this: AppContext, flags: ScanFlags): void {
     }
     range = parsed;
   }
-  const probe = makeProbe(settings.occupancy);
+  const probe = this.host.probe(settings.occupancy);
   // Only --autoexclude writes (and so may create the registry); a plain scan reads.
   const found = (flags.autoexclude ? withRegistry : withExistingRegistry)(this, (registry) => {
     const rows: { port: number; by: string[]; reserved_by: string | null }[] = [];

@@ -46,7 +46,7 @@ export default function reservePort(this: AppContext, flags: ReserveFlags): void
       allowExcluded: flags.allowExcluded ?? false,
       allowOccupied: flags.allowOccupied ?? false,
       now: Date.now(),
-    }));
+    }, this.host.probe));
   if (result.cleaned.length > 0) {
     say(this, `Port range was full: removed ${result.cleaned.length} stale reservation(s)`);
   }
