@@ -333,31 +333,26 @@ export async function* controlExchange(
   options: ExchangeOptions = {},
 ): AsyncGenerator<ControlReply> {
   const { signal, firstReplyMs } = options;
-  const connecting = connectControl(path);
+  // A stopped wrapper's socket still accepts (the kernel queues the connection) and takes a short
+  // request into its buffer: only the reply can be late, so the deadline starts once the request is sent.
+  // AbortSignal.timeout rather than setTimeout: a process's first setTimeout costs Deno 5-20 ms (`status`
+  // and `restart` pay it on their critical path), the signal well under 1 ms; it is unref'd, the pending
+  // read keeps the process up until it fires.
+  const conn = await connectControl(path);
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let conn: Deno.UnixConn;
-  if (firstReplyMs === undefined) conn = await connecting;
-  else {
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), firstReplyMs)));
-    const first = await Promise.race([connecting, late]);
-    if (first === "late") {
-      connecting.then((c) => c.close(), () => {});
-      throw notAnswering(path, firstReplyMs);
-    }
-    conn = first;
-  }
   const abort = () => closeQuietly(conn);
-  if (timer !== undefined) {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      abort();
-    }, firstReplyMs);
-  }
+  const late = () => {
+    timedOut = true;
+    abort();
+  };
+  let deadline: AbortSignal | undefined;
   signal?.addEventListener("abort", abort, { once: true });
   try {
     await writeAll(conn, encoder.encode(`${JSON.stringify(request)}\n`));
+    if (firstReplyMs !== undefined) {
+      deadline = AbortSignal.timeout(firstReplyMs);
+      deadline.addEventListener("abort", late, { once: true });
+    }
     let pending = "";
     for await (const text of textFrom(conn, 16 * 1024)) {
       pending += text;
@@ -365,13 +360,13 @@ export async function* controlExchange(
       while ((newline = pending.indexOf("\n")) >= 0) {
         const reply = parseReply(pending.slice(0, newline));
         pending = pending.slice(newline + 1);
-        clearTimeout(timer);
+        deadline?.removeEventListener("abort", late);
         if (reply) yield reply;
       }
     }
     if (timedOut) throw notAnswering(path, firstReplyMs ?? 0);
   } finally {
-    clearTimeout(timer);
+    deadline?.removeEventListener("abort", late);
     signal?.removeEventListener("abort", abort);
     abort();
   }

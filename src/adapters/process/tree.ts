@@ -12,6 +12,8 @@ export interface ProcessEntry {
   pid: number;
   ppid: number;
   pgid: number;
+  /** Start time after boot in clock ticks (Linux; undefined elsewhere). */
+  startTicks?: number;
 }
 
 /** Every process visible to us (Linux: `/proc`; elsewhere: `ps`). */
@@ -26,7 +28,7 @@ function linuxProcesses(): ProcessEntry[] {
     if (!/^\d+$/.test(entry.name)) continue;
     const stat = readProcStat(entry.name);
     if (!stat || isGoneState(stat.state)) continue; // gone meanwhile, zombie or dead
-    result.push({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgrp });
+    result.push({ pid: stat.pid, ppid: stat.ppid, pgid: stat.pgrp, startTicks: stat.startTicks });
   }
   return result;
 }
@@ -65,8 +67,13 @@ export function taggedProcesses(tag: string, os: string, processes?: readonly Pr
   if (os !== "linux" || tag === "") return [];
   const needle = new TextEncoder().encode(`\0TREEHOUSE_RUN_ID=${tag}\0`);
   const found: number[] = [];
+  // Asked by the run's own wrapper (the tag starts with its pid, see run/session.ts): a tagged process
+  // started after it, so older ones need no environ read (on a busy machine that is most of them; it
+  // keeps a restart's leftover check to a few ms).
+  const since = tag.startsWith(`${Deno.pid}-`) ? readProcStat(Deno.pid)?.startTicks : undefined;
   for (const p of processes ?? linuxProcesses()) {
     if (p.pid === Deno.pid) continue;
+    if (since !== undefined && p.startTicks !== undefined && p.startTicks < since) continue;
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(`/proc/${p.pid}/environ`);

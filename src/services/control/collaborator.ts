@@ -31,9 +31,9 @@ export const KEPT_LINES = 1000;
 const MAX_LINE_CHARS = 4000;
 /** How often the ready target is tried: often at first (a restart is waited for), then every 100 ms. */
 export const PROBE_INTERVAL_MS = 100;
-/** The quick first tries: every 5 ms for the first second (a refused loopback connect costs ~0.1 ms). */
-const QUICK_PROBES = 200;
-const QUICK_INTERVAL_MS = 5;
+/** The quick first tries: every 2 ms for the first second (a refused loopback connect costs ~0.1 ms). */
+const QUICK_PROBES = 500;
+const QUICK_INTERVAL_MS = 2;
 
 /** What the control collaborator is given. */
 export interface ControlOptions {
