@@ -74,11 +74,16 @@ async function readCached(
   now: number,
 ): Promise<Leaf | undefined> {
   try {
-    const caPem = await readIfExists(paths.caCert);
+    // All four at once: this is on the path of every `run --https` before its server starts.
+    const [caPem, recordJson, certPem, keyPem] = await Promise.all([
+      readIfExists(paths.caCert),
+      readJson(files.record),
+      readIfExists(files.cert),
+      readIfExists(files.key),
+    ]);
     if (caPem === undefined) return undefined;
-    const record = parseLeafRecord(await readJson(files.record));
+    const record = parseLeafRecord(recordJson);
     if (leafStaleReason(record, names, await sha256Hex(caPem), now) !== undefined) return undefined;
-    const [certPem, keyPem] = await Promise.all([readIfExists(files.cert), readIfExists(files.key)]);
     if (!certPem?.includes("BEGIN CERTIFICATE") || !keyPem?.includes("BEGIN PRIVATE KEY")) return undefined;
     return { certFile: files.cert, keyFile: files.key, certPem, keyPem, caFile: paths.caCert };
   } catch {
