@@ -15,6 +15,7 @@ import {
   waitGone,
   waitUntil,
 } from "./harness.ts";
+import { CHROMIUM, CHROMIUM_FLAGS } from "./chromium.ts";
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -73,7 +74,6 @@ export async function curlStatus(args: string[]): Promise<number> {
   return Number(new TextDecoder().decode(out.stdout));
 }
 
-const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = (() => {
   try {
     return Deno.statSync(CHROMIUM).isFile;
@@ -122,15 +122,7 @@ export async function launch(home: string) {
   const { chromium } = await import("playwright-core");
   return await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_FLAGS],
     env: { ...Deno.env.toObject(), HOME: home },
   });
 }

@@ -2,6 +2,7 @@
  * Helpers for the `treehouse run` tests: the CLI started in the background, waiting for output or a
  * condition, free ports, and checks that processes are gone.
  */
+import assert from "node:assert/strict";
 import { childEnv, type CliOptions, MAIN, ROOT } from "./cli.ts";
 
 /** Absolute path of the test server fixture. */
@@ -177,6 +178,13 @@ export function freePort(): number {
       return port;
     } catch { /* taken: try another */ }
   }
+}
+
+/** The value of the banner row `label` (e.g. HTTPS) in a run's stderr; fails the test when it is missing. */
+export function bannerRow(stderr: string, label: string): string {
+  const found = new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(stderr)?.[1];
+  assert.ok(found, `banner row ${label} in:\n${stderr}`);
+  return found;
 }
 
 /** Runs `curl -sS -m 20 …args`: its exit code, stdout and stderr. */

@@ -5,21 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { cli, ROOT, skipped, tempDir } from "../../helpers/cli.ts";
-import { freePort, startCli, waitUntil } from "../../helpers/harness.ts";
+import { bannerRow, freePort, startCli, waitUntil } from "../../helpers/harness.ts";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../../helpers/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const PAGE = `${ROOT}/tests/fixtures/tls/page_server.ts`;
 const FAKEBIN = `${ROOT}/tests/fixtures/tls/fakebin`;
 const POOL = "127.0.3.60-127.0.3.69";
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
   try {
@@ -37,12 +28,6 @@ const missing = !(await succeeds(CHROMIUM, "--version"))
   ? "certutil (libnss3-tools)"
   : undefined;
 if (missing) skipped(`the browser tests of run --https need ${missing} (see ENVIRONMENT.md)`);
-
-function row(stderr: string, label: string): string {
-  const found = new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(stderr)?.[1];
-  assert.ok(found, `banner row ${label} in:\n${stderr}`);
-  return found;
-}
 
 Deno.test({
   name: "two branches on one port each serve their own trusted https page with wss, and http redirects",
@@ -92,13 +77,13 @@ Deno.test({
       const urls: string[] = [];
       for (const [i, run] of runs.entries()) {
         const stderr = await run.waitStderr(/ready at/);
-        urls.push(row(stderr, "HTTPS"));
+        urls.push(bannerRow(stderr, "HTTPS"));
         const host = `${branches[i]}.local`;
         await waitUntil(() => succeeds("getent", "hosts", host), 20_000, `${host} to resolve`);
       }
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: FLAGS,
+        args: [...CHROMIUM_FLAGS],
         env: { ...Deno.env.toObject(), HOME: home },
       });
       const context = await browser.newContext();

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { cli, tempDir } from "../../helpers/cli.ts";
 import {
+  bannerRow,
   curl,
   freePort,
   isGone,
@@ -21,13 +22,6 @@ function refused(ip: string, port: number): Promise<boolean> {
   }, () => true);
 }
 
-/** The banner row `label` (e.g. HTTPS) of a run's stderr. */
-function row(stderr: string, label: string): string {
-  const found = new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(stderr)?.[1];
-  assert.ok(found, `banner row ${label} in:\n${stderr}`);
-  return found;
-}
-
 Deno.test("run --https serves the branch over trusted https, redirects http, and tells the child, info, list and env", async () => {
   const tmp = await tempDir();
   const db = `${tmp.path}/data/registry.db`;
@@ -38,8 +32,8 @@ Deno.test("run --https serves the branch over trusted https, redirects http, and
   });
   try {
     const stderr = await run.waitStderr(/ready at/);
-    const https = row(stderr, "HTTPS");
-    const ip = row(stderr, "IP");
+    const https = bannerRow(stderr, "HTTPS");
+    const ip = bannerRow(stderr, "IP");
     const url = new URL(https);
     assert.equal(url.hostname, "tls-run-a.local");
     assert.match(stderr, /ready at https:\/\/tls-run-a\.local/);
@@ -53,7 +47,7 @@ Deno.test("run --https serves the branch over trusted https, redirects http, and
     assert.equal(body.tlsCert, `${tmp.path}/data/tls/leaves/tls-run-a.local.pem`);
     assert.equal(body.tlsKey, `${tmp.path}/data/tls/leaves/tls-run-a.local-key.pem`);
     assert.deepEqual(body.args.slice(-2), ["--cert-arg", body.tlsCert]);
-    const http = new URL(row(stderr, "HTTP"));
+    const http = new URL(bannerRow(stderr, "HTTP"));
     const redirect = await curl(
       "-o",
       "/dev/null",
@@ -115,7 +109,7 @@ Deno.test("run --https names the process holding <ip>:443 and serves on a fallba
         new RegExp(`https on ${ip.replaceAll(".", "\\.")}:443 is taken by pid ${Deno.pid} \\(`),
       );
     }
-    const https = new URL(row(stderr, "HTTPS"));
+    const https = new URL(bannerRow(stderr, "HTTPS"));
     assert.equal(https.port, "10443");
     const answer = await curl(
       "--cacert",
@@ -146,8 +140,8 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
     });
     try {
       const stderr = await run.waitStderr(/ready at/);
-      const ip = row(stderr, "IP");
-      const https = new URL(row(stderr, "HTTPS"));
+      const ip = bannerRow(stderr, "IP");
+      const https = new URL(bannerRow(stderr, "HTTPS"));
       const child = Number((await registryRow(db, branch))?.pid);
       assert.ok(child > 0);
       Deno.kill(run.pid, signal);
@@ -174,8 +168,8 @@ Deno.test("run --port80 forwards plain http on the branch IP (port-less where it
   });
   try {
     const stderr = await run.waitStderr(/ready at/);
-    const http = new URL(row(stderr, "HTTP"));
-    const ip = row(stderr, "IP");
+    const http = new URL(bannerRow(stderr, "HTTP"));
+    const ip = bannerRow(stderr, "IP");
     assert.doesNotMatch(stderr, /^ {2}HTTPS/m);
     const answer = JSON.parse((await curl(`http://${ip}:${http.port || 80}/`)).stdout);
     assert.equal(answer.branch, "tls-run-80");
