@@ -36,6 +36,20 @@ async function statusJson(branch: string, project: string, options: CliOptions, 
   return { code: r.code, stderr: r.stderr, view: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
+/** `run --detach` of python's http.server for BRANCH on `port`, bound to the branch IP (mDNS off). */
+function detachedHttpServer(branch: string, project: string, port: number, options: CliOptions) {
+  return cli([
+    ...runArgs(branch, project, "--detach", "--port", String(port), "--no-mdns", "--"),
+    "python3",
+    "-u",
+    "-m",
+    "http.server",
+    "{port}",
+    "--bind",
+    "{ip}",
+  ], options);
+}
+
 async function answers(url: string): Promise<string> {
   const response = await fetch(url);
   return await response.text();
@@ -49,16 +63,7 @@ Deno.test({
     const port = freePort();
     const pids: number[] = [];
     try {
-      const started = await cli([
-        ...runArgs("ctrl-py", project, "--detach", "--port", String(port), "--no-mdns", "--"),
-        "python3",
-        "-u",
-        "-m",
-        "http.server",
-        "{port}",
-        "--bind",
-        "{ip}",
-      ], options);
+      const started = await detachedHttpServer("ctrl-py", project, port, options);
       assert.equal(started.code, 0, started.stderr);
       const url = started.stdout.trim();
       assert.match(url, new RegExp(`^http://ctrl-py\\.local:${port}$`));
@@ -441,16 +446,7 @@ Deno.test({
     let follow: ReturnType<typeof startCli> | undefined;
     const pids: number[] = [];
     try {
-      const started = await cli([
-        ...runArgs("ctrl-follow", project, "--detach", "--port", String(port), "--no-mdns", "--"),
-        "python3",
-        "-u",
-        "-m",
-        "http.server",
-        "{port}",
-        "--bind",
-        "{ip}",
-      ], options);
+      const started = await detachedHttpServer("ctrl-follow", project, port, options);
       assert.equal(started.code, 0, started.stderr);
       const { view } = await statusJson("ctrl-follow", project, options);
       pids.push(view.pid, view.wrapper_pid);
