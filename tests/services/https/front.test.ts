@@ -31,7 +31,13 @@ async function withLeaf<T>(fn: (leaf: { cert: string; key: string; ca: string })
   }
 }
 
-Deno.test("the front terminates TLS and passes keep-alive requests to the server", async () => {
+/** A front (a fresh leaf, https and http on free ports) before {@link upstream}; both stopped after `fn`. */
+async function withFront(
+  fn: (
+    front: ReturnType<typeof startFront>,
+    leaf: { cert: string; key: string; ca: string },
+  ) => Promise<void>,
+): Promise<void> {
   await withLeaf(async (leaf) => {
     const server = upstream();
     const front = startFront({
@@ -43,51 +49,43 @@ Deno.test("the front terminates TLS and passes keep-alive requests to the server
       holdMs: 5000,
     });
     try {
-      assert.ok(front.httpsPort);
-      const base = `https://${HOST}:${front.httpsPort}`;
-      const out = await curl(
-        "--cacert",
-        leaf.ca,
-        "--resolve",
-        `${HOST}:${front.httpsPort}:${IP}`,
-        "-w",
-        " %{num_connects}\n",
-        `${base}/a`,
-        `${base}/b`,
-      );
-      assert.equal(out.code, 0, out.stderr);
-      assert.equal(out.stdout, "hello /a 1\nhello /b 0\n"); // the second request reused the connection
+      await fn(front, leaf);
     } finally {
       await front.stop();
       await server.shutdown();
     }
   });
+}
+
+Deno.test("the front terminates TLS and passes keep-alive requests to the server", async () => {
+  await withFront(async (front, leaf) => {
+    assert.ok(front.httpsPort);
+    const base = `https://${HOST}:${front.httpsPort}`;
+    const out = await curl(
+      "--cacert",
+      leaf.ca,
+      "--resolve",
+      `${HOST}:${front.httpsPort}:${IP}`,
+      "-w",
+      " %{num_connects}\n",
+      `${base}/a`,
+      `${base}/b`,
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, "hello /a 1\nhello /b 0\n"); // the second request reused the connection
+  });
 });
 
 Deno.test("plain http on the front redirects to https with a 308, keeping the path", async () => {
-  await withLeaf(async (leaf) => {
-    const server = upstream();
-    const front = startFront({
-      ip: IP,
-      upstreamPort: server.addr.port,
-      tls: leaf,
-      httpsPorts: [0],
-      httpPorts: [0],
-      holdMs: 5000,
-    });
-    try {
-      const out = await curl(
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code} %{redirect_url}",
-        `http://${IP}:${front.httpPort}/x?y=1`,
-      );
-      assert.equal(out.stdout, `308 https://${IP}:${front.httpsPort}/x?y=1`);
-    } finally {
-      await front.stop();
-      await server.shutdown();
-    }
+  await withFront(async (front) => {
+    const out = await curl(
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{redirect_url}",
+      `http://${IP}:${front.httpPort}/x?y=1`,
+    );
+    assert.equal(out.stdout, `308 https://${IP}:${front.httpsPort}/x?y=1`);
   });
 });
 
