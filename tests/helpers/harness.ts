@@ -234,3 +234,16 @@ export function fakeMdnsLog(file: string): string[][] {
     return [];
   }
 }
+
+/** Whether avahi-daemon runs here and avahi-utils is installed (the real mDNS tests need both). */
+export function avahiRunning(): boolean {
+  try {
+    const check = new Deno.Command("avahi-daemon", { args: ["--check"], stdout: "null", stderr: "null" })
+      .outputSync();
+    const resolve = new Deno.Command("avahi-resolve", { args: ["--help"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return check.success && resolve.code !== 127;
+  } catch {
+    return false;
+  }
+}

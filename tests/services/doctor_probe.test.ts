@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { probeAddress, staleAnnouncers } from "../../src/services/doctor/checks.ts";
 import { parsePool } from "../../src/core/pool.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
+import { avahiRunning } from "../helpers/harness.ts";
 
 const POOL = "127.0.9.80-127.0.9.89";
 
@@ -24,17 +25,6 @@ Deno.test("a doctor's probe is never a stale announcer, even on a pool address",
   assert.equal(staleAnnouncers([stale], inPool, []).length, 1);
 });
 
-function avahiRunning(): boolean {
-  try {
-    const check = new Deno.Command("avahi-daemon", { args: ["--check"], stdout: "null", stderr: "null" })
-      .outputSync();
-    const resolve = new Deno.Command("avahi-resolve", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return check.success && resolve.code !== 127;
-  } catch {
-    return false;
-  }
-}
 const avahi = avahiRunning();
 
 Deno.test({

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { tempDir } from "../../helpers/cli.ts";
 import {
+  avahiRunning,
   fakeMdnsDir,
   fakeMdnsLog,
   freePort,
@@ -210,17 +211,6 @@ Deno.test("run without any announcer warns once with the fix and still runs the 
   }
 });
 
-function avahiRunning(): boolean {
-  try {
-    const check = new Deno.Command("avahi-daemon", { args: ["--check"], stdout: "null", stderr: "null" })
-      .outputSync();
-    const resolve = new Deno.Command("avahi-resolve", { args: ["--help"], stdout: "null", stderr: "null" })
-      .outputSync();
-    return check.success && resolve.code !== 127;
-  } catch {
-    return false;
-  }
-}
 const avahi = avahiRunning();
 
 Deno.test({
