@@ -16,7 +16,7 @@ import {
   waitGone,
   waitUntil,
 } from "../helpers/harness.ts";
-import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
+import { hasTmux, newSession, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 
 Deno.test({
   name: "a run in a terminal is restarted from elsewhere and its new server keeps the terminal",
@@ -42,7 +42,7 @@ Deno.test({
       "--log-requests",
     ].join(" ");
     await Deno.writeTextFile(`${tmp.path}/run.sh`, `${command}\n`);
-    await tmux(socket, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
+    await newSession(socket);
     const pids: number[] = [];
     try {
       await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);

@@ -10,7 +10,7 @@ import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, type CliOptions, git, MAIN, makeRepo, skipped, tempDir } from "../helpers/cli.ts";
 import { extractGlobalFlags } from "../../src/cli/runner.ts";
 import { PASSWORD_USER, type PgCluster, POSTGRES_MISSING, startPostgres } from "../helpers/postgres.ts";
-import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
+import { hasTmux, newSession, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 import { freePort } from "../helpers/harness.ts";
 
 const POOL = "127.0.4.10-127.0.4.99";
@@ -653,18 +653,7 @@ Deno.test({
         shellQuote(done),
       ].join(" ");
       await Deno.writeTextFile(`${tmp.path}/create.sh`, `cd ${shellQuote(w.repo)} && ${command}\n`);
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        `sh ${tmp.path}/create.sh; sleep 60`,
-      );
+      await newSession(socket, `sh ${tmp.path}/create.sh; sleep 60`);
       for (let i = 0; i < 1200; i++) {
         if (await Deno.stat(done).then(() => true, () => false)) break;
         await new Promise((r) => setTimeout(r, 50));

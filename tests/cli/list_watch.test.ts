@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { shellQuote } from "../../src/cli/output.ts";
 import { childEnv, cli, tempDir } from "../helpers/cli.ts";
 import { startCli, waitUntil } from "../helpers/harness.ts";
-import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
+import { hasTmux, newSession, PLAIN_BASH, tmux, tmuxSocket, treehouseWords } from "../helpers/tmux.ts";
 
 const POOL = { TREEHOUSE_POOL: "127.0.7.10-127.0.7.99" };
 
@@ -31,18 +31,7 @@ Deno.test({
         "list --watch --all",
       ].join(" ");
       await Deno.writeTextFile(`${tmp.path}/watch.sh`, `${command}\necho "exit-$?"\n`);
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "220",
-        "-y",
-        "40",
-        "bash --norc --noprofile -i",
-      );
+      await newSession(socket, PLAIN_BASH, 220, 40);
       await tmux(socket, "pipe-pane", "-o", "-t", "t", `cat >> ${shellQuote(`${tmp.path}/raw`)}`);
       const screen = () => tmux(socket, "capture-pane", "-p", "-t", "t");
       await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/watch.sh`)}`);

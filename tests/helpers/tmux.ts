@@ -40,3 +40,11 @@ export function treehouseWords(env: Record<string, string>): string {
     shellQuote(MAIN),
   ].join(" ");
 }
+
+/** An interactive bash without start-up files, the shell of most terminal tests. */
+export const PLAIN_BASH = "bash --norc --noprofile -i";
+
+/** Starts tmux session `t`, `width`×`height`, running `command` (default {@link PLAIN_BASH}). */
+export function newSession(socket: string, command = PLAIN_BASH, width = 200, height = 50): Promise<string> {
+  return tmux(socket, "new-session", "-d", "-s", "t", "-x", String(width), "-y", String(height), command);
+}

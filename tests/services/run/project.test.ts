@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { shellQuote } from "../../../src/cli/output.ts";
 import { childEnv, cli, git, makeRepo, tempDir } from "../../helpers/cli.ts";
 import { freePort, runArgs, SERVER_CMD, startCli, waitUntil } from "../../helpers/harness.ts";
-import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
+import { hasTmux, newSession, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
 
 const POOL = "127.0.6.10-127.0.6.99";
 const env = { TREEHOUSE_POOL: POOL };
@@ -257,18 +257,7 @@ Deno.test({
         "run --no-mdns",
       ].join(" ");
       await Deno.writeTextFile(`${tmp.path}/run.sh`, `${line}\n`);
-      await tmux(
-        socket,
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "bash --norc --noprofile -i",
-      );
+      await newSession(socket);
       await tmux(socket, "send-keys", "-t", "t", "-l", `bash ${shellQuote(`${tmp.path}/run.sh`)}`);
       await tmux(socket, "send-keys", "-t", "t", "Enter");
       await waitUntil(

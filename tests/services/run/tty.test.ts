@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { shellQuote } from "../../../src/cli/output.ts";
 import { childEnv, tempDir } from "../../helpers/cli.ts";
 import { freePort, killAll, readPid, SERVER, waitGone, waitUntil } from "../../helpers/harness.ts";
-import { hasTmux, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
+import { hasTmux, newSession, tmux, tmuxSocket, treehouseWords } from "../../helpers/tmux.ts";
 
 /** A tmux session whose interactive shell runs `treehouse run` as its job. */
 interface Terminal {
@@ -40,7 +40,7 @@ async function runOnTerminal(
     ...serverArgs.map(shellQuote),
   ].join(" ");
   await Deno.writeTextFile(`${dir}/run.sh`, `${command}\n`);
-  await tmux(socket, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "bash --norc --noprofile -i");
+  await newSession(socket);
   const terminal: Terminal = {
     keys: async (...keys) => void await tmux(socket, "send-keys", "-t", "t", ...keys),
     type: async (text) => {
