@@ -108,6 +108,130 @@ function violations(): Violation[] {
   return found.sort();
 }
 
+/** Keywords after which a `/` starts a regular expression (not a division). */
+const BEFORE_REGEX = new Set([
+  "return",
+  "typeof",
+  "case",
+  "do",
+  "else",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "yield",
+  "await",
+]);
+
+/**
+ * Module-level mutable state in a TypeScript file: a `let` or `var` outside every bracket, and a
+ * `new Map/Set/WeakMap/WeakSet` outside every bracket unless the declaration is typed `ReadonlySet` or
+ * `ReadonlyMap` (a lookup table). A small tokenizer: strings, template literals (with their `${}`),
+ * comments and regular expressions are skipped, so code inside a string (the dashboard's browser
+ * script) is not taken for the module's.
+ */
+export function moduleState(text: string): string[] {
+  const found: string[] = [];
+  let depth = 0; // (), [] and {} of the module's own code
+  const templates: number[] = []; // per open `${`: the depth where it started
+  let statement = ""; // the top-level statement so far (code only)
+  let last = ""; // the last significant token, for telling a regex from a division
+  let i = 0;
+  const n = text.length;
+  const skipTemplate = (): void => {
+    // i is just after a backtick or a `}` closing a substitution: read to the closing backtick or `${`.
+    while (i < n) {
+      const c = text[i];
+      if (c === "\\") i += 2;
+      else if (c === "`") {
+        i++;
+        last = "`";
+        return;
+      } else if (c === "$" && text[i + 1] === "{") {
+        i += 2;
+        templates.push(depth);
+        depth++;
+        last = "{";
+        return;
+      } else i++;
+    }
+  };
+  while (i < n) {
+    const c = text[i] as string;
+    const next = text[i + 1];
+    if (c === "/" && next === "/") {
+      while (i < n && text[i] !== "\n") i++;
+    } else if (c === "/" && next === "*") {
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (c === '"' || c === "'") {
+      i++;
+      while (i < n && text[i] !== c) i += text[i] === "\\" ? 2 : 1;
+      i++;
+      last = "str";
+    } else if (c === "`") {
+      i++;
+      skipTemplate();
+    } else if (
+      c === "/" && (last === "" || /^[(,=:[!&|?{};+\-*%<>~^]$/.test(last) || BEFORE_REGEX.has(last))
+    ) {
+      i++;
+      let inClass = false;
+      while (i < n) {
+        const r = text[i];
+        if (r === "\\") i++;
+        else if (r === "[") inClass = true;
+        else if (r === "]") inClass = false;
+        else if (r === "/" && !inClass) break;
+        else if (r === "\n") break;
+        i++;
+      }
+      i++;
+      while (i < n && /[a-z]/.test(text[i] as string)) i++;
+      last = "regex";
+    } else if (/[A-Za-z_$#]/.test(c)) {
+      let j = i;
+      while (j < n && /[\w$#]/.test(text[j] as string)) j++;
+      const word = text.slice(i, j);
+      if (depth === 0) {
+        statement += ` ${word}`;
+        if ((word === "let" || word === "var") && last !== ".") {
+          found.push(`${word} ${/\s*([\w$]+)/.exec(text.slice(j))?.[1] ?? ""}`);
+        }
+        if (
+          last === "new" && /^(Map|Set|WeakMap|WeakSet)$/.test(word) &&
+          !/\bReadonly(Set|Map)\b/.test(statement)
+        ) {
+          found.push(`new ${word}`);
+        }
+      }
+      last = word;
+      i = j;
+    } else {
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") {
+        if (c === "}" && templates.length > 0 && templates[templates.length - 1] === depth - 1) {
+          templates.pop();
+          depth--;
+          i++;
+          skipTemplate();
+          continue;
+        }
+        depth--;
+      }
+      if (depth === 0) {
+        if (c === ";" || c === "}") statement = "";
+        else if (!/\s/.test(c)) statement += c;
+      }
+      if (!/\s/.test(c)) last = c;
+      i++;
+    }
+  }
+  return found;
+}
+
 /** The import circles: strongly connected components of more than one file (or a self-import). */
 function circles(): string[][] {
   let index = 0;
@@ -166,4 +290,22 @@ Deno.test("the rule checker sees a forbidden edge (it is not vacuous)", () => {
   ]);
   assert.equal(layerOf("src/core/x.ts"), "core");
   assert.ok(GRAPH.size > 50, "the source tree was found");
+});
+
+Deno.test("src/ keeps no module-level mutable state (no top-level let, no top-level Map/Set that is not read-only)", () => {
+  const found = FILES.flatMap((f) => moduleState(TEXT.get(f) as string).map((what) => `${f}: ${what}`));
+  assert.deepEqual(found, []);
+});
+
+Deno.test("the module-state checker sees top-level state and skips strings, templates, regexes and blocks", () => {
+  assert.deepEqual(moduleState("let a = 1;\nconst b = new Map();\nexport let c;"), [
+    "let a",
+    "new Map",
+    "let c",
+  ]);
+  assert.deepEqual(moduleState("const s: ReadonlySet<string> = new Set(['a']);"), []);
+  assert.deepEqual(moduleState("function f() { let x = new Map(); }\nclass C { #m = new Map(); }"), []);
+  assert.deepEqual(moduleState("const js = `\nlet skew = 0;\nconst m = new Map(${'x'});\n`;"), []);
+  assert.deepEqual(moduleState("const r = /[\\/`'\"]/g;\nlet after = 1;"), ["let after"]);
+  assert.deepEqual(moduleState("const q = a / b; let z = `${ {a: 1}.a }`;"), ["let z"]);
 });

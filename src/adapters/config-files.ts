@@ -73,21 +73,14 @@ export function userConfigPath(env: Env): string | undefined {
 function searchProjectFiles(start: string): FoundFile[] {
   const found: FoundFile[] = [];
   let dir = start.replace(/\/+$/, "") || "/";
-  // Nearly every stat fails; a failed stat throws, and capturing stacks is most of its cost (hot path).
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    for (;;) {
-      const base = dir === "/" ? "" : dir;
-      for (const [name, kind] of [[LOCAL_FILE, "local"], [PROJECT_FILE, "project"]] as const) {
-        if (isFile(`${base}/${name}`)) found.push({ path: `${base}/${name}`, kind });
-      }
-      if (dir === "/") return found;
-      const i = dir.lastIndexOf("/");
-      dir = i <= 0 ? "/" : dir.slice(0, i);
+  for (;;) {
+    const base = dir === "/" ? "" : dir;
+    for (const [name, kind] of [[LOCAL_FILE, "local"], [PROJECT_FILE, "project"]] as const) {
+      if (isFile(`${base}/${name}`)) found.push({ path: `${base}/${name}`, kind });
     }
-  } finally {
-    Error.stackTraceLimit = limit;
+    if (dir === "/") return found;
+    const i = dir.lastIndexOf("/");
+    dir = i <= 0 ? "/" : dir.slice(0, i);
   }
 }
 

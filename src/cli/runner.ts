@@ -14,7 +14,7 @@ import { normalizeRunArgs, parseFast } from "./fast-path.ts";
  * prompts and scripts (start-up matters most), `run` (its wrapper's memory stays small) and `dashboard`
  * (its idle memory).
  */
-const LAZY_CONFIG_COMMANDS = new Set([
+const LAZY_CONFIG_COMMANDS: ReadonlySet<string> = new Set([
   "ip",
   "env",
   "info",
@@ -31,7 +31,7 @@ const LAZY_CONFIG_COMMANDS = new Set([
 ]);
 
 /** `run --db MODE`: the words that mean the database mode after `run` (see {@link extractGlobalFlags}). */
-const RUN_DB_MODES = new Set(["clone", "empty", "no"]);
+const RUN_DB_MODES: ReadonlySet<string> = new Set(["clone", "empty", "no"]);
 
 /** Global flags found before `--`. */
 export interface GlobalFlags {

@@ -12,8 +12,8 @@ export type BindVerdict =
   | { kind: "wildcard"; address: string }
   | { kind: "none" };
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"]);
-const WILDCARD = new Set(["0.0.0.0", "::", "*"]);
+const LOOPBACK: ReadonlySet<string> = new Set(["127.0.0.1", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"]);
+const WILDCARD: ReadonlySet<string> = new Set(["0.0.0.0", "::", "*"]);
 
 /** Judges the addresses that started listening at the port (`before` are ones that were already there). */
 export function judgeBind(

@@ -358,7 +358,14 @@ export const KEYS = {
 export type KeyName = keyof typeof KEYS;
 
 /** Tables that may appear in a file (their keys are checked one by one). */
-export const TABLES = new Set(["ports", "ports.occupancy", "cleanup", "group", "dashboard", "database"]);
+export const TABLES: ReadonlySet<string> = new Set([
+  "ports",
+  "ports.occupancy",
+  "cleanup",
+  "group",
+  "dashboard",
+  "database",
+]);
 
 /** Finds the definition of a dotted key, or undefined. */
 export function keyByPath(path: string): [KeyName, KeyDef] | undefined {

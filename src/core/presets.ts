@@ -339,7 +339,7 @@ const LAUNCHERS: Record<string, readonly string[] | undefined> = {
 };
 
 /** `pnpm vite`, `yarn next dev`: a package manager running a binary directly. */
-const DIRECT_BINARIES = new Set(["pnpm", "yarn", "bun"]);
+const DIRECT_BINARIES: ReadonlySet<string> = new Set(["pnpm", "yarn", "bun"]);
 
 function basename(word: string): string {
   return word.slice(word.lastIndexOf("/") + 1);

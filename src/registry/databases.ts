@@ -29,7 +29,7 @@ export interface DatabaseRecord {
 }
 
 const COLUMNS = "id, server, name, project_path, branch, source, method, state, pid, created_at";
-const METHODS = new Set(["template", "dump", "empty", "adopted"]);
+const METHODS: ReadonlySet<string> = new Set(["template", "dump", "empty", "adopted"]);
 
 function toRecord(row: unknown, path: string): DatabaseRecord {
   const r = row as Record<string, unknown>;

@@ -63,7 +63,7 @@ export function probeAddress(pool: { first: number; last: number }, held: Iterab
 }
 
 /** Names of the programs that announce names. */
-const ANNOUNCERS = new Set(["avahi-publish", "avahi-publish-address", "dns-sd"]);
+const ANNOUNCERS: ReadonlySet<string> = new Set(["avahi-publish", "avahi-publish-address", "dns-sd"]);
 
 /** Whether a process's argv runs an announcer (directly, or a script through a shell). */
 export function isAnnouncer(argv: readonly string[]): boolean {
