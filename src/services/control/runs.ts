@@ -295,17 +295,25 @@ function notAnswering(run: RunWithAllocation, error: NotAnsweringError): NotAnsw
   );
 }
 
+/**
+ * What a failed exchange with the run's wrapper at `socket` throws: {@link notAnswering} (exit 21),
+ * a treehouse error as it is, anything else as "cannot reach".
+ */
+function exchangeFailure(run: RunWithAllocation, socket: string, error: unknown): Error {
+  if (error instanceof NotAnsweringError) return notAnswering(run, error);
+  if (error instanceof TreehouseError) return error;
+  return new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
+    hint: "It may have just stopped: check `treehouse status`",
+    cause: error,
+  });
+}
+
 async function ask(run: RunWithAllocation, request: Parameters<typeof controlRequest>[1]) {
   const socket = liveSocket(run);
   try {
     return await controlRequest(socket, request, ANSWER_TIMEOUT_MS);
   } catch (error) {
-    if (error instanceof NotAnsweringError) throw notAnswering(run, error);
-    if (error instanceof TreehouseError) throw error;
-    throw new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
-      hint: "It may have just stopped: check `treehouse status`",
-      cause: error,
-    });
+    throw exchangeFailure(run, socket, error);
   }
 }
 
@@ -327,12 +335,7 @@ export async function restart(deps: ControlDeps, target: RunTarget, wait = true)
       break;
     }
   } catch (error) {
-    if (error instanceof NotAnsweringError) throw notAnswering(run, error);
-    if (error instanceof TreehouseError) throw error;
-    throw new NotFoundError(`Cannot reach the wrapper of ${run.branch} (${run.service}) at ${socket}`, {
-      hint: "It may have just stopped: check `treehouse status`",
-      cause: error,
-    });
+    throw exchangeFailure(run, socket, error);
   }
   const failure = replyError(
     run,
