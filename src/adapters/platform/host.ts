@@ -13,7 +13,13 @@ import {
   readBootTimeMs,
   sameProcess,
 } from "../proc/process-info.ts";
-import { listProcesses, type ProcessEntry, runMembers } from "../process/tree.ts";
+import {
+  type CommandEntry,
+  listCommands,
+  listProcesses,
+  type ProcessEntry,
+  runMembers,
+} from "../process/tree.ts";
 import { exitCodeOf, type ExitInfo, findSetsid, signalNumber } from "../process/spawn.ts";
 import { listeningAddresses, listeningAddressesAsync } from "../net/listeners.ts";
 import { findPortHolders, type PortHolder } from "../net/port-holder.ts";
@@ -42,6 +48,8 @@ export interface Host {
   inTerminalForeground(pid: number): boolean | undefined;
   /** Every process visible to us. */
   processes(): ProcessEntry[];
+  /** The processes whose command line `wanted` accepts, with their parent and words. */
+  commands(wanted: (argv: readonly string[]) => boolean): CommandEntry[];
   /** Everything that belongs to a supervised child: its group, descendants and tagged processes. */
   members(child: number, options: { group: boolean; tag: string }): number[];
   /** Addresses with a TCP socket listening at `port`. */
@@ -78,6 +86,7 @@ export function systemHost(os: string): Host {
     commandLine: (pid) => commandLine(pid, os),
     inTerminalForeground,
     processes: () => listProcesses(os),
+    commands: (wanted) => listCommands(os, wanted),
     members: (child, options) => runMembers(child, options, os),
     listeners: (port) => listeningAddresses(port, os),
     listenersAsync: (port) => listeningAddressesAsync(port, os),

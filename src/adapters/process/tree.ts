@@ -4,8 +4,8 @@
  * double forks and `setsid`.
  */
 import { isGoneState } from "../../core/proc-stat.ts";
-import { readProcStat } from "../proc/process-info.ts";
-import { probeOutput } from "./spawn.ts";
+import { readCmdline, readProcStat } from "../proc/process-info.ts";
+import { probeOutput, runProgram } from "./spawn.ts";
 
 /** One process as the tree walk needs it. */
 export interface ProcessEntry {
@@ -39,6 +39,37 @@ function psProcesses(): ProcessEntry[] {
   return out.stdout.split("\n").map((line) => line.trim().split(/\s+/))
     .filter((f) => f.length >= 4 && !(f[3] ?? "").startsWith("Z"))
     .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]) }));
+}
+
+/** A process with its command line. */
+export interface CommandEntry {
+  pid: number;
+  ppid: number;
+  argv: string[];
+}
+
+/**
+ * The processes whose command line `wanted` accepts (Linux: `/proc/<pid>/cmdline`, the stat read only
+ * for those; elsewhere: `ps`, which must be installed).
+ */
+export function listCommands(os: string, wanted: (argv: readonly string[]) => boolean): CommandEntry[] {
+  const found: CommandEntry[] = [];
+  if (os === "linux") {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const argv = readCmdline(entry.name);
+      if (!argv || !wanted(argv)) continue;
+      const stat = readProcStat(entry.name);
+      if (stat) found.push({ pid: stat.pid, ppid: stat.ppid, argv }); // else: exited meanwhile
+    }
+    return found;
+  }
+  const ps = runProgram(["ps", "-axo", "pid=,ppid=,args="]);
+  for (const line of ps.stdout.split("\n")) {
+    const [pid, ppid, ...argv] = line.trim().split(/\s+/);
+    if (pid && ppid && wanted(argv)) found.push({ pid: Number(pid), ppid: Number(ppid), argv });
+  }
+  return found;
 }
 
 /** Pids of `root`'s descendants (not `root` itself), from a process list. Pure. */

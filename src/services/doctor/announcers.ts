@@ -1,32 +1,10 @@
 /** The announcers check: running announcers that are stale or orphaned (`--fix` ends them). */
 import { ipToInt } from "../../core/pool.ts";
-import { readCmdline, readProcStat } from "../../adapters/proc/process-info.ts";
-import { runProgram } from "../../adapters/process/spawn.ts";
-import { type AnnouncerProcess, type Check, isAnnouncer, staleAnnouncers } from "./checks.ts";
+import { type Check, isAnnouncer, staleAnnouncers } from "./checks.ts";
 import { hostsEntries } from "../hosts.ts";
 import { runAnnouncements } from "../control/doctor.ts";
 import { renderHostname } from "../../core/hostname-template.ts";
 import { type DoctorContext, noRegistry, problem } from "./context.ts";
-
-function listAnnouncerProcesses(os: string): AnnouncerProcess[] {
-  const found: AnnouncerProcess[] = [];
-  if (os === "linux") {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      const argv = readCmdline(entry.name);
-      if (!argv || !isAnnouncer(argv)) continue;
-      const stat = readProcStat(entry.name);
-      if (stat) found.push({ pid: stat.pid, ppid: stat.ppid, argv }); // else: exited meanwhile
-    }
-    return found;
-  }
-  const ps = runProgram(["ps", "-axo", "pid=,ppid=,args="]);
-  for (const line of ps.stdout.split("\n")) {
-    const [pid, ppid, ...argv] = line.trim().split(/\s+/);
-    if (pid && ppid && isAnnouncer(argv)) found.push({ pid: Number(pid), ppid: Number(ppid), argv });
-  }
-  return found;
-}
 
 export function checkAnnouncers(env: DoctorContext): Check {
   if (!env.allocations || !env.settings) {
@@ -40,7 +18,7 @@ export function checkAnnouncers(env: DoctorContext): Check {
   let stale;
   try {
     stale = staleAnnouncers(
-      listAnnouncerProcesses(env.host.os),
+      env.host.commands(isAnnouncer),
       inPool,
       [
         ...hostsEntries(env.allocations, env.settings?.hostnameTemplate),
