@@ -5,7 +5,9 @@
  * - throughput of a 50 MB body through the front vs straight, goal ≥ 0.8×.
  * The server doing TLS itself (Deno's rustls) is measured too: the floor of any TLS front here.
  * Server and front run as their own processes, as under `treehouse run --https`; the client is
- * this process (fetch, one keep-alive connection, the local CA trusted through `caCerts`).
+ * this process (fetch, one keep-alive connection, the local CA trusted through `caCerts`), and curl.
+ * With curl, two more floors in the same run: Deno's bare TLS (`fixtures/tls_source.ts`: `listenTls`
+ * answering by hand from memory, no upstream) and `openssl s_server -WWW` (OpenSSL on both ends).
  *
  * Run alone: `deno run -A bench/https_front.ts`.
  */
@@ -20,6 +22,8 @@ const DENO = Deno.execPath();
 const IP = "127.0.3.90";
 const SERVER = new URL("./fixtures/bench_server.ts", import.meta.url).pathname;
 const FRONT = new URL("./fixtures/front.ts", import.meta.url).pathname;
+const TLS_SOURCE = new URL("./fixtures/tls_source.ts", import.meta.url).pathname;
+const load = () => `load average ${(Deno.loadavg()[0] ?? 0).toFixed(1)}`;
 
 function freePort(): number {
   for (;;) {
@@ -31,8 +35,9 @@ function freePort(): number {
   }
 }
 
-async function startProcess(args: string[]): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(DENO, { args, stdout: "piped", stderr: "inherit" }).spawn();
+/** Starts `cmd args` (Deno by default) and waits until it prints "listening". */
+export async function startProcess(args: string[], cmd = DENO): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "inherit" }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   while (!seen.includes("listening")) {
@@ -44,7 +49,7 @@ async function startProcess(args: string[]): Promise<Deno.ChildProcess> {
   return child;
 }
 
-async function stop(child: Deno.ChildProcess): Promise<void> {
+export async function stop(child: Deno.ChildProcess): Promise<void> {
   try {
     child.kill("SIGTERM");
   } catch { /* gone */ }
@@ -57,7 +62,7 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
 }
 
 /** Median latency of `n` sequential GETs on one keep-alive connection (after 50 warm-up requests). */
-async function latency(url: string, client: Deno.HttpClient, n: number): Promise<number> {
+export async function latency(url: string, client: Deno.HttpClient, n: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < n + 50; i++) {
     const start = performance.now();
@@ -86,10 +91,15 @@ async function throughput(url: string, client: Deno.HttpClient): Promise<number>
  * The same two measurements with curl as the client (one process, one keep-alive connection): its TLS
  * is cheaper than Deno's fetch, which otherwise caps what any TLS server can show here.
  */
-async function curlLatency(url: string, ca: string, n: number): Promise<number> {
+export async function curlLatency(
+  url: string,
+  ca: string,
+  n: number,
+  extra: string[] = [],
+): Promise<number[]> {
   const config = Array.from({ length: n + 50 }, () => `url = "${url}"\noutput = "/dev/null"\n`).join("");
   const out = await new Deno.Command("curl", {
-    args: ["-s", "--cacert", ca, "-w", "%{time_total}\n", "-K", "-"],
+    args: ["-s", "--cacert", ca, ...extra, "-w", "%{time_total}\n", "-K", "-"],
     stdin: "piped",
     stdout: "piped",
   }).spawn();
@@ -97,20 +107,73 @@ async function curlLatency(url: string, ca: string, n: number): Promise<number> 
   await writer.write(new TextEncoder().encode(config));
   await writer.close();
   const text = new TextDecoder().decode((await out.output()).stdout);
-  const times = text.trim().split("\n").map(Number).slice(50);
-  return median(times) * 1000;
+  return text.trim().split("\n").map(Number).slice(50).map((s) => s * 1000);
 }
 
+/** One download of the 50 MB body by curl, in MB/s. */
 async function curlThroughput(url: string, ca: string): Promise<number> {
-  let best = 0;
-  for (let i = 0; i < 3; i++) {
-    const out = await new Deno.Command("curl", {
-      args: ["-s", "--cacert", ca, "-o", "/dev/null", "-w", "%{speed_download}", url],
-      stdout: "piped",
-    }).output();
-    best = Math.max(best, Number(new TextDecoder().decode(out.stdout)) / 1e6);
+  const out = await new Deno.Command("curl", {
+    args: ["-s", "--cacert", ca, "-o", "/dev/null", "-w", "%{speed_download}", url],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(out.stdout)) / 1e6;
+}
+
+/**
+ * Each measurement of `urls` in turn, `rounds` times over (the machine's load changes by the second:
+ * interleaved, every URL sees the same); the median per URL.
+ */
+export async function interleaved(
+  urls: readonly string[],
+  rounds: number,
+  measure: (url: string) => Promise<number | number[]>,
+): Promise<number[]> {
+  const values = urls.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, url] of urls.entries()) values[i]!.push(...[await measure(url)].flat());
   }
-  return best;
+  return values.map(median);
+}
+
+/**
+ * `openssl s_server -WWW` serving a 50 MB file `big` from `dir` on `port` (HTTP/1.0, one request per
+ * connection): OpenSSL's TLS speed on this machine. `undefined` without openssl.
+ */
+async function opensslServer(dir: string, port: number, leaf: { certFile: string; keyFile: string }) {
+  await Deno.writeFile(`${dir}/big`, new Uint8Array(50 * 1024 * 1024).fill(97));
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("openssl", {
+      args: [
+        "s_server",
+        "-quiet",
+        "-accept",
+        `${IP}:${port}`,
+        "-cert",
+        leaf.certFile,
+        "-key",
+        leaf.keyFile,
+        "-WWW",
+      ],
+      cwd: dir,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: IP, port })).close();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  return undefined;
 }
 
 async function hasCurl(): Promise<boolean> {
@@ -129,6 +192,7 @@ export async function benchFront(): Promise<BenchResult[]> {
   const server = await startProcess(["run", "-A", "--quiet", SERVER, IP, String(serverPort)]);
   let front: Deno.ChildProcess | undefined;
   let tlsServer: Deno.ChildProcess | undefined;
+  let rawTls: Deno.ChildProcess | undefined;
   const client = Deno.createHttpClient({});
   try {
     const leaf = await leafFor(
@@ -145,6 +209,17 @@ export async function benchFront(): Promise<BenchResult[]> {
       SERVER,
       IP,
       String(tlsPort),
+      leaf.certFile,
+      leaf.keyFile,
+    ]);
+    const rawPort = freePort();
+    rawTls = await startProcess([
+      "run",
+      "-A",
+      "--quiet",
+      TLS_SOURCE,
+      IP,
+      String(rawPort),
       leaf.certFile,
       leaf.keyFile,
     ]);
@@ -172,28 +247,57 @@ export async function benchFront(): Promise<BenchResult[]> {
       const withCurl: BenchResult[] = [];
       if (await hasCurl()) {
         const ca = leaf.caFile;
-        const cd = await curlLatency(`${direct}/`, ca, 1000);
-        const cf = await curlLatency(`${through}/`, ca, 1000);
-        const ct = await curlLatency(`https://${IP}:${tlsPort}/`, ca, 1000);
-        const td = await curlThroughput(`${direct}/big`, ca);
-        const tf = await curlThroughput(`${through}/big`, ca);
-        const tt = await curlThroughput(`https://${IP}:${tlsPort}/big`, ca);
+        const bare = `https://${IP}:${rawPort}`;
+        const itself = `https://${IP}:${tlsPort}`;
+        const [cd = 0, cf = 0, ct = 0, cb = 0] = await interleaved(
+          [direct, through, itself, bare],
+          4,
+          (url) => curlLatency(`${url}/`, ca, 250),
+        );
+        const opensslPort = freePort();
+        const openssl = await opensslServer(dir, opensslPort, leaf);
+        const opensslUrl = openssl ? [`https://${IP}:${opensslPort}`] : [];
+        let td = 0, tf = 0, tt = 0, tb = 0;
+        let to: number | undefined;
+        try {
+          [td = 0, tf = 0, tt = 0, tb = 0, to] = await interleaved(
+            [direct, through, itself, bare, ...opensslUrl],
+            5,
+            (url) => curlThroughput(`${url}/big`, ca),
+          );
+        } finally {
+          if (openssl) {
+            openssl.kill("SIGTERM");
+            await openssl.status;
+          }
+        }
         withCurl.push(
           {
-            name: "curl: 1,000 keep-alive GETs through the HTTPS front vs straight (median latency)",
+            name: "curl: 4 × 250 keep-alive GETs through the HTTPS front vs straight (median latency)",
             ratio: cf / cd,
             goal: "≤ 1.15×",
-            detail: `${us(cf)} vs ${us(cd)}: the front adds ${us(cf - cd)}; the server doing TLS itself: ${
-              us(ct)
-            }`,
+            detail: `${us(cf)} vs ${us(cd)}: the front adds ${us(cf - cd)}; floors: the server doing TLS ` +
+              `itself ${us(ct)}, Deno's bare TLS ${us(cb)} (${(cb / cd).toFixed(2)}×); ${load()}`,
           },
           {
             name: "curl: 50 MB body through the HTTPS front vs straight (throughput)",
             ratio: tf / td,
             goal: "≥ 0.8×",
             detail:
-              `${tf.toFixed(0)} MB/s vs ${td.toFixed(0)} MB/s (best of 3); the server doing TLS itself: ` +
-              `${tt.toFixed(0)} MB/s`,
+              `${tf.toFixed(0)} MB/s vs ${
+                td.toFixed(0)
+              } MB/s (median of 5, interleaved); floors: the server doing ` +
+              `TLS itself ${tt.toFixed(0)} MB/s, Deno's bare TLS ${tb.toFixed(0)} MB/s (${
+                (tb / td).toFixed(2)
+              }×)${
+                to === undefined ? "" : `, openssl s_server ${to.toFixed(0)} MB/s (${(to / td).toFixed(2)}×)`
+              }`,
+          },
+          {
+            name: "curl: 50 MB body through the HTTPS front vs Deno's bare TLS (how close to the floor)",
+            ratio: tf / tb,
+            goal: "reported",
+            detail: `${tf.toFixed(0)} MB/s vs ${tb.toFixed(0)} MB/s`,
           },
         );
       }
@@ -225,6 +329,7 @@ export async function benchFront(): Promise<BenchResult[]> {
     client.close();
     if (front) await stop(front);
     if (tlsServer) await stop(tlsServer);
+    if (rawTls) await stop(rawTls);
     await stop(server);
     await Deno.remove(dir, { recursive: true });
   }
@@ -327,7 +432,7 @@ export async function benchRunHttps(rounds = 10): Promise<BenchResult> {
       goal: "≤ +20 ms",
       detail: `${a.toFixed(1)} ms vs ${b.toFixed(1)} ms (median of ${rounds}): +${(a - b).toFixed(1)} ms${
         a - b <= 20 ? "" : ": NOT met"
-      }; from the source tree`,
+      }; from the source tree; ${load()}`,
     };
   } finally {
     await Deno.remove(tmp, { recursive: true });

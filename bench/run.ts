@@ -9,6 +9,7 @@ import { benchRun } from "./run_wrapper.ts";
 import { benchRunProject } from "./run_project.ts";
 import { benchFront, benchRunHttps } from "./https_front.ts";
 import { benchBrowser } from "./https_browser.ts";
+import { benchPortless } from "./portless.ts";
 import { benchDb } from "./db.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchRestart, benchStatus } from "./control.ts";
@@ -30,8 +31,11 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["dashboard", () => benchDashboard()],
 ];
 
-for (const [name, suite] of suites) {
-  if (only && only !== name) continue;
+// Only when named (`deno task bench portless`): it installs portless from npm and runs it with Node.
+const optIn: [string, () => Promise<BenchResult[]>][] = [["portless", () => benchPortless()]];
+
+for (const [name, suite] of [...suites, ...optIn]) {
+  if (only ? only !== name : optIn.some(([n]) => n === name)) continue;
   for (const result of await suite()) {
     results.push(result);
     Deno.stdout.writeSync(
