@@ -6,24 +6,27 @@
  * The probes follow the real system even when `TREEHOUSE_PLATFORM` picks the other setup flavour.
  */
 import {
+  type CommandEntry,
   commandLine,
   inTerminalForeground,
-  parentOf,
-  processStartTime,
-  readBootTimeMs,
-  sameProcess,
-} from "../proc/process-info.ts";
-import {
-  type CommandEntry,
   listCommands,
   listProcesses,
+  parentOf,
   type ProcessEntry,
+  processStartTime,
+  readBootTimeMs,
   runMembers,
-} from "../process/tree.ts";
+  sameProcess,
+} from "../proc/process-info.ts";
 import { exitCodeOf, type ExitInfo, findSetsid, signalNumber } from "../process/spawn.ts";
-import { listeningAddresses, listeningAddressesAsync } from "../net/listeners.ts";
-import { findPortHolders, type PortHolder } from "../net/port-holder.ts";
-import { type PortOwner, portOwners } from "../net/owner.ts";
+import {
+  findPortHolders,
+  listeningAddresses,
+  listeningAddressesAsync,
+  type PortHolder,
+  type PortOwner,
+  portOwners,
+} from "../net/listeners.ts";
 import {
   checkPortFree,
   makeProbe,

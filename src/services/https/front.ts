@@ -22,7 +22,7 @@ export interface FrontOptions {
   readonly httpPorts: readonly number[];
   /** How long a connection waits for the server to accept (the ready timeout), ms. */
   readonly holdMs: number;
-  /** Names a port's holder in the notes (the port-holder adapter); none: notes without holders. */
+  /** Names a port's holder in the notes (the Host's `portHolders`, adapters/net/listeners.ts); none: notes without holders. */
   readonly describeHolder?: DescribeHolder;
 }
 

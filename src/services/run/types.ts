@@ -4,7 +4,7 @@
  * `RunSession`). See /work/wt/notes/RUN-HOOKS.md and README "Design".
  */
 import type { AnnouncerEvents, MdnsTool } from "../../adapters/mdns.ts";
-import type { PortHolder } from "../../adapters/net/port-holder.ts";
+import type { PortHolder } from "../../adapters/net/listeners.ts";
 import type { PortCheck } from "../../adapters/net/occupancy.ts";
 import type { ProbeFactory } from "../reserve/reserve.ts";
 import type { Platform } from "../../adapters/platform/platform.ts";

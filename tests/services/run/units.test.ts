@@ -16,8 +16,8 @@ import {
   isNameConflict,
 } from "../../../src/adapters/mdns.ts";
 import { mdnsDaemonFix, mdnsInstallCommand } from "../../../src/adapters/platform/linux.ts";
-import { collides, parseProcNetTcp } from "../../../src/adapters/net/port-holder.ts";
-import { descendants } from "../../../src/adapters/process/tree.ts";
+import { collides, parseProcNetTcp } from "../../../src/adapters/net/listeners.ts";
+import { descendants } from "../../../src/adapters/proc/process-info.ts";
 import { exitCodeOf, signalNumber } from "../../../src/adapters/process/spawn.ts";
 import { parseReady } from "../../../src/services/run/ready.ts";
 
