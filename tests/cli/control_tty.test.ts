@@ -77,6 +77,12 @@ Deno.test({
         "the new server's terminal check",
       );
       assert.deepEqual(JSON.parse(Deno.readTextFileSync(ttyfile)), { stdin: true, devTty: true });
+      if (Deno.build.os === "linux") {
+        // Its output is piped to the terminal: told so, except for colour (the test sets NO_COLOR).
+        const environ = Deno.readTextFileSync(`/proc/${second}/environ`).split("\0");
+        assert.ok(environ.includes("PYTHONUNBUFFERED=1"), "PYTHONUNBUFFERED for output bound for a terminal");
+        assert.ok(!environ.some((v) => v.startsWith("FORCE_COLOR=")), "no FORCE_COLOR when NO_COLOR is set");
+      }
       const status = JSON.parse((await cli(["status", ...target, "--json"], { db, env })).stdout);
       assert.equal(status.mode, "terminal");
       assert.equal(status.pid, second);
