@@ -269,6 +269,14 @@ Deno.test({
       assert.match(screen, /treehouse\.toml \[run\] wants to run:\n {2}python3 mark\.py/);
       await tmux(socket, "send-keys", "-t", "t", "y", "Enter");
       await waitUntil(() => Deno.stat(marker).then(() => true, () => false), 20_000, "the command to run");
+      // The terminal's run ends (its shell is in the foreground again) before the next run starts.
+      await waitUntil(
+        async () =>
+          (await tmux(socket, "display-message", "-p", "-t", "t", "#{pane_current_command}")).trim() ===
+            "bash",
+        20_000,
+        "the terminal's run to end",
+      );
 
       const again = await cli(["run", "--no-mdns"], { cwd: repo, db, env });
       assert.equal(again.code, 0, `the yes is remembered: ${again.stderr}`);
