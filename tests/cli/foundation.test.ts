@@ -334,3 +334,14 @@ Deno.test("`port list`, `port list-projects`, `port info`, `port scan` and `port
     assert.equal((await run("release")).code, 3);
     await assert.rejects(() => Deno.stat(`${tmp}/not-yet`));
   }));
+
+Deno.test("the root --help lists every documented exit code", async () => {
+  const { ExitCode } = await import("../../src/errors.ts");
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0, help.stderr);
+  const line = help.stdout.split("\n").find((l) => l.startsWith("Exit codes:")) ?? "";
+  for (const code of Object.values(ExitCode)) {
+    if (code === 0) continue;
+    assert.match(line, new RegExp(`\\b${code}\\b`), `exit code ${code} missing from: ${line}`);
+  }
+});

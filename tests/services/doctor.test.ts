@@ -247,3 +247,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test("doctor's path fix installs from a checkout with the project's deno.json, as the README says", async () => {
+  const tmp = await tempDir();
+  try {
+    const r = await cli(["doctor", "--json"], {
+      cwd: tmp.path,
+      db: `${tmp.path}/registry.db`,
+      env: { ...QUIET, PATH: "/usr/bin:/bin" },
+    });
+    const path = check(JSON.parse(r.stdout) as Report, "path");
+    assert.equal(path.status, "warn", r.stderr);
+    // Without `-c deno.json` the installed command ignores the import map: every command but ip/run fails.
+    assert.match(path.fix ?? "", /deno install -g -f -A -c deno\.json -n treehouse main\.ts/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -12,7 +12,7 @@ export function checkPath(env: DoctorContext): Check {
       status: "warn",
       detail: `treehouse ${VERSION} is not on PATH`,
       fix:
-        "install it (README, Install: Homebrew, install.sh or a binary), or in a checkout: deno install -g -A -n treehouse main.ts",
+        "install it (README, Install: Homebrew, install.sh or a binary), or in a checkout: deno install -g -f -A -c deno.json -n treehouse main.ts",
     };
   }
   try {
