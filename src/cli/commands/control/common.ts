@@ -5,6 +5,7 @@ import { formatAge } from "../../../core/duration.ts";
 import { NotFoundError } from "../../../errors.ts";
 import { sendSignal } from "../../../adapters/process/spawn.ts";
 import type { Registry } from "../../../registry/registry.ts";
+import { liveFronts } from "../../../registry/fronts.ts";
 import type { ControlDeps, RunTarget, RunView } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { type BranchFlags, openRegistryIfExists, resolveTarget } from "../../target.ts";
@@ -46,6 +47,22 @@ export async function withControl<T>(ctx: AppContext, fn: (deps: ControlDeps) =>
   } finally {
     registry.close();
   }
+}
+
+/**
+ * The view with its HTTPS front's URL (`run --https`) as `url`, the URL `list` and `info` show, and
+ * `https_url` (null without a front); a run serving under its own `--name` keeps its own URL.
+ */
+export function withFront(
+  deps: Pick<ControlDeps, "registry" | "isAlive">,
+  view: RunView,
+): RunView & { https_url: string | null } {
+  const front = view.name === null && view.wrapper_pid !== null
+    ? liveFronts(deps.registry, deps.isAlive).get(view.allocation_id)
+    : undefined;
+  // The front belongs to one wrapper: another service of the branch is not behind it.
+  if (front === undefined || front.wrapper_pid !== view.wrapper_pid) return { ...view, https_url: null };
+  return { ...view, url: front.url, https_url: front.https_url };
 }
 
 /** A run as JSON for scripts: the view plus `mode` (detached or terminal). */

@@ -17,7 +17,7 @@ import { loadSettings } from "../../../services/settings.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import { openRegistry, resolveTarget } from "../../target.ts";
-import { runJson } from "./common.ts";
+import { runJson, withFront } from "./common.ts";
 import type { RunFlags } from "../../run-deps.ts";
 
 /** The run flags `--detach` passes on (everything but itself). */
@@ -83,15 +83,13 @@ export default async function detach(
     });
     if (result.outcome === "ready") {
       const template = loadSettings(this.config, this.cwd).hostnameTemplate;
-      const view = viewOfRun(
-        {
-          registry,
-          isAlive: this.host.isAlive,
-          now: Date.now,
-          hostFor: (l, p) => renderHostname(template, l, p),
-        },
-        result.run,
-      );
+      const deps = {
+        registry,
+        isAlive: this.host.isAlive,
+        now: Date.now,
+        hostFor: (l: string, p: string) => renderHostname(template, l, p),
+      };
+      const view = withFront(deps, viewOfRun(deps, result.run));
       out(this, flags.json ? json(runJson(view)) : `${view.url}\n`);
       say(this, `treehouse: ${view.branch} (${view.service}) ready, pid ${view.pid}; log: ${log}`);
       return;

@@ -4,8 +4,7 @@ import { onPath, spawn } from "../../../adapters/process/spawn.ts";
 import { status as runStatus } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
-import { type ControlFlags, runTarget, withControl } from "./common.ts";
-import { frontsOf } from "../../target.ts";
+import { type ControlFlags, runTarget, withControl, withFront } from "./common.ts";
 
 /** Flags of `open`. */
 export interface OpenFlags extends ControlFlags {
@@ -15,12 +14,9 @@ export interface OpenFlags extends ControlFlags {
 export default async function open(this: AppContext, flags: OpenFlags, branchArg?: string): Promise<void> {
   const target = runTarget(this, flags, branchArg);
   const { view, url } = await withControl(this, async (deps) => {
-    const view = await runStatus(deps, target);
     // The best URL: a running HTTPS front's (run --https), unless the run serves under its own name.
-    const front = view.name === null
-      ? frontsOf(deps.registry, deps.isAlive).get(view.allocation_id)
-      : undefined;
-    return { view, url: front?.url ?? view.url };
+    const view = withFront(deps, await runStatus(deps, target));
+    return { view, url: view.url };
   });
   if (flags.json) return out(this, json({ url, state: view.state }));
   if (flags.print) return out(this, `${url}\n`);
@@ -32,7 +28,7 @@ export default async function open(this: AppContext, flags: OpenFlags, branchArg
     });
   }
   const child = spawn(opener, {
-    args: [view.url],
+    args: [url],
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -40,6 +36,6 @@ export default async function open(this: AppContext, flags: OpenFlags, branchArg
   });
   const exit = await child.exited;
   if (exit.code !== 0) {
-    say(this, `treehouse: ${opener} exited with code ${exit.code}; the URL is ${view.url}`);
+    say(this, `treehouse: ${opener} exited with code ${exit.code}; the URL is ${url}`);
   }
 }

@@ -2,7 +2,7 @@
 import { restart as runRestart } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
-import { type ControlFlags, runJson, runTarget, withControl } from "./common.ts";
+import { type ControlFlags, runJson, runTarget, withControl, withFront } from "./common.ts";
 
 /** Flags of `restart`. */
 export interface RestartFlags extends ControlFlags {
@@ -16,7 +16,7 @@ export default async function restart(
 ): Promise<void> {
   const target = runTarget(this, flags, branchArg);
   await withControl(this, async (deps) => {
-    const view = await runRestart(deps, target, flags.wait);
+    const view = withFront(deps, await runRestart(deps, target, flags.wait));
     if (flags.json) return out(this, json(runJson(view)));
     if (flags.wait && view.state === "ready") out(this, `${view.url}\n`);
     else say(this, `treehouse: restarting ${view.branch} (${view.service}): ${view.state}`);

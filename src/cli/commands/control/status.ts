@@ -7,7 +7,7 @@ import { listRuns, status as runStatus, waitReady } from "../../../services/cont
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
 import { formatAge } from "../../../core/duration.ts";
-import { type ControlFlags, renderRun, runJson, runTarget, withControl } from "./common.ts";
+import { type ControlFlags, renderRun, runJson, runTarget, withControl, withFront } from "./common.ts";
 
 /** Flags of `status`. */
 export interface StatusFlags extends ControlFlags {
@@ -27,7 +27,10 @@ export default async function status(
   if (flags.all) {
     // No registry: no runs. Any other failure (an unusable registry) is reported, not hidden.
     // Live runs' wrappers are asked (in parallel): one that does not answer says so.
-    const views = await withControl(this, (deps) => listRuns(deps, {}, true)).catch((error) => {
+    const views = await withControl(
+      this,
+      async (deps) => (await listRuns(deps, {}, true)).map((v) => withFront(deps, v)),
+    ).catch((error) => {
       if (error instanceof NotFoundError) return [];
       throw error;
     });
@@ -55,12 +58,14 @@ export default async function status(
   const target = runTarget(this, flags, branchArg);
   await withControl(this, async (deps) => {
     if (!flags.wait) {
-      const view = await runStatus(deps, target);
+      const view = withFront(deps, await runStatus(deps, target));
       out(this, flags.json ? json(runJson(view)) : renderRun(view));
       return;
     }
     const seconds = flags.timeout ?? DEFAULT_WAIT_S;
-    const { view, outcome } = await waitReady(deps, target, seconds * 1000);
+    const waited = await waitReady(deps, target, seconds * 1000);
+    const { outcome } = waited;
+    const view = withFront(deps, waited.view);
     out(this, flags.json ? json(runJson(view)) : outcome === "ready" ? `${view.url}\n` : renderRun(view));
     if (outcome === "timeout") {
       throw new TimeoutError(
