@@ -343,8 +343,11 @@ export function agentsSnippet(detection: Detection): string {
     "",
     "Each git branch/worktree has its own IP, hostname, port and database name; never hard-code localhost:PORT.",
     "",
-    "- Start: `treehouse run &` (the project's [run] command; the user agrees to it once on a terminal)" +
-    (others.length ? `; other servers: ${others.map((n) => `\`treehouse run ${n} &\``).join(", ")}` : ""),
+    "- Start: `treehouse run --detach` (the project's [run] command, in the background; prints the URL once it" +
+    " answers; the user agrees to the command once with a plain `treehouse run` on a terminal)" +
+    (others.length
+      ? `; other servers: ${others.map((n) => `\`treehouse run ${n} --detach\``).join(", ")}`
+      : ""),
     "- Wait until it answers: `treehouse status --wait` (or start with `treehouse run --ready '{url}/'`)",
     '- Where it is: `treehouse info` (URL, IP, port); variables: `eval "$(treehouse env)"`',
     "- Output: `treehouse logs`; restart: `treehouse restart`; stop: `treehouse stop`",

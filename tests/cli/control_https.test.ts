@@ -67,6 +67,8 @@ Deno.test({
       const stopped = await cli(["stop", ...target], options);
       assert.equal(stopped.code, 0, stopped.stderr);
     } finally {
+      // Whatever failed above, no run of this file outlives it.
+      await cli(["stop", "--all"], options);
       killAll(pids);
       await tmp.cleanup();
     }

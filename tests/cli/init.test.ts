@@ -22,13 +22,22 @@ Deno.test("init writes treehouse.toml with [run] for the detected framework, and
       new RegExp(`wrote ${repo}/treehouse\\.toml \\(Next\\.js \\(package\\.json\\)\\)`),
     );
     assert.equal(await Deno.readTextFile(`${repo}/treehouse.toml`), dry.stdout);
-    assert.match(written.stderr, /`treehouse init --agents --force` does it/);
+    assert.match(written.stderr, /`treehouse init --agents` does it/, "never --force: it replaces the file");
     const config = await cli(["config", "--json"], { cwd: repo });
     assert.equal(config.code, 0, `the written file is valid: ${config.stderr}`);
 
     const again = await cli(["init"], { cwd: repo });
     assert.equal(again.code, 7);
     assert.match(again.stderr, /exists already/);
+    // The hint's command on an edited file: adds the AGENTS.md section, keeps the edits.
+    await Deno.writeTextFile(`${repo}/treehouse.toml`, "# edited\n", { append: true });
+    const edited = await Deno.readTextFile(`${repo}/treehouse.toml`);
+    const agentsOnly = await cli(["init", "--agents"], { cwd: repo });
+    assert.equal(agentsOnly.code, 0, agentsOnly.stderr);
+    assert.match(agentsOnly.stderr, /kept .*treehouse\.toml/);
+    assert.equal(await Deno.readTextFile(`${repo}/treehouse.toml`), edited, "init --agents keeps the file");
+    assert.match(await Deno.readTextFile(`${repo}/AGENTS.md`), /treehouse status --wait/);
+    await Deno.remove(`${repo}/AGENTS.md`);
     const forced = await cli(["init", "--force", "--agents"], { cwd: repo });
     assert.equal(forced.code, 0, forced.stderr);
     const agents = await Deno.readTextFile(`${repo}/AGENTS.md`);

@@ -55,4 +55,7 @@ Deno.test("agentsSnippet() says how to start, wait for, restart and stop the ser
   ) {
     assert.ok(text.includes(word), word);
   }
+  // A `&` job ends with the agent's shell and mixes its output in; --detach outlives it and logs to a file.
+  assert.match(text, /`treehouse run --detach`/);
+  assert.doesNotMatch(text, /treehouse run[^`]*&`/);
 });

@@ -20,10 +20,14 @@ export default function init(this: AppContext, flags: InitFlags): void {
     out(this, plan.text);
   }
   if (!flags.dryRun) {
-    const { agentsWritten } = writeInit(plan, { force: flags.force === true, agents: flags.agents === true });
+    const { tomlWritten, agentsWritten } = writeInit(plan, {
+      force: flags.force === true,
+      agents: flags.agents === true,
+    });
     const what = found.length ? found.map((s) => s.framework).join(", ") : "no framework recognised";
-    say(this, `treehouse: wrote ${plan.file} (${what})`);
+    say(this, tomlWritten ? `treehouse: wrote ${plan.file} (${what})` : `treehouse: kept ${plan.file}`);
     if (agentsWritten) say(this, `treehouse: added the dev-server section to ${plan.agents.file}`);
+    else if (flags.agents) say(this, `treehouse: ${plan.agents.file} has the dev-server section already`);
   }
   if (flags.json) return;
   const advice = found.flatMap((s) => s.advice);
@@ -35,11 +39,11 @@ export default function init(this: AppContext, flags: InitFlags): void {
     );
   }
   if (!plan.agents.present && !flags.agents) {
-    // --force is needed only once a treehouse.toml exists (this run wrote one, or it was there).
-    const command = plan.exists || !flags.dryRun
-      ? "treehouse init --agents --force"
-      : "treehouse init --agents";
-    say(this, `For agents, add this to AGENTS.md (\`${command}\` does it):\n${plan.agents.text}`);
+    // `--agents` on an existing treehouse.toml keeps it (no --force, which would replace an edited one).
+    say(
+      this,
+      `For agents, add this to AGENTS.md (\`treehouse init --agents\` does it):\n${plan.agents.text}`,
+    );
   }
   if (!flags.dryRun && found.length) say(this, "Start it with: treehouse run");
 }

@@ -68,13 +68,16 @@ const EMPTY_CONFIG = `# treehouse.toml, written by \`treehouse init\` (no framew
 export function writeInit(
   plan: InitPlan,
   options: { force: boolean; agents: boolean },
-): { agentsWritten: boolean } {
-  if (plan.exists && !options.force) {
+): { tomlWritten: boolean; agentsWritten: boolean } {
+  // `--agents` alone on an existing file only adds the AGENTS.md section: the file may have been edited.
+  const keepToml = plan.exists && !options.force && options.agents;
+  if (plan.exists && !options.force && !keepToml) {
     throw new ConflictError(`${plan.file} exists already`, {
-      hint: "See what init would write with `treehouse init --dry-run`; replace it with --force",
+      hint:
+        "See what init would write with `treehouse init --dry-run`; replace it with --force (`--agents` alone only adds the AGENTS.md section)",
     });
   }
-  Deno.writeTextFileSync(plan.file, plan.text);
+  if (!keepToml) Deno.writeTextFileSync(plan.file, plan.text);
   let agentsWritten = false;
   if (options.agents && !plan.agents.present) {
     const before = exists(plan.agents.file) ? Deno.readTextFileSync(plan.agents.file) : "";
@@ -82,5 +85,5 @@ export function writeInit(
     Deno.writeTextFileSync(plan.agents.file, `${before}${sep}${plan.agents.text}`);
     agentsWritten = true;
   }
-  return { agentsWritten };
+  return { tomlWritten: !keepToml, agentsWritten };
 }
