@@ -64,3 +64,20 @@ Deno.test("a second dashboard on a taken address fails with exit 7 and a hint", 
     await tmp.cleanup();
   }
 });
+
+Deno.test("dashboard refuses a corrupt registry with exit 6 and a hint, before it listens", async () => {
+  const tmp = await tempDir();
+  try {
+    const db = `${tmp.path}/r.db`;
+    await Deno.writeTextFile(db, "not a database at all\n");
+    const r = await cli(["dashboard", "--listen", "127.0.0.1:0"], { db, env: POOL });
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(r.stdout, "", "no URL: nothing listens");
+    assert.match(r.stderr, /^treehouse: .*r\.db is not a treehouse registry/);
+    assert.match(r.stderr, /^hint: /m);
+    assert.doesNotMatch(r.stderr, /RegistryError|\n\s+at /);
+    assert.equal(await Deno.readTextFile(db), "not a database at all\n", "left untouched");
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -34,7 +34,17 @@ export default async function dashboard(this: AppContext, flags: DashboardFlags)
   const signal = (pid: number, sig: Deno.Signal) => sendSignal(pid, sig, false);
   const common = { path, hostnameTemplate: settings.hostnameTemplate, isAlive: this.host.isAlive, signal };
   const source = registrySource({ ...common, defaultPort: settings.defaultPort });
-  const watcher = new Watcher(source, { onError: (e) => warn(this, `reading the registry failed: ${e}`) });
+  const reason = (e: unknown) => e instanceof Error ? e.message : String(e);
+  try {
+    // An unusable registry (corrupt, foreign, newer) is the command's error (exit 6), not a page of 500s.
+    source.changeMark();
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+  const watcher = new Watcher(source, {
+    onError: (e) => warn(this, `reading the registry failed: ${reason(e)}`),
+  });
   const actions = controlActions(common);
   let server;
   try {
@@ -43,7 +53,7 @@ export default async function dashboard(this: AppContext, flags: DashboardFlags)
       names: NAMES,
       watcher,
       actions,
-      onError: (e) => warn(this, String(e)),
+      onError: (e) => warn(this, reason(e)),
     });
   } catch (error) {
     source.close();
