@@ -23,7 +23,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ["concurrent", () => benchConcurrent()],
   ["run", () => benchRun()],
   ["run-project", () => benchRunProject()],
-  ["front", async () => [...await benchFront(), await benchRunHttps()]],
+  ["front", async () => [...await benchFront(), await benchRunHttps(), await benchRunHttps(10, true)]],
   ["browser", () => benchBrowser()],
   ["control", async () => [await benchStatus(), await benchRestart()]],
   // Last: copying 100 MB databases keeps the disk and both cores busy (skipped without PostgreSQL).
