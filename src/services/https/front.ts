@@ -39,11 +39,12 @@ export interface FrontHandle {
 }
 
 /**
- * Makes the process's first P-256 operation on a worker thread, so that the front's first TLS
- * handshake does not pay it on the event loop. Measured here: the first handshake of a process (the
- * ECDSA P-256 signature with the leaf's key) blocks the loop 70-250 ms, the next ones 1-3 ms; a
- * WebCrypto P-256 key generation runs off the loop and leaves the first handshake at ~2-9 ms. Start it
- * as early as possible (while the run prepares and the server boots); nothing waits for it.
+ * Pays the crypto library's one-time start-up on a worker thread, so that the front's first TLS
+ * handshake does not pay it on the event loop. Measured here: the first handshake of a process blocks
+ * the loop 70-250 ms (an RSA leaf too), the next ones 1-3 ms; the first WebCrypto key generation of a
+ * process takes the same ~40-55 ms (even an AES key; not Ed25519, not getRandomValues), runs off the
+ * loop, and leaves the first handshake at ~2-9 ms. Start it as early as possible (while the run
+ * prepares and the server boots); nothing waits for it.
  */
 export function warmUpTls(): Promise<void> {
   return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]).then(

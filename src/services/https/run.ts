@@ -54,7 +54,8 @@ function readAnchor(root: string): string | undefined {
 
 /** The collaborator. */
 export function httpsCollaborator(options: HttpsRunOptions): RunCollaborator {
-  // Off the event loop, from now on: the first TLS handshake then costs ms instead of ~100 ms of the loop.
+  // Off the event loop, from now on: the first TLS handshake then costs ms instead of ~100 ms of the loop
+  // (a cold handshake held the server's first answer back by ~60 ms here: `warmUpTls`).
   if (options.https) void warmUpTls();
   let front: FrontHandle | undefined;
   let recorded = false;
