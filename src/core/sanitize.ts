@@ -54,10 +54,14 @@ export function identifierPart(value: string): string {
 
 /**
  * The database name `<app>_dev_<branch>`, at most 63 bytes; a cut name ends with `_<hash>` of the
- * full name so two long branches never share a database.
+ * full name so two long branches never share a database. A branch with characters outside ASCII
+ * gets `_<hash>` of the branch too: each becomes `_`, so `日本語` and `中文字` would share `app_dev____`.
  */
 export function databaseName(app: string, branch: string): string {
-  const full = `${identifierPart(app) || "app"}_dev_${identifierPart(branch)}`;
+  const lossy = /[^\x00-\x7f]/.test(branch);
+  const full = `${identifierPart(app) || "app"}_dev_${identifierPart(branch)}${
+    lossy ? `_${shortHash(branch)}` : ""
+  }`;
   if (full.length <= MAX_DB_NAME) return full;
   const hash = shortHash(full);
   return `${full.slice(0, MAX_DB_NAME - hash.length - 1)}_${hash}`;

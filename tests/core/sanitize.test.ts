@@ -74,7 +74,15 @@ Deno.test("databaseName() builds <app>_dev_<branch> with every other character a
   assert.equal(databaseName("myapp", "feature/auth-flow"), "myapp_dev_feature_auth_flow");
   assert.equal(databaseName("My-App", "Main"), "my_app_dev_main");
   assert.equal(databaseName("app", "$(rm -rf ~)"), "app_dev___rm__rf___");
-  assert.equal(databaseName("app", "日本"), "app_dev___");
+  assert.match(databaseName("app", "日本"), /^app_dev____[0-9a-f]{6}$/);
+});
+
+Deno.test("databaseName() never gives two branches whose names differ only outside ASCII one database", () => {
+  // Each such character becomes `_`: without the hash, 日本語 and 中文字 were both app_dev____.
+  assert.notEqual(databaseName("app", "日本語"), databaseName("app", "中文字"));
+  assert.notEqual(databaseName("app", "feature/ünï"), databaseName("app", "feature/äöü"));
+  assert.equal(databaseName("app", "日本語"), databaseName("app", "日本語"), "stable");
+  assert.equal(databaseName("app", "feature/login"), "app_dev_feature_login", "ASCII names unchanged");
 });
 
 Deno.test("databaseName() stays within 63 bytes and long names never collide", () => {
