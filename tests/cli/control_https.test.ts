@@ -74,3 +74,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a detached run that fails before its server starts shows why (its error reaches the log)",
+  ignore: !hasPython,
+  fn: async () => {
+    const tmp = await tempDir("treehouse-qa-https-");
+    const options: CliOptions = {
+      db: `${tmp.path}/data/registry.db`,
+      env: { TREEHOUSE_RUNTIME_DIR: `${tmp.path}/rt` },
+    };
+    try {
+      // A corrupt CA: `run --https` fails with exit 13 before it starts the server.
+      await Deno.mkdir(`${tmp.path}/data/tls`, { recursive: true, mode: 0o700 });
+      await Deno.writeTextFile(`${tmp.path}/data/tls/ca.pem`, "junk\n");
+      await Deno.writeTextFile(`${tmp.path}/data/tls/ca-key.pem`, "junk\n");
+      const started = await cli([
+        ...runArgs(
+          "qa-badca",
+          tmp.path,
+          "--detach",
+          "--https",
+          "--port",
+          String(freePort()),
+          "--no-mdns",
+          "--",
+        ),
+        "python3",
+        "-m",
+        "http.server",
+      ], options);
+      assert.equal(started.code, 13, started.stderr);
+      assert.equal(started.stdout, "");
+      assert.match(started.stderr, /its last output:\n.*The local CA certificate is corrupt/);
+      assert.doesNotMatch(started.stderr, /\(no output\)/);
+    } finally {
+      await cli(["stop", "--all"], options);
+      await tmp.cleanup();
+    }
+  },
+});

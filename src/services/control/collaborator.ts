@@ -325,7 +325,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
         }
       }
       await server?.close();
-      options.log?.close();
+      // The log stays open: its owner (`run`) closes it, after writing an error that ends the run there.
     },
   };
 }
