@@ -37,21 +37,26 @@ export interface KeyDef<T = unknown> {
 const DURATION = "a duration such as 500ms, 45s, 30m, 12h, 7d or 2w";
 const BOOL = "true or false (variables: 1, 0, true, false, yes, no)";
 
-function duration(key: string, env: string, def: number): KeyDef<number> {
+function duration(key: string, env: string, def: number, positive = false): KeyDef<number> {
+  const allowed = positive ? `${DURATION}, above 0` : DURATION;
   const parse = (text: string) => {
+    let ms: number;
     try {
-      return parseDuration(text, key);
+      ms = parseDuration(text, key);
     } catch {
-      throw new InvalidValue(`"${text}" is not a duration`, DURATION);
+      throw new InvalidValue(`"${text}" is not a duration`, allowed);
     }
+    // A zero heartbeat would be a timer that fires at once, forever: a registry write every loop turn.
+    if (positive && ms <= 0) throw new InvalidValue(`"${text}" is not above 0`, allowed);
+    return ms;
   };
   return {
     key,
     env: [env],
-    allowed: DURATION,
+    allowed,
     default: def,
     fromToml: (v) => {
-      if (typeof v !== "string") throw new InvalidValue(`expected a string, got ${typeName(v)}`, DURATION);
+      if (typeof v !== "string") throw new InvalidValue(`expected a string, got ${typeName(v)}`, allowed);
       return parse(v);
     },
     fromEnv: parse,
@@ -260,7 +265,7 @@ export const KEYS = {
   ),
   reclaimAfterMs: duration("reclaim_after", "TREEHOUSE_RECLAIM_AFTER", DEFAULT_RECLAIM_AFTER_MS),
   staleAfterMs: duration("stale_after", "TREEHOUSE_STALE_AFTER", DEFAULT_STALE_AFTER_MS),
-  heartbeatMs: duration("heartbeat", "TREEHOUSE_HEARTBEAT", DEFAULT_HEARTBEAT_MS),
+  heartbeatMs: duration("heartbeat", "TREEHOUSE_HEARTBEAT", DEFAULT_HEARTBEAT_MS, true),
   hostnameTemplate: stringKey(
     "hostname_template",
     "TREEHOUSE_HOSTNAME_TEMPLATE",

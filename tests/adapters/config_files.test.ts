@@ -47,6 +47,37 @@ Deno.test("a wrong type or an invalid value names the line, the key and what is 
   assert.match(e.hint ?? "", /offset, port, env/);
 });
 
+Deno.test("a zero heartbeat is refused in a file and in TREEHOUSE_HEARTBEAT (it would write the registry in a loop)", async () => {
+  for (const scope of ["project", "user"] as const) {
+    let error: unknown;
+    try {
+      parseConfigText('heartbeat = "0s"\n', "/p/config.toml", scope);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError, `${scope}: ${error}`);
+    assert.match(error.message, /:1: heartbeat: "0s" is not above 0/);
+  }
+  const tmp = await tempDir();
+  try {
+    const r = await cli(["config"], {
+      cwd: tmp.path,
+      db: `${tmp.path}/r.db`,
+      env: { TREEHOUSE_HEARTBEAT: "0ms" },
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^treehouse: Invalid value in TREEHOUSE_HEARTBEAT: "0ms" is not above 0$/m);
+    const ok = await cli(["config"], {
+      cwd: tmp.path,
+      db: `${tmp.path}/r.db`,
+      env: { TREEHOUSE_HEARTBEAT: "500ms" },
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("a TOML syntax error is reported with its file and line", () => {
   const e = configError('pool = "127.0.0.10-127.0.0.20"\nheartbeat = 30s\n');
   assert.match(e.message, /^\/p\/treehouse\.toml:2: invalid TOML/);
