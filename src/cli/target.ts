@@ -28,12 +28,18 @@ export type { Target };
 export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, branchArg?: string): Target {
   const dir = flags.project ? resolve(ctx.cwd, expandHome(flags.project, ctx.env)) : ctx.cwd;
   if (flags.project) {
+    let isDirectory: boolean | undefined;
     try {
-      if (!Deno.statSync(dir).isDirectory) throw new Error("not a directory");
-    } catch {
-      throw new UsageError(`Project directory ${dir} does not exist`, {
-        hint: "Pass --project with an existing directory (the repository's root or any directory inside it)",
-      });
+      isDirectory = Deno.statSync(dir).isDirectory;
+    } catch { /* missing or unreadable: undefined */ }
+    if (isDirectory !== true) {
+      throw new UsageError(
+        `Project directory ${dir} ${isDirectory === false ? "is not a directory" : "does not exist"}`,
+        {
+          hint:
+            "Pass --project with an existing directory (the repository's root or any directory inside it)",
+        },
+      );
     }
   }
   const wanted = branchArg ?? flags.branch;

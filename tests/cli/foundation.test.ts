@@ -345,3 +345,19 @@ Deno.test("the root --help lists every documented exit code", async () => {
     assert.match(line, new RegExp(`\\b${code}\\b`), `exit code ${code} missing from: ${line}`);
   }
 });
+
+Deno.test("--project naming a missing directory or a file says which, with exit 2 and a hint", async () => {
+  const tmp = await tempDir();
+  try {
+    await Deno.writeTextFile(`${tmp.path}/file`, "");
+    const db = `${tmp.path}/r.db`;
+    const missing = await cli(["ip", "--branch", "x", "--project", `${tmp.path}/nope`], { db });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^treehouse: Project directory .*\/nope does not exist\nhint: /);
+    const file = await cli(["ip", "--branch", "x", "--project", `${tmp.path}/file`], { db });
+    assert.equal(file.code, 2);
+    assert.match(file.stderr, /^treehouse: Project directory .*\/file is not a directory\nhint: /);
+  } finally {
+    await tmp.cleanup();
+  }
+});
