@@ -46,6 +46,14 @@ export function resolveTarget(ctx: AppContext, flags: BranchFlags & AppFlags, br
   if (wanted !== undefined && wanted.trim() === "") {
     throw new UsageError("Branch name is empty", { hint: "Pass --branch NAME with a non-empty name" });
   }
+  // git allows no control characters in a branch name; a newline would forge lines in every table and
+  // in `env`'s output.
+  // deno-lint-ignore no-control-regex
+  if (wanted !== undefined && /[\x00-\x1f\x7f]/.test(wanted)) {
+    throw new UsageError(`Branch name ${JSON.stringify(wanted)} contains a control character`, {
+      hint: "Pass --branch NAME with a git branch name (no newlines, tabs or other control characters)",
+    });
+  }
   let repo;
   try {
     repo = detectRepo(dir, { branchKnown: wanted !== undefined, env: ctx.env });

@@ -361,3 +361,15 @@ Deno.test("--project naming a missing directory or a file says which, with exit 
     await tmp.cleanup();
   }
 });
+
+Deno.test("a branch name with a newline or another control character is a usage error, never allocated", () =>
+  withRepo(async (repo, db) => {
+    // It would forge a line in `list`'s table (and in `env`): "evil\nTREEHOUSE_IP=1.2.3.4".
+    for (const args of [["ip", "--branch=evil\nTREEHOUSE_IP=1.2.3.4"], ["info", "tab\tx"]]) {
+      const r = await cli(args, { cwd: repo, db });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^treehouse: Branch name ".*" contains a control character\nhint: /);
+    }
+    assert.equal((await cli(["list", "--json"], { cwd: repo, db })).stdout.trim(), "[]");
+  }));
