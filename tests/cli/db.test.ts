@@ -410,8 +410,19 @@ Deno.test(
           r.stderr,
           /Base database "fail_dev_nothing_here" does not exist on postgres:\/\/postgres@127\.0\.0\.1:\d+/,
         );
-        assert.match(r.stderr, /--empty/);
+        // The hint names the base branch to create, never a placeholder.
+        assert.match(
+          r.stderr,
+          /^hint: Create nothing-here's database first \(treehouse db create nothing-here --empty\)/m,
+        );
         assert.equal(await w.exists("fail_dev_db_nobase"), false);
+        const byName = await w.run(["db", "create", "--branch", "db-nobase", "--from-database", "nope_db"]);
+        assert.equal(byName.code, 3, byName.stderr);
+        assert.match(
+          byName.stderr,
+          /^hint: Check the name \(psql -l/m,
+          "a database name has no branch to create",
+        );
       });
     } finally {
       await pg.stop();

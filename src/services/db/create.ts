@@ -9,6 +9,8 @@
  * registry row is written (`creating`) before the database and marked `ready` after it, so a create
  * killed half-way is recognised and made again by the next one.
  */
+import { shellQuote } from "../../core/quote.ts";
+
 import type { DatabaseEngine, EngineSession } from "../../adapters/postgres/engine.ts";
 import { EngineError } from "../../adapters/postgres/engine.ts";
 import { ConflictError, NotFoundError, TreehouseError } from "../../errors.ts";
@@ -24,6 +26,9 @@ import {
 import type { Registry } from "../../registry/registry.ts";
 import { onServer, serverFailure } from "./failures.ts";
 import type { ResolvedServer } from "./server.ts";
+
+/** A word as typed in a shell: quoted only when it needs to be. */
+const shellWord = (w: string) => /^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w);
 
 /** Something worth telling the user while a create runs (the CLI renders it). */
 export type DbEvent =
@@ -56,6 +61,8 @@ export interface CreateRequest {
   name: string;
   /** The database to copy; undefined: an empty database. */
   base?: string;
+  /** The branch whose database `base` is, when a branch chose it (for the hint when it is missing). */
+  baseBranch?: string;
   /** End the base's other sessions for the fast copy. */
   terminate?: boolean;
   /** Record an existing database as the branch's without touching it. */
@@ -185,10 +192,14 @@ export function createWith(
         });
       }
       if (!found.has(base)) {
+        const first = req.baseBranch !== undefined
+          ? `Create ${req.baseBranch}'s database first (treehouse db create ${
+            shellWord(req.baseBranch)
+          } --empty)`
+          : "Check the name (psql -l lists the server's databases)";
         throw new NotFoundError(`Base database "${base}" does not exist on ${resolved.label}`, {
-          hint: "Create the base branch's database first (treehouse db create BASE --empty), name another " +
-            "base (--from BRANCH, --from-database NAME, [database] template), or start this one empty " +
-            "(db create --empty, run --db empty)",
+          hint: `${first}, name another base (--from BRANCH, --from-database NAME, [database] template), ` +
+            "or start this one empty (db create --empty, run --db empty)",
         });
       }
     }

@@ -84,12 +84,15 @@ async function createForRun(
     import("./base.ts"),
   ]);
   let base: string | undefined;
+  let baseBranch: string | undefined;
   if (req.mode === "clone") {
-    base = chooseBase(registry, req, { template: req.database.template, from: req.database.from }).name;
+    const chosen = chooseBase(registry, req, { template: req.database.template, from: req.database.from });
+    base = chosen.name;
+    baseBranch = chosen.branch;
     if (base === req.name) base = undefined; // the base branch itself starts empty
   }
   return await createDatabase(
     { registry, engine: postgresEngine, resolved, now: Date.now, pid: Deno.pid, onEvent: req.onEvent },
-    { project_path: req.project_path, branch: req.branch, name: req.name, base },
+    { project_path: req.project_path, branch: req.branch, name: req.name, base, baseBranch },
   );
 }

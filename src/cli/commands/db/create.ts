@@ -29,7 +29,7 @@ export interface ResetFlags extends BaseFlags {
   readonly yes?: boolean;
 }
 
-function baseOf(p: Prepared, flags: BaseFlags): { base?: string; note?: string } {
+function baseOf(p: Prepared, flags: BaseFlags): { base?: string; baseBranch?: string; note?: string } {
   const given = [flags.from !== undefined, flags.fromDatabase !== undefined, flags.empty === true].filter(
     Boolean,
   );
@@ -49,7 +49,7 @@ function baseOf(p: Prepared, flags: BaseFlags): { base?: string; note?: string }
   if (base.name === p.name && flags.from === undefined && flags.fromDatabase === undefined) {
     return { note: `${p.target.branch} is the base branch (${base.label}): created empty` };
   }
-  return { base: base.name };
+  return { base: base.name, baseBranch: base.branch };
 }
 
 function report(ctx: AppContext, p: Prepared, result: CreateResult, flags: BaseFlags, note?: string): void {
@@ -96,8 +96,15 @@ async function making(
 /** `db create`. */
 export function create(this: AppContext, flags: CreateFlags, branchArg?: string): Promise<void> {
   return making(this, flags, branchArg, async (p, onEvent) => {
-    const { base, note } = flags.adopt ? {} : baseOf(p, flags);
-    const request = { ...p.target, name: p.name, base, terminate: flags.terminate, adopt: flags.adopt };
+    const { base, baseBranch, note } = flags.adopt ? {} : baseOf(p, flags);
+    const request = {
+      ...p.target,
+      name: p.name,
+      base,
+      baseBranch,
+      terminate: flags.terminate,
+      adopt: flags.adopt,
+    };
     return { result: await createDatabase(deps(p, onEvent), request), note };
   });
 }
@@ -106,8 +113,8 @@ export function create(this: AppContext, flags: CreateFlags, branchArg?: string)
 export function reset(this: AppContext, flags: ResetFlags, branchArg?: string): Promise<void> {
   return making(this, flags, branchArg, async (p, onEvent) => {
     needYes(flags, `This drops and re-creates database ${p.name} on ${p.resolved.label}`);
-    const { base, note } = baseOf(p, flags);
-    const request = { ...p.target, name: p.name, base, terminate: flags.terminate };
+    const { base, baseBranch, note } = baseOf(p, flags);
+    const request = { ...p.target, name: p.name, base, baseBranch, terminate: flags.terminate };
     return { result: await resetDatabase(deps(p, onEvent), request), note };
   });
 }
