@@ -6,9 +6,15 @@ import { denoEnv, type Env } from "../adapters/env.ts";
 export { denoEnv, type Env };
 
 /** Works out the registry path once, from the flag, the environment or XDG defaults. */
-export function registryPath(flag: string | undefined, env: Env = denoEnv): string {
+export function registryPath(flag: string | undefined, env: Env = denoEnv, cwd?: string): string {
   const explicit = flag ?? env("TREEHOUSE_DB");
-  if (explicit !== undefined && explicit !== "") return expandHome(explicit, env);
+  if (explicit !== undefined && explicit !== "") {
+    const path = expandHome(explicit, env);
+    if (path.startsWith("/")) return path;
+    // Relative: against the current directory, once. The data directory (logs, tls/) is the registry's
+    // directory, and `rel.db` has none: its logs went to `./r`, its CA to `./rel.d/tls`.
+    return `${(cwd ?? Deno.cwd()).replace(/\/+$/, "")}/${path.replace(/^(\.\/)+/, "")}`;
+  }
   const xdg = env("XDG_DATA_HOME");
   if (xdg) return `${xdg.replace(/\/+$/, "")}/treehouse/registry.db`;
   const home = env("HOME");
