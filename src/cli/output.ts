@@ -1,4 +1,5 @@
 /** Output helpers: tables, colour, safe quoting for shells and dotenv files, JSON. */
+import { padCells, textWidth } from "../core/text-width.ts";
 import type { AppContext } from "./context.ts";
 
 import { dotenvQuote, fishQuote, shellQuote } from "../core/quote.ts";
@@ -32,9 +33,10 @@ export function json(value: unknown): string {
 
 /** Formats rows as aligned columns; the last column is not padded. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  // Cells, not UTF-16 units: a branch named 日本語 takes six columns, not three.
+  const widths = header.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? ""))));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
+    cells.map((c, i) => (i === cells.length - 1 ? c : padCells(c, widths[i] ?? 0))).join("  ").trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
