@@ -66,6 +66,12 @@ Deno.test({
 
       const stopped = await cli(["stop", ...target], options);
       assert.equal(stopped.code, 0, stopped.stderr);
+      // An ended run: stdout stays empty (`url=$(treehouse status --wait)`), the state goes to stderr.
+      const ended = await cli(["status", ...target, "--wait"], options);
+      assert.equal(ended.code, 20, ended.stderr);
+      assert.equal(ended.stdout, "");
+      assert.match(ended.stderr, /^State: +stopped/m);
+      assert.match(ended.stderr, /^treehouse: The default run of qa-https is stopped/m);
     } finally {
       // Whatever failed above, no run of this file outlives it.
       await cli(["stop", "--all"], options);

@@ -66,7 +66,11 @@ export default async function status(
     const waited = await waitReady(deps, target, seconds * 1000);
     const { outcome } = waited;
     const view = withFront(deps, waited.view);
-    out(this, flags.json ? json(runJson(view)) : outcome === "ready" ? `${view.url}\n` : renderRun(view));
+    // Without --json stdout is the URL or nothing (`url=$(treehouse status --wait)`); the run's state
+    // goes with the error, on stderr.
+    if (flags.json) out(this, json(runJson(view)));
+    else if (outcome === "ready") out(this, `${view.url}\n`);
+    else say(this, renderRun(view).trimEnd());
     if (outcome === "timeout") {
       throw new TimeoutError(
         `The ${view.service} run of ${view.branch} was not ready after ${seconds}s (${view.state})`,
