@@ -58,7 +58,7 @@ export function identifierPart(value: string): string {
  * gets `_<hash>` of the branch too: each becomes `_`, so `日本語` and `中文字` would share `app_dev____`.
  */
 export function databaseName(app: string, branch: string): string {
-  const lossy = /[^\x00-\x7f]/.test(branch);
+  const lossy = /[\u0080-\uffff]/.test(branch); // any non-ASCII code unit (surrogates included)
   const full = `${identifierPart(app) || "app"}_dev_${identifierPart(branch)}${
     lossy ? `_${shortHash(branch)}` : ""
   }`;
