@@ -34,14 +34,38 @@ export class Config {
   /** Values computed from the files, per key (the settings per directory). */
   readonly memo = new Map<string, unknown>();
 
-  constructor(readonly env: Env, readonly parser?: Parser, found?: Config) {
+  /** Files already warned about as not safe (one warning per file and command). */
+  private readonly warned: Set<string>;
+  /** Where a warning line goes (stderr). */
+  readonly warn: (text: string) => void;
+
+  constructor(readonly env: Env, readonly parser?: Parser, found?: Config, warn?: (text: string) => void) {
     this.found = new Map(found?.found);
+    this.warned = found?.warned ?? new Set();
+    this.warn = warn ?? found?.warn ?? writeWarning;
   }
 
-  /** Project files from `start` up to `/`, nearest first. Only stats, no reads. */
+  /**
+   * Project files from `start` up to `/`, nearest first, without those someone else could have
+   * written ({@link unsafeReason}: each is named once in a warning). Only stats, no reads.
+   */
   projectFiles(start: string): FoundFile[] {
     let found = this.found.get(start);
-    if (!found) this.found.set(start, found = searchProjectFiles(start));
+    if (!found) {
+      const me = Deno.uid();
+      found = searchProjectFiles(start).filter((f) => {
+        const why = unsafeReason(f.path, me);
+        if (why === undefined) return true;
+        if (!this.warned.has(f.path)) {
+          this.warned.add(f.path);
+          this.warn(
+            `ignoring ${f.path}: ${why}. If you trust it, copy it into a file you own (in a directory others cannot write)`,
+          );
+        }
+        return false;
+      });
+      this.found.set(start, found);
+    }
     return found;
   }
 
@@ -55,8 +79,13 @@ export class Config {
  * The command's {@link Config}: with the parser when `eager`, or when any configuration file applies
  * to `cwd` (the lazy hot paths).
  */
-export async function prepareConfig(env: Env, cwd: string, eager = false): Promise<Config> {
-  const probe = new Config(env);
+export async function prepareConfig(
+  env: Env,
+  cwd: string,
+  eager = false,
+  warn?: (text: string) => void,
+): Promise<Config> {
+  const probe = new Config(env, undefined, undefined, warn);
   const user = userConfigPath(env);
   if (!eager && probe.projectFiles(cwd).length === 0 && (user === undefined || !isFile(user))) return probe;
   return new Config(env, await import("./config-parse.ts"), probe);
@@ -82,6 +111,38 @@ function searchProjectFiles(start: string): FoundFile[] {
     const i = dir.lastIndexOf("/");
     dir = i <= 0 ? "/" : dir.slice(0, i);
   }
+}
+
+function writeWarning(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(`warning: ${text}\n`));
+}
+
+/**
+ * Why a project or local file must not apply, like git's safe.directory: it (or the symlink naming
+ * it) is owned by neither `me` nor root, or it sits in a directory others may write to and is not
+ * owned by `me` (someone could have put it there). Undefined when it is safe, or where files have
+ * no owners (`me` null).
+ */
+export function unsafeReason(path: string, me: number | null): string | undefined {
+  if (me === null) return undefined;
+  let link: Deno.FileInfo, target: Deno.FileInfo, dir: Deno.FileInfo;
+  try {
+    link = Deno.lstatSync(path);
+    target = link.isSymlink ? Deno.statSync(path) : link;
+    dir = Deno.statSync(path.slice(0, path.lastIndexOf("/")) || "/");
+  } catch {
+    return undefined; // gone meanwhile: reading it will say so (or find nothing)
+  }
+  for (const info of [link, target]) {
+    if (info.uid !== null && info.uid !== me && info.uid !== 0) {
+      return `it is owned by uid ${info.uid}, not by you (uid ${me}) or root`;
+    }
+  }
+  const othersWrite = ((dir.mode ?? 0) & 0o002) !== 0;
+  if (othersWrite && (link.uid !== me || target.uid !== me)) {
+    return `its directory is writable by others and the file is not yours (uid ${me})`;
+  }
+  return undefined;
 }
 
 function isFile(path: string): boolean {

@@ -95,7 +95,12 @@ export async function runCli(args: readonly string[]): Promise<number> {
   const parserStderr = new ParserStderr(stderr);
   const cwd = Deno.cwd();
   // The TOML parser is loaded only when needed: these commands check for config files first.
-  const config = await prepareConfig(denoEnv, cwd, !LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? ""));
+  const config = await prepareConfig(
+    denoEnv,
+    cwd,
+    !LAZY_CONFIG_COMMANDS.has(globals.rest[0] ?? ""),
+    (text) => stderr.write(`warning: ${text}\n`),
+  );
   const context: AppContext = {
     process: { stdout: fileWriter(Deno.stdout), stderr: parserStderr },
     onStart: () => parserStderr.commandStarted(),

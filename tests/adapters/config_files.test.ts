@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Config } from "../../src/adapters/config-files.ts";
+import { Config, unsafeReason } from "../../src/adapters/config-files.ts";
 import * as configParser from "../../src/adapters/config-parse.ts";
 import { parseConfigText } from "../../src/adapters/config-parse.ts";
 import { renderHostname } from "../../src/core/hostname-template.ts";
@@ -192,6 +192,82 @@ Deno.test("the IP pool of a project's treehouse.toml applies to treehouse ip, an
     const v = await cli(["port", "validate", "treehouse.toml"], { cwd: repo, db: `${tmp.path}/r.db`, env });
     assert.equal(v.code, 8);
     assert.match(v.stderr, /treehouse\.toml:2: heartbeet/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test({
+  name:
+    "a project file owned by another user above the checkout is ignored with a warning, the checkout's own file still applies" +
+    (Deno.uid() === 0 ? "" : " (needs root to chown a file to another user)"),
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const tmp = await tempDir();
+    try {
+      // A shared directory like /tmp (world-writable, sticky) where uid 65534 dropped a file.
+      const shared = `${tmp.path}/shared`;
+      await Deno.mkdir(shared);
+      await Deno.chmod(shared, 0o1777);
+      const planted = `${shared}/treehouse.toml`;
+      await Deno.writeTextFile(planted, 'pool = "127.0.0.50-127.0.0.60"\ndefault_port = 4321\n');
+      await Deno.chown(planted, 65534, 65534);
+      const plantedLocal = `${shared}/treehouse.local.toml`;
+      await Deno.writeTextFile(plantedLocal, "default_port = 4322\n");
+      await Deno.chown(plantedLocal, 65534, 65534);
+      const repo = await makeRepo(shared);
+      await Deno.writeTextFile(`${repo}/treehouse.toml`, '[ports]\nrange = "6000-6099"\n');
+      const env = { HOME: tmp.path, XDG_CONFIG_HOME: `${tmp.path}/xdg` };
+      const r = await cli(["config", "--json"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.deepEqual(doc.files, [`${repo}/treehouse.toml`]);
+      assert.equal(doc.values["ports.range"], "6000-6099");
+      assert.equal(doc.sources.pool, "default");
+      assert.equal(doc.sources.default_port, "default");
+      for (const file of [planted, plantedLocal]) {
+        const lines = r.stderr.split("\n").filter((l) => l.includes(file));
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(
+          lines[0] ?? "",
+          /^warning: ignoring \S+: it is owned by uid 65534, not by you \(uid 0\) or root\. If you trust it, copy it/,
+        );
+      }
+      // The hot path too: `ip` does not take the planted pool.
+      const ip = await cli(["ip"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+      assert.equal(ip.code, 0, ip.stderr);
+      assert.doesNotMatch(ip.stdout, /^127\.0\.0\.5\d$/m);
+      assert.match(ip.stderr, new RegExp(`warning: ignoring ${planted}: it is owned by uid 65534`));
+      // Handed back to the user, the same file applies.
+      await Deno.chown(planted, 0, 0);
+      await Deno.remove(plantedLocal);
+      const mine = await cli(["config", "--json"], { cwd: repo, db: `${tmp.path}/r.db`, env });
+      assert.equal(mine.code, 0, mine.stderr);
+      assert.equal(JSON.parse(mine.stdout).sources.default_port, `${planted}:2`);
+      assert.doesNotMatch(mine.stderr, /ignoring/);
+    } finally {
+      await tmp.cleanup();
+    }
+  },
+});
+
+Deno.test("a file not owned by the user in a directory others can write is unsafe, even when root owns it", async () => {
+  const tmp = await tempDir();
+  try {
+    const file = `${tmp.path}/treehouse.toml`;
+    await Deno.writeTextFile(file, "");
+    const owner = Deno.statSync(file).uid!;
+    await Deno.chmod(tmp.path, 0o755);
+    assert.equal(unsafeReason(file, owner), undefined);
+    assert.equal(unsafeReason(file, null), undefined);
+    // Seen by another user: root's (or the user's own) file is safe in a directory only its owner writes.
+    if (owner === 0) assert.equal(unsafeReason(file, 1000), undefined);
+    else assert.match(unsafeReason(file, owner + 1) ?? "", /owned by uid/);
+    await Deno.chmod(tmp.path, 0o1777);
+    assert.equal(unsafeReason(file, owner), undefined, "the user's own file in a shared directory applies");
+    if (owner === 0) {
+      assert.match(unsafeReason(file, 1000) ?? "", /writable by others and the file is not yours/);
+    }
   } finally {
     await tmp.cleanup();
   }
