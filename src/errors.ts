@@ -25,6 +25,7 @@ export const ExitCode = {
   hostsFile: 16,
   runEnded: 20,
   notAnswering: 21,
+  wrapperRefused: 22,
   commandNotExecutable: 126,
   commandNotFound: 127,
 } as const;
@@ -115,6 +116,14 @@ export class RunEndedError extends TreehouseError {
 /** A run's wrapper is alive but does not answer its control socket (SIGSTOPped, or wedged). */
 export class NotAnsweringError extends TreehouseError {
   override readonly exitCode: number = ExitCode.notAnswering;
+}
+
+/**
+ * A run's wrapper answered a control request with an error (it is stopping, or it refused the request):
+ * its words are the message. Not a bug and not a usage mistake, so it has its own code.
+ */
+export class WrapperRefusedError extends TreehouseError {
+  override readonly exitCode: number = ExitCode.wrapperRefused;
 }
 
 /** A `port assert-*` check did not hold (scripts test for it; not a bug, not a usage mistake). */

@@ -180,7 +180,7 @@ export async function buildApp(first?: string) {
         "Examples:\n  treehouse ip\n  treehouse run -- mix phx.server\n  treehouse list --all\n\n" +
         GLOBAL_NOTE +
         "\nExit codes: 0 ok, 1 bug, 2 usage, 3 not found, 4 not a repository, 5 pool exhausted, 6 registry unusable, " +
-        "7 conflict, 8 config, 9 permission, 10 missing tool, 11 timeout, 12 system/doctor finding, 13 local CA unusable, 14 database server, 15 assertion failed, 16 hosts file, 20 run not running, 21 run not answering, 126/127 command not runnable/found.",
+        "7 conflict, 8 config, 9 permission, 10 missing tool, 11 timeout, 12 system/doctor finding, 13 local CA unusable, 14 database server, 15 assertion failed, 16 hosts file, 20 run not running, 21 run not answering, 22 wrapper refused the request, 126/127 command not runnable/found.",
     },
   });
   addValueWords(root);

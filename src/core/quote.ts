@@ -5,6 +5,11 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/** A word for a POSIX shell command line: as it is when it needs no quoting, else {@link shellQuote}d. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : shellQuote(value);
+}
+
 /** Quotes a value for fish: single quotes, escaping `\` and `'`. */
 export function fishQuote(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;

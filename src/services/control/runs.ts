@@ -14,6 +14,8 @@ import {
 import { followLog, tailLog } from "../../adapters/log-file.ts";
 import type { ControlReply, ControlStatus } from "../../core/control-protocol.ts";
 import { urlFor } from "../../core/child-env.ts";
+import { shellWord } from "../../core/quote.ts";
+import { DEFAULT_SERVICE } from "../../core/run-table.ts";
 import {
   NotAnsweringError,
   NotFoundError,
@@ -21,6 +23,7 @@ import {
   TimeoutError,
   TreehouseError,
   UsageError,
+  WrapperRefusedError,
 } from "../../errors.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
@@ -266,18 +269,33 @@ export async function waitReady(
   }
 }
 
+/**
+ * The command that starts an ended run again: `treehouse run --detach` with its port, service and
+ * recorded command (as the server ran it), else the generic form.
+ */
+export function startAgainCommand(run: Pick<RunView, "command" | "port" | "service">): string {
+  if (run.command.length === 0) return "treehouse run --detach -- CMD";
+  const words = ["treehouse", "run", "--detach", "--port", String(run.port)];
+  if (run.service !== DEFAULT_SERVICE) words.push("--service", run.service);
+  return [...words, "--", ...run.command].map(shellWord).join(" ");
+}
+
 function liveSocket(run: RunWithAllocation): string {
   if (!isLive(run) || run.socket === null) {
+    const again = `start it again with \`${startAgainCommand(run)}\``;
     throw new RunEndedError(`The ${run.service} run of ${run.branch} is not running (${run.state})`, {
-      hint: run.reason ? `It ended: ${run.reason}` : "Start it with `treehouse run --detach -- CMD`",
+      hint: run.reason ? `It ended: ${run.reason}; ${again}` : `${again[0]!.toUpperCase()}${again.slice(1)}`,
     });
   }
   return run.socket;
 }
 
-function replyError(run: RunWithAllocation, reply: ControlReply): TreehouseError | undefined {
+/** A wrapper's error reply as an error of its own (exit 22): its words, and where to look next. */
+function replyError(run: RunWithAllocation, reply: ControlReply): WrapperRefusedError | undefined {
   if ("ok" in reply && reply.ok === false) {
-    return new TreehouseError(`The wrapper of ${run.branch} (${run.service}) answered: ${reply.error}`);
+    return new WrapperRefusedError(`The wrapper of ${run.branch} (${run.service}) answered: ${reply.error}`, {
+      hint: "Check the run with `treehouse status` and its output with `treehouse logs`",
+    });
   }
   return undefined;
 }

@@ -3,12 +3,18 @@ import assert from "node:assert/strict";
 import { tempDir } from "../../helpers/cli.ts";
 import { Registry } from "../../../src/registry/registry.ts";
 import { getOrAllocate } from "../../../src/registry/allocations.ts";
-import { startRun, updateRun } from "../../../src/registry/runs.ts";
+import { endRun, startRun, updateRun } from "../../../src/registry/runs.ts";
 import { parsePool } from "../../../src/core/pool.ts";
 import { listenControl } from "../../../src/adapters/control-socket.ts";
 import { type ControlDeps, findRun, listRuns, restart, status } from "../../../src/services/control/runs.ts";
 import { systemHost } from "../../../src/adapters/platform/host.ts";
-import { NotFoundError, UsageError } from "../../../src/errors.ts";
+import {
+  ExitCode,
+  NotFoundError,
+  RunEndedError,
+  UsageError,
+  WrapperRefusedError,
+} from "../../../src/errors.ts";
 
 const host = systemHost(Deno.build.os);
 
@@ -30,7 +36,7 @@ async function setup() {
     now: Date.now,
     hostFor: (label) => `${label}.local`,
   };
-  const add = (service: string, wrapper_pid: number, socket: string | null) =>
+  const add = (service: string, wrapper_pid: number, socket: string | null, command = ["srv"]) =>
     startRun(registry, {
       allocation_id: allocation.id,
       service,
@@ -42,7 +48,7 @@ async function setup() {
       socket,
       log: null,
       detached: false,
-      command: ["srv"],
+      command,
       now: Date.now(),
     }, () => false);
   return {
@@ -105,7 +111,7 @@ Deno.test("several live runs need --service; one of them is found by its service
   }
 });
 
-Deno.test("restart goes to the wrapper's socket and reports its error replies", async () => {
+Deno.test("restart goes to the wrapper's socket and reports its error replies with their own exit code", async () => {
   const s = await setup();
   const socket = `${s.tmp.path}/run/w.sock`;
   const server = await listenControl(socket, async (request, reply) => {
@@ -115,10 +121,64 @@ Deno.test("restart goes to the wrapper's socket and reports its error replies", 
     s.add("web", Deno.pid, socket);
     await assert.rejects(
       () => restart(s.deps, { project_path: "/src/app", branch: "ctrl-svc" }),
-      /answered: the server is stopping/,
+      (error: unknown) => {
+        assert.ok(error instanceof WrapperRefusedError, String(error));
+        assert.match(error.message, /answered: the server is stopping/);
+        assert.equal(error.exitCode, ExitCode.wrapperRefused);
+        assert.notEqual(error.exitCode, ExitCode.internal, "exit 1 is documented as a bug");
+        assert.ok(error.hint);
+        return true;
+      },
     );
   } finally {
     await server.close();
+    await s.done();
+  }
+});
+
+Deno.test("restart of an ended run says how to start it again: its recorded command under run --detach", async () => {
+  const s = await setup();
+  try {
+    const run = s.add("api", Deno.pid, null, [
+      "python3",
+      "-m",
+      "http.server",
+      "4000",
+      "--bind",
+      "127.0.5.10",
+    ]);
+    endRun(s.deps.registry, run.id, {
+      state: "crashed",
+      reason: "the server exited with code 3",
+      now: Date.now(),
+    });
+    await assert.rejects(
+      () => restart(s.deps, { project_path: "/src/app", branch: "ctrl-svc" }),
+      (error: unknown) => {
+        assert.ok(error instanceof RunEndedError, String(error));
+        assert.match(error.message, /is not running \(crashed\)/);
+        assert.equal(
+          error.hint,
+          "It ended: the server exited with code 3; start it again with " +
+            "`treehouse run --detach --port 4000 --service api -- python3 -m http.server 4000 --bind 127.0.5.10`",
+        );
+        return true;
+      },
+    );
+    const other = s.add("default", Deno.pid, null, ["sh", "-c", "exec srv 'a b'"]);
+    endRun(s.deps.registry, other.id, { state: "stopped", reason: null, now: Date.now() });
+    await assert.rejects(
+      () => restart(s.deps, { project_path: "/src/app", branch: "ctrl-svc", service: "default" }),
+      (error: unknown) => {
+        assert.ok(error instanceof RunEndedError);
+        assert.equal(
+          error.hint,
+          "Start it again with `treehouse run --detach --port 4000 -- sh -c 'exec srv '\\''a b'\\'''`",
+        );
+        return true;
+      },
+    );
+  } finally {
     await s.done();
   }
 });

@@ -3,7 +3,12 @@
  * restarts and log; `--wait` blocks until it is ready (exit 0), ends (exit 20) or times out (exit 11).
  */
 import { NotFoundError, RunEndedError, TimeoutError } from "../../../errors.ts";
-import { listRuns, status as runStatus, waitReady } from "../../../services/control/runs.ts";
+import {
+  listRuns,
+  startAgainCommand,
+  status as runStatus,
+  waitReady,
+} from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
 import { formatAge } from "../../../core/duration.ts";
@@ -83,8 +88,9 @@ export default async function status(
       throw new RunEndedError(
         `The ${view.service} run of ${view.branch} is ${view.state}${view.reason ? `: ${view.reason}` : ""}`,
         {
-          hint:
-            "Read its last output with `treehouse logs`; start it again with `treehouse run --detach -- CMD`",
+          hint: `Read its last output with \`treehouse logs\`; start it again with \`${
+            startAgainCommand(view)
+          }\``,
         },
       );
     }
