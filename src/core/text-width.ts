@@ -47,3 +47,20 @@ export function padCells(text: string, width: number): string {
   const missing = width - textWidth(text);
   return missing > 0 ? text + " ".repeat(missing) : text;
 }
+
+/**
+ * `text` cut to at most `max` cells, ending in `…` when cut (a wide character that would straddle
+ * the limit is left out whole).
+ */
+export function truncateCells(text: string, max: number): string {
+  if (textWidth(text) <= max) return text;
+  let kept = "";
+  let width = 0;
+  for (const ch of text) {
+    const w = textWidth(ch);
+    if (width + w > max - 1) break;
+    kept += ch;
+    width += w;
+  }
+  return `${kept}…`;
+}
