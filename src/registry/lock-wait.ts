@@ -3,10 +3,9 @@
  * (200 `treehouse ip` at once on 2 cores) must all be served: waiters back off quickly to long,
  * random pauses (so the pollers do not starve the holder of CPU), and a waiter gives up only when
  * nobody has committed anything for {@link STALL_TIMEOUT_MS} — a holder that keeps the lock — and
- * then names that holder.
+ * then names that holder. A holder waiting for the disk is waited for (up to {@link MAX_WAIT_MS}): SQLite
+ * syncs the WAL under the write lock when it starts the WAL afresh, and a loaded disk can take seconds.
  */
-import { readCmdline } from "../adapters/proc/process-info.ts";
-
 /** Give up when no process has committed to the registry for this long while we wait. */
 export const STALL_TIMEOUT_MS = 10_000;
 /** Give up in any case after this long (a burst of thousands still fits; a livelock does not hang). */
@@ -40,20 +39,28 @@ export type GiveUp = { kind: "stalled"; waitedMs: number } | { kind: "too-long";
 /**
  * One wait for the lock. `progress()` returns a value that changes whenever another process commits
  * (SQLite's `PRAGMA data_version`); while it keeps changing, others are being served and the wait goes
- * on. Call {@link pause} after each busy attempt.
+ * on. When it has not changed for {@link STALL_TIMEOUT_MS}, `holderWorks()` (asked once per stall)
+ * can say the holder is still at it (waiting for the disk): the wait goes on. Call {@link pause} after
+ * each busy attempt.
  */
 export class LockWait {
   readonly #progress: () => unknown;
   readonly #now: () => number;
+  readonly #holderWorks: () => boolean;
   readonly #started: number;
   #lastProgress: number;
   #lastCheck: number;
   #marker: unknown;
   #attempt = 0;
 
-  constructor(progress: () => unknown, now: () => number = Date.now) {
+  constructor(
+    progress: () => unknown,
+    now: () => number = Date.now,
+    holderWorks: () => boolean = () => false,
+  ) {
     this.#progress = progress;
     this.#now = now;
+    this.#holderWorks = holderWorks;
     this.#started = now();
     this.#lastProgress = this.#started;
     this.#lastCheck = this.#started;
@@ -73,11 +80,20 @@ export class LockWait {
       }
     }
     if (now - this.#lastProgress >= STALL_TIMEOUT_MS) {
-      return { kind: "stalled", waitedMs: now - this.#started };
+      if (!this.#worksSafely()) return { kind: "stalled", waitedMs: now - this.#started };
+      this.#lastProgress = now; // the holder syncs: another stall period before asking again
     }
     if (now - this.#started >= MAX_WAIT_MS) return { kind: "too-long", waitedMs: now - this.#started };
     sleep(pauseFor(this.#attempt++, Math.random()));
     return undefined;
+  }
+
+  #worksSafely(): boolean {
+    try {
+      return this.#holderWorks();
+    } catch {
+      return false;
+    }
   }
 
   #read(): unknown {
@@ -87,44 +103,4 @@ export class LockWait {
       return undefined; // the probe itself met the lock: no news
     }
   }
-}
-
-/** A process holding a lock on the registry, as the kernel reports it. */
-export interface LockHolder {
-  pid: number;
-  command: string;
-}
-
-/**
- * Who holds a write lock on the registry at `path` (its WAL index `-shm`, or the file itself in
- * rollback mode), from `/proc/locks`; `undefined` where that is not available (macOS) or nobody does.
- */
-export function lockHolder(path: string, ownPid: number): LockHolder | undefined {
-  let locks: string;
-  const inodes = new Set<string>();
-  try {
-    locks = Deno.readTextFileSync("/proc/locks");
-    for (const file of [`${path}-shm`, path]) {
-      try {
-        const ino = Deno.statSync(file).ino;
-        if (ino !== null) inodes.add(String(ino));
-      } catch { /* no such file */ }
-    }
-  } catch {
-    return undefined;
-  }
-  for (const line of locks.split("\n")) {
-    // "1: POSIX  ADVISORY  WRITE 1234 fe:00:16041711 120 120"
-    const m = /^\d+:\s+POSIX\s+\S+\s+WRITE\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/.exec(line);
-    if (!m || !inodes.has(m[2] as string)) continue;
-    const pid = Number(m[1]);
-    if (pid === ownPid) continue;
-    return { pid, command: commandOf(pid) };
-  }
-  return undefined;
-}
-
-function commandOf(pid: number): string {
-  const text = (readCmdline(pid) ?? []).join(" ").replace(/\s+/g, " ").trim();
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

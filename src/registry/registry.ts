@@ -4,7 +4,8 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { RegistryError } from "../errors.ts";
-import { type GiveUp, lockHolder, LockWait } from "./lock-wait.ts";
+import { type GiveUp, LockWait } from "./lock-wait.ts";
+import { registryLockHolder } from "../adapters/proc/locks.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import { type Connected, CONNECTION } from "./connection.ts";
 
@@ -139,10 +140,15 @@ export class Registry implements Connected {
 
   /** A wait for the lock whose progress is SQLite's data version (it changes with every commit of others). */
   private lockWait(): LockWait {
-    return new LockWait(() => {
-      this.#dataVersion ??= this.#db.prepare("PRAGMA data_version");
-      return (this.#dataVersion.get() as { data_version?: number } | undefined)?.data_version;
-    });
+    return new LockWait(
+      () => {
+        this.#dataVersion ??= this.#db.prepare("PRAGMA data_version");
+        return (this.#dataVersion.get() as { data_version?: number } | undefined)?.data_version;
+      },
+      Date.now,
+      // SQLite syncs the WAL under the write lock when it starts it afresh: a loaded disk takes its time.
+      () => registryLockHolder(this.path, Deno.pid)?.state === "D",
+    );
   }
 
   /** Runs `fn`, waiting while SQLite reports the database busy; gives up as {@link LockWait} decides. */
@@ -160,14 +166,15 @@ export class Registry implements Connected {
 
   /** The error for a wait given up: names the process holding the lock where the kernel says. */
   private lockedError(cause: unknown, giveUp: GiveUp): RegistryError {
-    const holder = lockHolder(this.path, Deno.pid);
+    const holder = registryLockHolder(this.path, Deno.pid);
+    const about = holder && [holder.command, holder.stateWords].filter(Boolean).join("; ");
     const who = holder
-      ? `process ${holder.pid}${holder.command ? ` (${holder.command})` : ""}`
+      ? `process ${holder.pid}${about ? ` (${about})` : ""}, which holds ${holder.role}`
       : "another process";
     const seconds = Math.round(giveUp.waitedMs / 1000);
     const how = giveUp.kind === "stalled"
       ? `stayed locked by ${who}: nothing was written for ${seconds} s`
-      : `was busy for ${seconds} s (locked by ${who} when treehouse gave up)`;
+      : `was busy for ${seconds} s (locked by ${who}, when treehouse gave up)`;
     return new RegistryError(`Registry ${this.path} ${how}`, {
       hint: holder
         ? `If process ${holder.pid} is hung, stop it (kill ${holder.pid}); otherwise try again`

@@ -67,6 +67,25 @@ Deno.test("a lock wait ends after the longest wait even while others commit", ()
   assert.deepEqual(wait.pause(), { kind: "too-long", waitedMs: MAX_WAIT_MS });
 });
 
+Deno.test("a lock wait goes on while the holder waits for the disk, and gives up once it does not", () => {
+  const c = clock();
+  let syncing = true;
+  let asked = 0;
+  const wait = new LockWait(() => 7, c.now, () => {
+    asked++;
+    return syncing;
+  });
+  c.advance(STALL_TIMEOUT_MS);
+  assert.equal(wait.pause(), undefined);
+  assert.equal(asked, 1);
+  c.advance(STALL_TIMEOUT_MS / 2);
+  assert.equal(wait.pause(), undefined);
+  assert.equal(asked, 1, "asked once per stall period");
+  syncing = false;
+  c.advance(STALL_TIMEOUT_MS / 2);
+  assert.deepEqual(wait.pause(), { kind: "stalled", waitedMs: 2 * STALL_TIMEOUT_MS });
+});
+
 const HOLDER = `
 import { DatabaseSync } from "node:sqlite";
 const db = new DatabaseSync(Deno.args[0]);
@@ -99,7 +118,7 @@ Deno.test("a process that keeps the registry locked is named when treehouse give
     assert.match(
       r.stderr,
       new RegExp(
-        `^treehouse: Registry .* stayed locked by process ${holder.pid} \\(.*deno.*\\): nothing was written for 1\\d s\\nhint: If process ${holder.pid} is hung, stop it \\(kill ${holder.pid}\\)`,
+        `^treehouse: Registry .* stayed locked by process ${holder.pid} \\(.*deno.*; sleeping\\), which holds its write lock: nothing was written for 1\\d s\\nhint: If process ${holder.pid} is hung, stop it \\(kill ${holder.pid}\\)`,
       ),
     );
     reader.releaseLock();
