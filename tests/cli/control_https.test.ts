@@ -67,7 +67,8 @@ Deno.test({
       const stopped = await cli(["stop", ...target], options);
       assert.equal(stopped.code, 0, stopped.stderr);
       // An ended run: stdout stays empty (`url=$(treehouse status --wait)`), the state goes to stderr.
-      const ended = await cli(["status", ...target, "--wait"], options);
+      // (An ended run is waited for, in case a new one starts: --timeout keeps that short.)
+      const ended = await cli(["status", ...target, "--wait", "--timeout", "1"], options);
       assert.equal(ended.code, 20, ended.stderr);
       assert.equal(ended.stdout, "");
       assert.match(ended.stderr, /^State: +stopped/m);

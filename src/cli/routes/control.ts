@@ -23,7 +23,9 @@ const status = buildCommand({
   parameters: {
     flags: {
       ...targetFlags,
-      wait: switchFlag("Block until the run is ready (exit 0), ends (exit 20) or --timeout passes (exit 11)"),
+      wait: switchFlag(
+        "Block until the run is ready (exit 0), ends (exit 20) or --timeout passes (exit 11); a run not started yet, or ended before, is waited for",
+      ),
       timeout: {
         kind: "parsed",
         parse: positiveSeconds,

@@ -161,7 +161,14 @@ export async function listRuns(
  */
 export async function findRun(deps: ControlDeps, target: RunTarget): Promise<RunWithAllocation> {
   await reconcile(deps, { project_path: target.project_path });
-  const runs = listRunRecords(deps.registry, { project_path: target.project_path, branch: target.branch });
+  return pickRun(
+    listRunRecords(deps.registry, { project_path: target.project_path, branch: target.branch }),
+    target,
+  );
+}
+
+/** {@link findRun}'s choice among the branch's run records. */
+function pickRun(runs: RunWithAllocation[], target: RunTarget): RunWithAllocation {
   if (target.service !== undefined) {
     const run = runs.find((r) => r.service === target.service);
     if (!run) {
@@ -238,33 +245,63 @@ export async function askedView(
 /** How {@link waitReady} ended. */
 export interface WaitOutcome {
   view: RunView;
-  outcome: "ready" | "ended" | "timeout";
+  /** `not-answering`: the record said ready until the timeout, but its wrapper never answered. */
+  outcome: "ready" | "ended" | "timeout" | "not-answering";
+  /** `ended` of a run that had ended before the wait began (no new run started within the timeout). */
+  before?: boolean;
 }
 
-/** Waits until the run is `ready`, ends, or `timeoutMs` passes; polls the registry every 100 ms. */
+/**
+ * Waits until the run is `ready` (and its wrapper says so), ends, or `timeoutMs` passes; looks every
+ * `pollMs`. A run that is missing, or had already ended when the wait began, is waited for: a new run
+ * of the branch (or service) counts (`treehouse run -- CMD &` then `status --wait` has no record yet).
+ * Only at the timeout is that `ended` (the old run's view) or a {@link NotFoundError} (no run at all).
+ */
 export async function waitReady(
   deps: ControlDeps,
   target: RunTarget,
   timeoutMs: number,
   pollMs = 100,
+  answerMs = ANSWER_TIMEOUT_MS,
 ): Promise<WaitOutcome> {
   const deadline = deps.now() + timeoutMs;
-  const run = await findRun(deps, target);
+  const scope = { project_path: target.project_path, branch: target.branch };
+  const key = (r: RunWithAllocation) => `${r.id}:${r.started_at}:${r.wrapper_pid}`;
+  await reconcile(deps, { project_path: target.project_path });
+  // Runs that had ended before the wait began are not what it waits for.
+  const before = new Set(listRunRecords(deps.registry, scope).filter((r) => !isLive(r)).map(key));
   for (;;) {
-    const current = getRun(deps.registry, run.id);
-    if (
-      current && current.wrapper_pid === run.wrapper_pid && isLive(current) &&
-      !deps.isAlive(current.wrapper_pid, current.wrapper_started_at)
-    ) {
-      await reconcile(deps, { project_path: target.project_path });
-      continue;
+    await reconcile(deps, { project_path: target.project_path });
+    let run: RunWithAllocation | undefined;
+    let missing: NotFoundError | undefined;
+    try {
+      run = pickRun(listRunRecords(deps.registry, scope), target);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      missing = error;
     }
-    const view = current
-      ? viewOfRun(deps, current)
-      : viewOfRun(deps, { ...run, state: "stopped", ended_at: deps.now() });
-    if (view.state === "ready") return { view, outcome: "ready" };
-    if (!current || !isLive(current) || current.id !== run.id) return { view, outcome: "ended" };
-    if (deps.now() >= deadline) return { view, outcome: "timeout" };
+    let view: RunView | undefined;
+    if (run !== undefined) {
+      // A ready record is confirmed by its wrapper (a SIGSTOPped one keeps saying ready).
+      view = isLive(run) && run.state === "ready"
+        ? await askedView(deps, run, answerMs)
+        : viewOfRun(deps, run);
+      if (view.state === "ready" && view.answers !== false) return { view, outcome: "ready" };
+      if (view.ended_at !== null && !before.has(key(run))) return { view, outcome: "ended" };
+    }
+    if (deps.now() >= deadline) {
+      const waited = `${Math.round(timeoutMs / 100) / 10}s`;
+      if (view === undefined) {
+        throw new NotFoundError(
+          `${missing?.message ?? `Branch ${target.branch} has no run`} (waited ${waited})`,
+          {
+            hint: missing?.hint,
+          },
+        );
+      }
+      if (view.ended_at !== null) return { view, outcome: "ended", before: true };
+      return { view, outcome: view.answers === false ? "not-answering" : "timeout" };
+    }
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - deps.now()))));
   }
 }

@@ -6,7 +6,14 @@ import { getOrAllocate } from "../../../src/registry/allocations.ts";
 import { endRun, startRun, updateRun } from "../../../src/registry/runs.ts";
 import { parsePool } from "../../../src/core/pool.ts";
 import { listenControl } from "../../../src/adapters/control-socket.ts";
-import { type ControlDeps, findRun, listRuns, restart, status } from "../../../src/services/control/runs.ts";
+import {
+  type ControlDeps,
+  findRun,
+  listRuns,
+  restart,
+  status,
+  waitReady,
+} from "../../../src/services/control/runs.ts";
 import { systemHost } from "../../../src/adapters/platform/host.ts";
 import {
   ExitCode,
@@ -179,6 +186,100 @@ Deno.test("restart of an ended run says how to start it again: its recorded comm
       },
     );
   } finally {
+    await s.done();
+  }
+});
+
+const ready = (s: Awaited<ReturnType<typeof setup>>, id: number) =>
+  updateRun(s.deps.registry, id, { state: "ready", pid: Deno.pid, ready_at: Date.now(), now: Date.now() });
+const branch = { project_path: "/src/app", branch: "ctrl-svc" };
+
+Deno.test("status --wait with no run yet waits for one to start and become ready", async () => {
+  const s = await setup();
+  try {
+    const waiting = waitReady(s.deps, branch, 10_000, 20);
+    await new Promise((r) => setTimeout(r, 150));
+    const run = s.add("default", Deno.pid, null);
+    await new Promise((r) => setTimeout(r, 100));
+    ready(s, run.id);
+    const waited = await waiting;
+    assert.equal(waited.outcome, "ready");
+    assert.equal(waited.view.wrapper_pid, Deno.pid);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("status --wait past an older stopped run waits for the branch's new run", async () => {
+  const s = await setup();
+  try {
+    const old = s.add("default", Deno.pid, null);
+    endRun(s.deps.registry, old.id, {
+      state: "stopped",
+      reason: "stopped by treehouse stop",
+      now: Date.now(),
+    });
+    const waiting = waitReady(s.deps, branch, 10_000, 20);
+    await new Promise((r) => setTimeout(r, 150));
+    const run = s.add("default", Deno.pid, null);
+    ready(s, run.id);
+    const waited = await waiting;
+    assert.equal(waited.outcome, "ready");
+    assert.equal(waited.view.state, "ready");
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("status --wait gives up only at the timeout: the old run's end, or no run at all", async () => {
+  const s = await setup();
+  try {
+    await assert.rejects(() => waitReady(s.deps, branch, 200, 20), (error: unknown) => {
+      assert.ok(error instanceof NotFoundError, String(error));
+      assert.match(error.message, /has no run \(waited 0\.2s\)/);
+      return true;
+    });
+    const old = s.add("default", Deno.pid, null);
+    endRun(s.deps.registry, old.id, {
+      state: "crashed",
+      reason: "the server exited with code 3",
+      now: Date.now(),
+    });
+    const waited = await waitReady(s.deps, branch, 200, 20);
+    assert.equal(waited.outcome, "ended");
+    assert.equal(waited.before, true);
+    assert.equal(waited.view.reason, "the server exited with code 3");
+    // A run that ends while being waited for ends the wait at once.
+    const run = s.add("default", Deno.pid, null);
+    const waiting = waitReady(s.deps, branch, 10_000, 20);
+    await new Promise((r) => setTimeout(r, 100));
+    endRun(s.deps.registry, run.id, {
+      state: "crashed",
+      reason: "the server exited with code 4",
+      now: Date.now(),
+    });
+    const ended = await waiting;
+    assert.equal(ended.outcome, "ended");
+    assert.equal(ended.before, undefined);
+  } finally {
+    await s.done();
+  }
+});
+
+Deno.test("status --wait confirms ready with the wrapper: one that does not answer is reported", async () => {
+  const s = await setup();
+  const socket = `${s.tmp.path}/run/mute.sock`;
+  // Accepts and never answers, like a SIGSTOPped wrapper.
+  const server = await listenControl(socket, () => new Promise(() => {}));
+  try {
+    const run = s.add("default", Deno.pid, socket);
+    ready(s, run.id);
+    const waited = await waitReady(s.deps, branch, 300, 20, 100);
+    assert.equal(waited.outcome, "not-answering");
+    assert.equal(waited.view.answers, false);
+    assert.match(waited.view.reason ?? "", /does not answer its control socket/);
+  } finally {
+    await server.close();
     await s.done();
   }
 });

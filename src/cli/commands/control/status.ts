@@ -1,8 +1,9 @@
 /**
  * `treehouse status [BRANCH] [--json] [--wait] [--timeout S] [--all]`: a run's state, pid, URL,
- * restarts and log; `--wait` blocks until it is ready (exit 0), ends (exit 20) or times out (exit 11).
+ * restarts and log; `--wait` blocks until it is ready (exit 0), ends (exit 20) or times out (exit 11; 20 when
+ * only an older ended run is there, 3 when there is none, 21 when its wrapper does not answer).
  */
-import { NotFoundError, RunEndedError, TimeoutError } from "../../../errors.ts";
+import { NotAnsweringError, NotFoundError, RunEndedError, TimeoutError } from "../../../errors.ts";
 import {
   listRuns,
   startAgainCommand,
@@ -84,9 +85,21 @@ export default async function status(
         },
       );
     }
+    if (outcome === "not-answering") {
+      throw new NotAnsweringError(
+        `The ${view.service} run of ${view.branch} was not confirmed ready after ${seconds}s: ${view.reason}`,
+        {
+          hint:
+            `It may be stopped (\`kill -CONT ${view.wrapper_pid}\`) or wedged (\`kill -9 ${view.wrapper_pid}\`)`,
+        },
+      );
+    }
     if (outcome === "ended") {
+      const none = waited.before ? ` (no new run started within ${seconds}s)` : "";
       throw new RunEndedError(
-        `The ${view.service} run of ${view.branch} is ${view.state}${view.reason ? `: ${view.reason}` : ""}`,
+        `The ${view.service} run of ${view.branch} is ${view.state}${
+          view.reason ? `: ${view.reason}` : ""
+        }${none}`,
         {
           hint: `Read its last output with \`treehouse logs\`; start it again with \`${
             startAgainCommand(view)
