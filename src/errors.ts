@@ -83,6 +83,9 @@ export class RegistryError extends TreehouseError {
   override readonly exitCode: number = ExitCode.registry;
 }
 
+/** The registry can be read but not written (a read-only or immutable file): same exit code. */
+export class ReadOnlyRegistryError extends RegistryError {}
+
 /** Something else already holds what was asked for (a port, a hostname, a sticky field). */
 export class ConflictError extends TreehouseError {
   override readonly exitCode: number = ExitCode.conflict;

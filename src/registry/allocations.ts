@@ -3,7 +3,7 @@
  * names, reclaim) live in `src/core`; this file runs them inside registry transactions.
  */
 import { recordCheckout, recordedCheckout } from "./checkouts.ts";
-import { PoolExhaustedError, RegistryError } from "../errors.ts";
+import { PoolExhaustedError, ReadOnlyRegistryError, RegistryError } from "../errors.ts";
 import { chooseHostname } from "../core/hostname.ts";
 import { databaseName } from "../core/sanitize.ts";
 import { formatPool, intToIp, ipToInt, lowestFreeIp, type Pool, poolSize } from "../core/pool.ts";
@@ -141,6 +141,19 @@ export function getOrAllocate(registry: Registry, req: AllocateRequest): Allocat
     const age = req.now - allocation.last_seen_at;
     if (age >= 0 && age < LAST_SEEN_REFRESH_MS) return { allocation, created: false };
   }
+  try {
+    return allocateOrTouch(registry, req);
+  } catch (error) {
+    // A registry that cannot be written still answers for an allocation it holds (without the
+    // refresh of last_seen_at); a new allocation is the read-only error with its chmod hint.
+    if (seen && error instanceof ReadOnlyRegistryError) {
+      return { allocation: toAllocation(seen, registry.path), created: false };
+    }
+    throw error;
+  }
+}
+
+function allocateOrTouch(registry: Registry, req: AllocateRequest): AllocateResult {
   return registry.write(() => {
     const db = connection(registry);
     if (req.checkout !== undefined) recordCheckout(db, req.project_path, req.branch, req.checkout, req.now);

@@ -3,7 +3,7 @@
  * file before anything is written; every write is one short `BEGIN IMMEDIATE` transaction.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { RegistryError } from "../errors.ts";
+import { ReadOnlyRegistryError, RegistryError } from "../errors.ts";
 import { type GiveUp, LockWait } from "./lock-wait.ts";
 import { registryLockHolder } from "../adapters/proc/locks.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
@@ -367,7 +367,7 @@ export function registryError(error: unknown, path: string): RegistryError {
   const text = errorText(error);
   const untouched = "treehouse did not change it";
   if (/readonly|read-only|attempt to write/i.test(text)) {
-    return new RegistryError(`Registry ${path} cannot be written (read-only)`, {
+    return new ReadOnlyRegistryError(`Registry ${path} cannot be written (read-only)`, {
       hint: `Make it writable (chmod u+w ${path} and its directory) or set TREEHOUSE_DB to another file`,
       fix: `chmod u+w ${path} ${path.slice(0, path.lastIndexOf("/")) || "/"}`,
       cause: error,
