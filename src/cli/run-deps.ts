@@ -16,6 +16,7 @@ import type { AppContext } from "./context.ts";
 import { runtimeDir } from "../adapters/control-socket.ts";
 import type { RotatingLog } from "../adapters/log-file.ts";
 import { controlCollaborator } from "../services/control/collaborator.ts";
+import { WRAPPER_WARNING } from "../services/control/detach.ts";
 import { parseReady } from "../services/run/ready.ts";
 import { paint, say, warn } from "./output.ts";
 import type { AppFlags, BranchFlags } from "./target.ts";
@@ -116,7 +117,8 @@ export function logOutput(log: RotatingLog): RunOutput {
         `treehouse: ${b.branch} → ${b.url}\n${b.rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`).join("\n")}`,
       ),
     info: (text) => log.line(text),
-    warn: (text) => log.line(`warning: ${text}`),
+    // Marked as treehouse's own (the server may print "warning:" lines too): `run --detach` shows these.
+    warn: (text) => log.line(`${WRAPPER_WARNING}${text}`),
     ready: (url) => log.line(`treehouse: ready at ${url}`),
   };
 }

@@ -99,6 +99,7 @@ const SERVER_FILE_POOLS: Record<string, number> = {
   "services/https/browser.test.ts": 110,
   "cli/control_https.test.ts": 121,
   "cli/detach_consent.test.ts": 122,
+  "cli/control_warnings.test.ts": 123,
 };
 
 /** This test file's own pool (see {@link SERVER_FILE_POOLS}), or undefined for files that start no server. */

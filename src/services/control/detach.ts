@@ -41,9 +41,42 @@ export interface DetachRequest {
 
 /** How a detached start ended. */
 export type DetachOutcome =
-  | { outcome: "ready"; run: RunWithAllocation }
+  | {
+    outcome: "ready";
+    run: RunWithAllocation;
+    /** The wrapper's warnings of this start (see {@link wrapperWarnings}), for the caller to show. */
+    warnings: string[];
+  }
   | { outcome: "exited"; code: number; tail: string[] }
   | { outcome: "timeout"; tail: string[] };
+
+/** How a detached wrapper's warning starts in its log (a continuation line starts with two spaces). */
+export const WRAPPER_WARNING = "treehouse: warning: ";
+
+/** How many of this start's log lines are looked through for its warnings. */
+const WARNING_SCAN_LINES = 2000;
+
+/**
+ * The wrapper's warnings among log lines, without the mark: each with its continuation lines (those
+ * right after it that start with two spaces). The server's own lines are left out. Pure.
+ */
+export function wrapperWarnings(lines: readonly string[]): string[] {
+  const warnings: string[] = [];
+  let current: string | undefined;
+  for (const line of lines) {
+    if (line.startsWith(WRAPPER_WARNING)) {
+      if (current !== undefined) warnings.push(current);
+      current = line.slice(WRAPPER_WARNING.length);
+    } else if (current !== undefined && line.startsWith("  ")) {
+      current += `\n${line}`;
+    } else if (current !== undefined) {
+      warnings.push(current);
+      current = undefined;
+    }
+  }
+  if (current !== undefined) warnings.push(current);
+  return warnings;
+}
 
 /** How often the record is looked at while waiting. */
 export const DETACH_POLL_MS = 50;
@@ -63,7 +96,11 @@ export async function startDetached(deps: DetachDeps, request: DetachRequest): P
       .find((r) => r.wrapper_pid === wrapper.pid && r.ended_at === null);
     if (run?.state === "ready") {
       wrapper.unref();
-      return { outcome: "ready", run };
+      return {
+        outcome: "ready",
+        run,
+        warnings: wrapperWarnings(tailLog(request.log, WARNING_SCAN_LINES, mark)),
+      };
     }
     if (deps.now() >= deadline) break;
     await Promise.race([wrapper.exited, new Promise((r) => setTimeout(r, DETACH_POLL_MS))]);

@@ -17,7 +17,7 @@ import { loadSettings } from "../../../services/settings.ts";
 import { prepareRun } from "../../../services/run/project-run.ts";
 import { confirmProjectCommand } from "../../run-consent.ts";
 import type { AppContext } from "../../context.ts";
-import { json, out, say } from "../../output.ts";
+import { json, out, say, warn } from "../../output.ts";
 import { openRegistry, resolveTarget } from "../../target.ts";
 import { runJson, withFront } from "./common.ts";
 import type { RunFlags } from "../../run-deps.ts";
@@ -106,6 +106,9 @@ export default async function detach(
         hostFor: (l: string, p: string) => renderHostname(template, l, p),
       };
       const view = withFront(deps, viewOfRun(deps, result.run));
+      // The wrapper's warnings (a taken port, a bind on the wrong address…) are the user's to see, not
+      // only the log's.
+      for (const text of result.warnings) warn(this, text);
       out(this, flags.json ? json(runJson(view)) : `${view.url}\n`);
       say(this, `treehouse: ${view.branch} (${view.service}) ready, pid ${view.pid}; log: ${log}`);
       return;
