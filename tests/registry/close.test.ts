@@ -1,9 +1,10 @@
 /**
- * A writer whose disk sync hangs: SQLite syncs the WAL's header under the write lock on the first commit
- * after the WAL starts afresh (and the last connection's close syncs under an exclusive lock on the
- * database file). A loaded disk can hold an fsync for seconds (a second `treehouse run` was once locked
- * out for 10 s by an ending wrapper); a gated fsync (an LD_PRELOAD shim, tests/fixtures/gated-fsync.c)
- * stands in, and the error names the holder, its state and its lock.
+ * A process whose disk sync hangs while it holds the registry. SQLite syncs under a lock others need
+ * in two places: the WAL's header, on the first commit after the WAL starts afresh (under the write
+ * lock), and the last connection's close, which checkpoints the WAL under an exclusive lock on the
+ * database file (no other process can even read). A loaded disk can hold an fsync for seconds (an
+ * ending wrapper once locked a second `treehouse run` out for 10 s); a gated fsync (an LD_PRELOAD shim,
+ * tests/fixtures/gated-fsync.c) stands in.
  */
 import { strict as assert } from "node:assert";
 import { childEnv, cli, MAIN, ROOT, tempDir } from "../helpers/cli.ts";
@@ -28,49 +29,70 @@ async function waitFor(path: string, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * Runs `treehouse ip --branch lock-gated` with its syncs of `<registry><suffix>` held until the test
+ * opens the gate, and `check` once it is inside one; the process must then end well.
+ */
+async function whileSyncHangs(suffix: "-wal" | ".db", check: (db: string, pid: number) => Promise<void>) {
+  const tmp = await tempDir();
+  let gated: Deno.ChildProcess | undefined;
+  try {
+    const shim = `${tmp.path}/gated-fsync.so`;
+    const built = await new Deno.Command("gcc", {
+      args: ["-shared", "-fPIC", "-o", shim, SHIM, "-ldl"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(built.success, new TextDecoder().decode(built.stderr));
+    const db = `${tmp.path}/r.db`;
+    assert.equal((await cli(["ip", "--branch", "lock-first"], { db, cwd: tmp.path })).code, 0);
+    gated = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "lock-gated"],
+      cwd: ROOT,
+      env: { ...childEnv({ db }), LD_PRELOAD: shim, GATED_FSYNC_DIR: tmp.path, GATED_FSYNC_SUFFIX: suffix },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await waitFor(`${tmp.path}/in-fsync`, "the gated process to sync");
+    await check(db, gated.pid);
+  } finally {
+    await Deno.writeTextFile(`${tmp.path}/gate`, "");
+    if (gated) {
+      const out = await gated.output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    }
+    await tmp.cleanup();
+  }
+}
+
 Deno.test({
   name: "a writer stuck in a disk sync is named with its state and the lock it holds when treehouse gives up",
   ignore: !hasGcc,
-  fn: async () => {
-    const tmp = await tempDir();
-    let closing: Deno.ChildProcess | undefined;
-    try {
-      const shim = `${tmp.path}/gated-fsync.so`;
-      const built = await new Deno.Command("gcc", {
-        args: ["-shared", "-fPIC", "-o", shim, SHIM, "-ldl"],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.ok(built.success, new TextDecoder().decode(built.stderr));
-      const db = `${tmp.path}/r.db`;
-      assert.equal((await cli(["ip", "--branch", "lock-first"], { db, cwd: tmp.path })).code, 0);
-      // The first commit into a fresh WAL syncs its header under the write lock: that fsync hangs.
-      closing = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "lock-closing"],
-        cwd: ROOT,
-        env: { ...childEnv({ db }), LD_PRELOAD: shim, GATED_FSYNC_DIR: tmp.path },
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      await waitFor(`${tmp.path}/in-fsync`, "the closing process to sync");
-      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: tmp.path });
+  fn: () =>
+    // The first commit into a fresh WAL syncs its header under the write lock: that fsync hangs.
+    whileSyncHangs("-wal", async (db, pid) => {
+      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT });
       assert.equal(other.code, 6, other.stderr);
       assert.match(
         other.stderr,
         new RegExp(
-          `stayed locked by process ${closing.pid} \\(.*main\\.ts ip.*; sleeping\\), which holds its write lock: ` +
+          `stayed locked by process ${pid} \\(.*main\\.ts ip.*; sleeping\\), which holds its write lock: ` +
             "nothing was written for 1\\d s",
         ),
       );
-    } finally {
-      await Deno.writeTextFile(`${tmp.path}/gate`, "");
-      if (closing) {
-        const out = await closing.output();
-        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      }
-      await tmp.cleanup();
-    }
-  },
+    }),
+});
+
+Deno.test({
+  name: "the last process to close the registry syncs without locking the others out",
+  ignore: !hasGcc,
+  fn: () =>
+    // Its allocation written, the last connection checkpoints the WAL into the database: that fsync hangs.
+    whileSyncHangs(".db", async (db) => {
+      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT });
+      assert.equal(other.code, 0, `another process is served meanwhile: ${other.stderr}`);
+      assert.match(other.stdout, /^127\.0\.0\.\d+\n$/);
+    }),
 });
