@@ -6,15 +6,8 @@ import { urlFor } from "../core/child-env.ts";
 import type { RunWithAllocation } from "../registry/runs.ts";
 import type { Settings } from "../services/settings.ts";
 import type { AppContext } from "./context.ts";
-import { paint, table } from "./output.ts";
-import { truncateCells } from "../core/text-width.ts";
+import { nameCell, paint, table } from "./output.ts";
 import type { AllocationView } from "./target.ts";
-
-/**
- * The widest BRANCH and HOSTNAME cells (terminal cells): longer names end in `…` so that one long
- * branch does not push every row past the screen; `list --json` has them whole.
- */
-export const NAME_COLUMN_MAX = 40;
 
 /** The rows of `list` as a table, a running front's URL in place of the branch's own. */
 export function listTable(
@@ -29,9 +22,9 @@ export function listTable(
     ["BRANCH", "IP", "HOSTNAME", "PORT", "URL", "STATUS", "LAST SEEN", "PROJECT"],
     views.flatMap((v) => {
       const line = (branch: string, host: string, port: number | null, url: string, status: string) => [
-        truncateCells(branch, NAME_COLUMN_MAX),
+        nameCell(branch),
         v.ip,
-        truncateCells(host, NAME_COLUMN_MAX),
+        nameCell(host),
         port === null ? "-" : String(port),
         url,
         status,

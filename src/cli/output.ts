@@ -1,5 +1,5 @@
 /** Output helpers: tables, colour, safe quoting for shells and dotenv files, JSON. */
-import { padCells, textWidth } from "../core/text-width.ts";
+import { padCells, textWidth, truncateCells } from "../core/text-width.ts";
 import type { AppContext } from "./context.ts";
 
 import { dotenvQuote, fishQuote, shellQuote } from "../core/quote.ts";
@@ -29,6 +29,17 @@ export function paint(enabled: boolean, code: string, text: string): string {
 /** Pretty JSON with a final newline. */
 export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * The widest branch and hostname cell in a table (terminal cells): longer names end in `…` so that
+ * one long branch does not push every row past the screen; `--json` has them whole.
+ */
+export const NAME_COLUMN_MAX = 40;
+
+/** A branch or hostname for a table cell, cut to {@link NAME_COLUMN_MAX} cells. */
+export function nameCell(text: string): string {
+  return truncateCells(text, NAME_COLUMN_MAX);
 }
 
 /** Formats rows as aligned columns; the last column is not padded. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { textWidth } from "../../src/core/text-width.ts";
-import { NAME_COLUMN_MAX } from "../../src/cli/list-table.ts";
+import { NAME_COLUMN_MAX } from "../../src/cli/output.ts";
 import { cli, makeRepo, tempDir } from "../helpers/cli.ts";
 
-Deno.test("a 205-character branch is cut with an ellipsis in list's table but kept whole in list --json", async () => {
+Deno.test("a 205-character branch is cut with an ellipsis in the list and cleanup tables but kept whole in their --json", async () => {
   const tmp = await tempDir();
   try {
     const repo = await makeRepo(tmp.path);
@@ -42,6 +42,19 @@ Deno.test("a 205-character branch is cut with an ellipsis in list's table but ke
     assert.equal(json.code, 0, json.stderr);
     const rows = JSON.parse(json.stdout) as { branch: string; hostname?: string; host?: string }[];
     assert.ok(rows.some((x) => x.branch === long), json.stdout);
+    // cleanup's table too (the long branch does not exist in git): its NAME cell is cut, --json whole.
+    const clean = await cli(["cleanup", "--dry-run"], opts);
+    assert.equal(clean.code, 0, clean.stderr);
+    const cleanRow = clean.stdout.split("\n").find((l) => /^allocation\s+cfg\/very/.test(l)) ?? "";
+    const name = cleanRow.split(/\s{2,}/)[1] ?? "";
+    assert.equal(textWidth(name), NAME_COLUMN_MAX, clean.stdout);
+    assert.ok(name.endsWith("…"), cleanRow);
+    const cleanJson = await cli(["cleanup", "--dry-run", "--json"], opts);
+    assert.equal(cleanJson.code, 0, cleanJson.stderr);
+    assert.ok(
+      (JSON.parse(cleanJson.stdout).allocations as { branch: string }[]).some((a) => a.branch === long),
+      cleanJson.stdout,
+    );
   } finally {
     await tmp.cleanup();
   }

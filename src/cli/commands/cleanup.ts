@@ -4,7 +4,7 @@ import { parseDuration } from "../../core/duration.ts";
 import { detectRepo } from "../../adapters/git/repo.ts";
 import { cleanupAll, type CleanupReport, dropDatabasesOf } from "../../services/cleanup.ts";
 import type { AppContext } from "../context.ts";
-import { json, out, say, table } from "../output.ts";
+import { json, nameCell, out, say, table } from "../output.ts";
 import { openRegistryIfExists } from "../target.ts";
 import { ExitCode } from "../../errors.ts";
 
@@ -73,11 +73,11 @@ async function render(
     return;
   }
   const rows = [
-    ...allocations.map((a) => ["allocation", a.branch, a.ip, a.project_path, a.reason]),
+    ...allocations.map((a) => ["allocation", nameCell(a.branch), a.ip, a.project_path, a.reason]),
     ...reservations.map((r) => ["port", r.tag ?? "-", String(r.port), r.path, r.reason]),
     ...databases.filter((d) => d.error === undefined).map((d) => [
       "database",
-      d.record.branch,
+      nameCell(d.record.branch),
       d.record.name,
       d.record.project_path,
       d.reason,

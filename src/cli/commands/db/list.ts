@@ -4,7 +4,7 @@ import { loadSettings } from "../../../services/settings.ts";
 import { postgresEngine } from "../../../adapters/postgres/client.ts";
 import { listBranchDatabases } from "../../../services/db/list.ts";
 import type { AppContext } from "../../context.ts";
-import { formatTime, json, out, say, table, warn } from "../../output.ts";
+import { formatTime, json, nameCell, out, say, table, warn } from "../../output.ts";
 import { openRegistryIfExists, resolveTarget } from "../../target.ts";
 import { serverOf } from "./common.ts";
 
@@ -51,7 +51,7 @@ export async function list(this: AppContext, flags: ListFlags): Promise<void> {
       return;
     }
     const rows = databases.map((d) => [
-      d.branch,
+      nameCell(d.branch),
       d.name,
       d.size === null ? (d.exists === false ? "missing" : "?") : formatBytes(d.size),
       d.state === "creating" ? "unfinished" : d.source ?? (d.method === "adopted" ? "(adopted)" : "(empty)"),
