@@ -263,6 +263,8 @@ export async function waitReady(
   timeoutMs: number,
   pollMs = 100,
   answerMs = ANSWER_TIMEOUT_MS,
+  /** Told once when there is nothing to wait on yet: no run, or only one that had already ended. */
+  onWaiting?: (why: string) => void,
 ): Promise<WaitOutcome> {
   const deadline = deps.now() + timeoutMs;
   const scope = { project_path: target.project_path, branch: target.branch };
@@ -280,6 +282,14 @@ export async function waitReady(
       if (!(error instanceof NotFoundError)) throw error;
       missing = error;
     }
+    if (onWaiting && (run === undefined || before.has(key(run)))) {
+      onWaiting(
+        run === undefined
+          ? `Branch ${target.branch} has no run${target.service ? ` of service "${target.service}"` : ""} yet`
+          : `The ${run.service} run of ${run.branch} is ${run.state}`,
+      );
+      onWaiting = undefined;
+    }
     let view: RunView | undefined;
     if (run !== undefined) {
       // A ready record is confirmed by its wrapper (a SIGSTOPped one keeps saying ready).
@@ -290,7 +300,9 @@ export async function waitReady(
       if (view.ended_at !== null && !before.has(key(run))) return { view, outcome: "ended" };
     }
     if (deps.now() >= deadline) {
-      const waited = `${Math.round(timeoutMs / 100) / 10}s`;
+      const waited = timeoutMs >= 1000
+        ? `${Math.ceil(timeoutMs / 1000)}s`
+        : `${Math.round(timeoutMs / 100) / 10}s`;
       if (view === undefined) {
         throw new NotFoundError(
           `${missing?.message ?? `Branch ${target.branch} has no run`} (waited ${waited})`,

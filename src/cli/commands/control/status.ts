@@ -12,6 +12,7 @@ import {
 } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, table } from "../../output.ts";
+import { openRegistryIfExists } from "../../target.ts";
 import { formatAge } from "../../../core/duration.ts";
 import { type ControlFlags, renderRun, runJson, runTarget, withControl, withFront } from "./common.ts";
 
@@ -62,14 +63,23 @@ export default async function status(
     return;
   }
   const target = runTarget(this, flags, branchArg);
+  const seconds = flags.timeout ?? DEFAULT_WAIT_S;
+  const deadline = Date.now() + seconds * 1000;
+  if (flags.wait) await registryToAppear(this, deadline, seconds);
   await withControl(this, async (deps) => {
     if (!flags.wait) {
       const view = withFront(deps, await runStatus(deps, target));
       out(this, flags.json ? json(runJson(view)) : renderRun(view));
       return;
     }
-    const seconds = flags.timeout ?? DEFAULT_WAIT_S;
-    const waited = await waitReady(deps, target, seconds * 1000);
+    const waited = await waitReady(
+      deps,
+      target,
+      Math.max(0, deadline - Date.now()),
+      undefined,
+      undefined,
+      (why) => say(this, `treehouse: ${why}: waiting up to ${seconds}s for a run to start`),
+    );
     const { outcome } = waited;
     const view = withFront(deps, waited.view);
     // Without --json stdout is the URL or nothing (`url=$(treehouse status --wait)`); the run's state
@@ -108,4 +118,17 @@ export default async function status(
       );
     }
   });
+}
+
+/** `--wait` on a machine where nothing ran yet: the first run creates the registry (until `deadline`). */
+async function registryToAppear(ctx: AppContext, deadline: number, seconds: number): Promise<void> {
+  let told = false;
+  for (;;) {
+    const registry = openRegistryIfExists(ctx);
+    if (registry) return registry.close();
+    if (Date.now() >= deadline) return; // withControl says there is none
+    if (!told) say(ctx, `treehouse: No runs yet: waiting up to ${seconds}s for a run to start`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
