@@ -134,13 +134,3 @@ export function processStateWords(state: string): string {
       return `state ${state}`;
   }
 }
-
-/**
- * True when a process other than `ownPid` holds a lock on the database file's SHARED range: it has the
- * registry open (in WAL mode every connection keeps a shared lock there while open).
- */
-export function othersHoldOpen(locks: readonly FileLock[], dbInode: number, ownPid: number): boolean {
-  return locks.some((l) =>
-    l.inode === dbInode && l.pid !== ownPid && l.start <= DB_SHARED_FIRST + 509 && l.end >= DB_SHARED_FIRST
-  );
-}

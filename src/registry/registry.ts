@@ -5,7 +5,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ReadOnlyRegistryError, RegistryError } from "../errors.ts";
 import { type GiveUp, LockWait } from "./lock-wait.ts";
-import { othersHaveOpen, registryLockHolder } from "../adapters/proc/locks.ts";
+import { registryLockHolder } from "../adapters/proc/locks.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./migrations.ts";
 import { type Connected, CONNECTION } from "./connection.ts";
 
@@ -95,16 +95,17 @@ export class Registry implements Connected {
    *
    * The last connection to close checkpoints the WAL into the database under an exclusive lock on the
    * database file and syncs both files while holding it: every other process's read (and so its write)
-   * waits meanwhile, and a loaded disk can hold an fsync for seconds (an ending wrapper once locked a
-   * second `treehouse run` out for 10 s). So the last one checkpoints first, passively, holding only
-   * the WAL index's checkpoint lock, which readers and writers do not need; the close then finds
-   * nothing to copy or sync. With others connected nothing is checkpointed (as SQLite does): a
-   * checkpointed WAL starts afresh on the next write, and that write syncs under the write lock.
+   * waits meanwhile, and a loaded disk can hold an fsync for seconds (an ending `run` wrapper once
+   * locked a second `treehouse run` out for 10 s). `checkpointFirst` checkpoints passively before, with
+   * the WAL index's checkpoint lock only (readers and writers do not need it), so the close finds
+   * nothing to copy or sync. Not for every process: with others connected, the checkpointed WAL starts
+   * afresh on their next write, which then syncs under the write lock (and asking the kernel whether
+   * others are connected, `/proc/locks`, costs ~10 ms): long-lived processes ask for it as they end.
    */
-  close(): void {
+  close(options: { checkpointFirst?: boolean } = {}): void {
     try {
       if (!this.#db.isOpen) return;
-      if (othersHaveOpen(this.path, Deno.pid) === false) {
+      if (options.checkpointFirst) {
         try {
           this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
         } catch { /* busy or failing: the close checkpoints as before */ }

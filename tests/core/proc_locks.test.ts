@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  othersHoldOpen,
   parseProcLocks,
   processStateWords,
   registryLock,
@@ -51,17 +50,4 @@ Deno.test("processStateWords says what a holder is doing", () => {
   assert.equal(processStateWords("T"), "stopped");
   assert.equal(processStateWords("S"), "sleeping");
   assert.equal(processStateWords("Z"), "zombie");
-});
-
-Deno.test("othersHoldOpen sees another process's shared lock on the database file, not its own", () => {
-  const locks = parseProcLocks(
-    [
-      "1: POSIX  ADVISORY  READ 300 fe:00:55 1073741826 1073742335",
-      "2: POSIX  ADVISORY  READ 300 fe:00:77 128 128",
-    ]
-      .join("\n"),
-  );
-  assert.equal(othersHoldOpen(locks, 55, 1), true);
-  assert.equal(othersHoldOpen(locks, 55, 300), false);
-  assert.equal(othersHoldOpen(locks, 77, 1), false);
 });

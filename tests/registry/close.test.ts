@@ -7,7 +7,7 @@
  * tests/fixtures/gated-fsync.c) stands in.
  */
 import { strict as assert } from "node:assert";
-import { childEnv, cli, MAIN, ROOT, tempDir } from "../helpers/cli.ts";
+import { childEnv, cli, MAIN, makeRepo, ROOT, tempDir } from "../helpers/cli.ts";
 
 const SHIM = new URL("../fixtures/gated-fsync.c", import.meta.url).pathname;
 const hasGcc = Deno.build.os === "linux" &&
@@ -29,11 +29,18 @@ async function waitFor(path: string, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** This file's own addresses (its runs check their IP:port is free). */
+const POOL = { TREEHOUSE_POOL: "127.0.231.10-127.0.231.99" };
+
 /**
- * Runs `treehouse ip --branch lock-gated` with its syncs of `<registry><suffix>` held until the test
+ * Runs `treehouse <args>` in a repository with its syncs of `<registry><suffix>` held until the test
  * opens the gate, and `check` once it is inside one; the process must then end well.
  */
-async function whileSyncHangs(suffix: "-wal" | ".db", check: (db: string, pid: number) => Promise<void>) {
+async function whileSyncHangs(
+  suffix: "-wal" | ".db",
+  args: string[],
+  check: (db: string, pid: number) => Promise<void>,
+) {
   const tmp = await tempDir();
   let gated: Deno.ChildProcess | undefined;
   try {
@@ -45,11 +52,17 @@ async function whileSyncHangs(suffix: "-wal" | ".db", check: (db: string, pid: n
     }).output();
     assert.ok(built.success, new TextDecoder().decode(built.stderr));
     const db = `${tmp.path}/r.db`;
-    assert.equal((await cli(["ip", "--branch", "lock-first"], { db, cwd: tmp.path })).code, 0);
+    const repo = await makeRepo(tmp.path, "app", "lock-gated");
+    assert.equal((await cli(["ip", "--branch", "lock-first"], { db, cwd: repo, env: POOL })).code, 0);
     gated = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", MAIN, "ip", "--branch", "lock-gated"],
-      cwd: ROOT,
-      env: { ...childEnv({ db }), LD_PRELOAD: shim, GATED_FSYNC_DIR: tmp.path, GATED_FSYNC_SUFFIX: suffix },
+      args: ["run", "-A", "--quiet", MAIN, ...args],
+      cwd: repo,
+      env: {
+        ...childEnv({ db, env: POOL }),
+        LD_PRELOAD: shim,
+        GATED_FSYNC_DIR: tmp.path,
+        GATED_FSYNC_SUFFIX: suffix,
+      },
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
@@ -72,8 +85,8 @@ Deno.test({
   ignore: !hasGcc,
   fn: () =>
     // The first commit into a fresh WAL syncs its header under the write lock: that fsync hangs.
-    whileSyncHangs("-wal", async (db, pid) => {
-      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT });
+    whileSyncHangs("-wal", ["ip"], async (db, pid) => {
+      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT, env: POOL });
       assert.equal(other.code, 6, other.stderr);
       assert.match(
         other.stderr,
@@ -86,13 +99,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the last process to close the registry syncs without locking the others out",
+  name: "an ending run wrapper, the last to close the registry, syncs without locking the others out",
   ignore: !hasGcc,
   fn: () =>
-    // Its allocation written, the last connection checkpoints the WAL into the database: that fsync hangs.
-    whileSyncHangs(".db", async (db) => {
-      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT });
+    // Its run recorded as ended, the wrapper checkpoints the WAL into the database: that fsync hangs.
+    whileSyncHangs(".db", ["run", "--no-mdns", "--quiet", "--", "true"], async (db) => {
+      const other = await cli(["ip", "--branch", "lock-other"], { db, cwd: ROOT, env: POOL });
       assert.equal(other.code, 0, `another process is served meanwhile: ${other.stderr}`);
-      assert.match(other.stdout, /^127\.0\.0\.\d+\n$/);
+      assert.match(other.stdout, /^127\.0\.231\.\d+\n$/);
     }),
 });

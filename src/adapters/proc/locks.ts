@@ -2,7 +2,7 @@
  * Who holds the registry's lock, as the kernel reports it (`/proc/locks`, then `/proc/<pid>/stat` and
  * `cmdline`): Linux only; `undefined` elsewhere or when nobody does. The parsing is src/core/proc-locks.ts.
  */
-import { othersHoldOpen, parseProcLocks, processStateWords, registryLock } from "../../core/proc-locks.ts";
+import { parseProcLocks, processStateWords, registryLock } from "../../core/proc-locks.ts";
 import { readCmdline, readProcStat } from "./process-info.ts";
 
 /** A process holding a lock on the registry. */
@@ -46,20 +46,6 @@ export function registryLockHolder(path: string, ownPid: number): LockHolder | u
     ...(state ? { state, stateWords: processStateWords(state) } : {}),
     role: lock.role,
   };
-}
-
-/**
- * Whether another process has the registry at `path` open (a shared lock on its database file), or
- * `undefined` where the kernel does not say (no `/proc/locks`).
- */
-export function othersHaveOpen(path: string, ownPid: number): boolean | undefined {
-  try {
-    const ino = Deno.statSync(path).ino;
-    if (ino === null) return undefined;
-    return othersHoldOpen(parseProcLocks(Deno.readTextFileSync("/proc/locks")), ino, ownPid);
-  } catch {
-    return undefined;
-  }
 }
 
 function commandOf(pid: number): string {

@@ -95,6 +95,7 @@ async function runHere(
     });
     this.exitCode = outcome.code;
   } finally {
-    registry.close();
+    // A wrapper ends while other commands start: its close must not sync under the exclusive lock.
+    registry.close({ checkpointFirst: true });
   }
 }
