@@ -339,6 +339,20 @@ export function updateRun(registry: Registry, id: number, update: RunUpdate): bo
   });
 }
 
+/**
+ * Says why an ended run ended when its record does not (`run --detach` stopping a run at its ready
+ * timeout: the wrapper only saw a SIGTERM). Returns whether the record was changed.
+ */
+export function noteEndReason(registry: Registry, id: number, reason: string, now: number): boolean {
+  return registry.write(() =>
+    Number(
+      connection(registry).prepare(
+        "UPDATE runs SET reason = ?, last_seen_at = ? WHERE id = ? AND ended_at IS NOT NULL AND reason IS NULL",
+      ).run(reason, now, id).changes,
+    ) > 0
+  );
+}
+
 /** How a run ended: its state, why, and how its server last ended (when it did). */
 export interface RunEnd {
   state: "stopped" | "crashed";

@@ -101,6 +101,7 @@ const SERVER_FILE_POOLS: Record<string, number> = {
   "cli/detach_consent.test.ts": 122,
   "cli/control_warnings.test.ts": 123,
   "cli/control_wait.test.ts": 124,
+  "cli/control_reasons.test.ts": 125,
 };
 
 /** This test file's own pool (see {@link SERVER_FILE_POOLS}), or undefined for files that start no server. */

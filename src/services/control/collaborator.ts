@@ -23,6 +23,7 @@ import {
   updateRun,
 } from "../../registry/runs.ts";
 import { probe as probeTarget, type ReadyTarget } from "../run/ready.ts";
+import type { RunControl } from "../run/control.ts";
 import type { RunCollaborator, RunSession } from "../run/types.ts";
 
 /** How many output lines a wrapper keeps for `treehouse logs`. */
@@ -249,7 +250,7 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
           ...(exit && {
             exit_code: exit.signal ? null : exit.code,
             signal: exit.signal,
-            reason: `the server ${exitReason(exit)}; restarting`,
+            reason: `the server ${exitReason(exit)}; ${restartingText(control.nextRestart)}`,
           }),
         });
       });
@@ -333,6 +334,11 @@ export function controlCollaborator(options: ControlOptions): RunCollaborator & 
 /** How a server ended, for people: "exited with code 3", "was killed by SIGKILL". */
 export function exitReason(exit: { code: number; signal: string | null }): string {
   return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+/** "restart 4 of 5 in 1s" (the log's words for the coming attempt), or "restarting". */
+function restartingText(next: RunControl["nextRestart"]): string {
+  return next ? `restart ${next.attempt} of ${next.of} in ${next.delayMs / 1000}s` : "restarting";
 }
 
 /** Why a run ended `crashed`: it never became ready in time, or how its server last ended. */

@@ -8,7 +8,8 @@ import { logSize, tailLog } from "../../adapters/log-file.ts";
 import type { ExitInfo } from "../../adapters/process/spawn.ts";
 import type { AliveCheck } from "../../registry/allocations.ts";
 import type { Registry } from "../../registry/registry.ts";
-import { listRuns, type RunWithAllocation } from "../../registry/runs.ts";
+import { listRuns, noteEndReason, type RunWithAllocation } from "../../registry/runs.ts";
+import { exitReason } from "./collaborator.ts";
 
 /** A started background wrapper. */
 export interface StartedWrapper {
@@ -48,7 +49,12 @@ export type DetachOutcome =
     warnings: string[];
   }
   | { outcome: "exited"; code: number; tail: string[] }
-  | { outcome: "timeout"; tail: string[] };
+  | {
+    outcome: "timeout";
+    tail: string[];
+    /** Why it was not ready: "the server did not become ready within 5s: it exited with code 3 …". */
+    reason: string;
+  };
 
 /** How a detached wrapper's warning starts in its log (a continuation line starts with two spaces). */
 export const WRAPPER_WARNING = "treehouse: warning: ";
@@ -90,10 +96,12 @@ export async function startDetached(deps: DetachDeps, request: DetachRequest): P
   wrapper.exited.then((info) => (exit = info));
   const deadline = deps.now() + request.readyTimeoutMs;
   const tail = () => tailLog(request.log, request.tailLines ?? 20, mark);
+  let seen: RunWithAllocation | undefined;
   for (;;) {
     if (exit) return { outcome: "exited", code: exit.code === 0 ? 1 : exit.code, tail: tail() };
     const run = listRuns(deps.registry, { project_path: request.project_path })
       .find((r) => r.wrapper_pid === wrapper.pid && r.ended_at === null);
+    if (run) seen = run;
     if (run?.state === "ready") {
       wrapper.unref();
       return {
@@ -115,5 +123,28 @@ export async function startDetached(deps: DetachDeps, request: DetachRequest): P
     deps.signal(wrapper.pid, "SIGKILL"); // its watchdog ends the server
     await wrapper.exited;
   }
-  return { outcome: "timeout", tail: tail() };
+  const reason = notReadyReason(request.readyTimeoutMs, seen);
+  // The wrapper only saw a SIGTERM: its record says why the run ended (status --json's `reason`).
+  if (seen) {
+    try {
+      noteEndReason(deps.registry, seen.id, `${reason}; run --detach stopped it`, deps.now());
+    } catch { /* the record stays without a reason; the caller still says it */ }
+  }
+  return { outcome: "timeout", tail: tail(), reason };
+}
+
+/**
+ * Why a detached start was not ready in time, from the last record seen of it: "the server did not
+ * become ready within 5s", and when it crashed meanwhile ": it exited with code 3 and was restarted 2
+ * times". Pure.
+ */
+export function notReadyReason(
+  readyTimeoutMs: number,
+  run: Pick<RunWithAllocation, "exit_code" | "signal" | "restarts"> | undefined,
+): string {
+  const within = `the server did not become ready within ${readyTimeoutMs / 1000}s`;
+  if (!run || (run.exit_code === null && run.signal === null)) return within;
+  const how = exitReason({ code: run.exit_code ?? 0, signal: run.signal });
+  const times = run.restarts === 1 ? "once" : `${run.restarts} times`;
+  return `${within}: it ${how}` + (run.restarts > 0 ? ` and was restarted ${times}` : "");
 }

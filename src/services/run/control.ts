@@ -33,6 +33,11 @@ export class RunControl {
   lastExit: { code: number; signal: Deno.Signal | null } | null = null;
   /** The first start did not answer `--ready` in time (the run ends `crashed` for that). */
   readyTimedOut = false;
+  /**
+   * While `restarting` after a crash: which of `--restart`'s attempts comes next (the log's "restart 4 of
+   * 5") and after how long; null otherwise.
+   */
+  nextRestart: { attempt: number; of: number; delayMs: number } | null = null;
 
   constructor(startedAt: number) {
     this.startedAt = startedAt;

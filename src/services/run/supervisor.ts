@@ -243,6 +243,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
           restarts + 1
         } of ${backoff.length})`,
       );
+      control.nextRestart = { attempt: restarts + 1, of: backoff.length, delayMs: delay };
       control.enter("restarting", o.now());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -252,6 +253,7 @@ export async function supervise(o: SuperviseOptions): Promise<SuperviseResult> {
         };
       });
       wake = undefined;
+      control.nextRestart = null;
       if (stopping) {
         stoppedBetweenRuns = true; // the child had already ended: the signal decides the exit code
         break;

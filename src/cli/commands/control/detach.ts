@@ -117,7 +117,9 @@ export default async function detach(
       ? `; its last output:\n${result.tail.map((l) => `  ${l}`).join("\n")}`
       : " (no output)";
     if (result.outcome === "timeout") {
-      say(this, `treehouse: ${command[0] ?? "the server"} did not answer within ${readyTimeoutS}s${lines}`);
+      // What happened meanwhile (it crashed and was restarted…), not only that it did not answer.
+      const why = result.reason.replace(/^the server/, command[0] ?? "the server");
+      say(this, `treehouse: ${why}${lines}`);
       throw new TimeoutError(`Not ready after ${readyTimeoutS}s: the detached run was stopped`, {
         hint: `Check its output (log: ${log}), or raise --ready-timeout`,
       });
