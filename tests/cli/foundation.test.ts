@@ -133,6 +133,17 @@ Deno.test("`release` and `allocate` name hosts with the hostname template", () =
     const released = await cli(["release", "feature/x"], { cwd: repo, db, env });
     assert.equal(released.code, 0, released.stderr);
     assert.match(released.stderr, new RegExp(`\\(feature-x\\.${project}\\.test\\)`));
+    // --json has the full host as list --json and info --json do (hostname is the label).
+    await cli(["ip", "--branch", "feature/y"], { cwd: repo, db, env });
+    const info = JSON.parse(
+      (await cli(["info", "--json", "--branch", "feature/y"], { cwd: repo, db, env })).stdout,
+    );
+    const json = await cli(["release", "feature/y", "--json"], { cwd: repo, db, env });
+    assert.equal(json.code, 0, json.stderr);
+    const view = JSON.parse(json.stdout);
+    assert.equal(view.host, `feature-y.${project}.test`);
+    assert.equal(view.host, info.host);
+    assert.equal(view.hostname, info.hostname);
   }));
 
 Deno.test("`env` output survives eval in bash whatever the branch name contains", () =>

@@ -52,7 +52,8 @@ export default async function release(
     if (flags.dropDatabase) databases = await dropBranchDatabases(this, registry, a);
     if (flags.json) {
       const extra = flags.dropDatabase ? { databases } : {};
-      out(this, json({ ...a, stopped_pid: released.stopped ?? null, ...extra }));
+      // `host` is the full hostname, as in `list --json` and `info --json` (`hostname` is the label).
+      out(this, json({ ...a, host: hostFor(a, template), stopped_pid: released.stopped ?? null, ...extra }));
     } else {
       if (released.stopped !== undefined) say(this, `Stopped ${a.branch}'s server (pid ${released.stopped})`);
       say(this, `Released ${a.ip} (${hostFor(a, template)}) from ${a.branch}`);
