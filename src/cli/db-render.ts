@@ -33,6 +33,9 @@ export function eventPrinter(ctx: AppContext): { onEvent: (e: DbEvent) => void; 
             "their clients (the base branch's server) will reconnect",
         );
       }
+      if (e.kind === "ending-sessions") {
+        warn(ctx, `ending ${e.sessions} session${e.sessions === 1 ? "" : "s"} on ${e.name} to drop it`);
+      }
       if (e.kind === "busy") {
         say(
           ctx,

@@ -315,6 +315,32 @@ Deno.test({
         const after = await held.sql`SELECT pg_backend_pid() AS pid`.then((r) => Number(r[0]?.pid), () => -1);
         assert.notEqual(after, before, "the held session was ended");
       });
+
+      await t.step(
+        "db drop --terminate says how many sessions it ended, on stderr and in --json",
+        async () => {
+          const other = await holdSession(pg, "busy_dev_db_fallback");
+          try {
+            const refused = await w.run(["db", "drop", "--branch", "db-fallback", "--yes"]);
+            assert.equal(refused.code, 7, refused.stderr);
+            const r = await w.run([
+              "db",
+              "drop",
+              "--branch",
+              "db-fallback",
+              "--yes",
+              "--terminate",
+              "--json",
+            ]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(JSON.parse(r.stdout).sessions_ended, 1);
+            assert.match(r.stderr, /warning: ending 1 session on busy_dev_db_fallback to drop it/);
+            assert.equal(await w.exists("busy_dev_db_fallback"), false);
+          } finally {
+            await other.close().catch(() => {});
+          }
+        },
+      );
     } finally {
       await held.close();
     }
@@ -543,6 +569,7 @@ Deno.test({
         const dry = await w.run(["cleanup", "--drop-databases", "--dry-run"]);
         assert.equal(dry.code, 0, dry.stderr);
         assert.match(dry.stdout, /database\s+db-clean\s+gone_dev_db_clean/);
+        assert.match(dry.stdout, /^KIND\s+NAME\s+IP\/PORT\/DATABASE\s+PROJECT\s+REASON/);
         assert.match(dry.stderr, /Would remove 1 allocation and 1 database/);
         assert.ok(await w.exists("gone_dev_db_clean"));
         const plain = await w.run(["cleanup"]);

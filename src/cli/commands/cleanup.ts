@@ -84,7 +84,7 @@ async function render(
     ]),
   ];
   if (dbFailed) (await import("../db-render.ts")).reportDropFailures(ctx, databases);
-  if (rows.length > 0) out(ctx, table(["KIND", "NAME", "IP/PORT", "PROJECT", "REASON"], rows));
+  if (rows.length > 0) out(ctx, table(["KIND", "NAME", "IP/PORT/DATABASE", "PROJECT", "REASON"], rows));
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   const counts = [
     allocations.length > 0 ? plural(allocations.length, "allocation") : "",

@@ -38,6 +38,8 @@ export type DbEvent =
   | { kind: "busy"; base: string; sessions: number }
   /** `terminate`: ending the base's other sessions (their clients will reconnect). */
   | { kind: "terminating"; base: string; sessions: number }
+  /** `terminate` of a drop (or reset): ending the dropped database's other sessions. */
+  | { kind: "ending-sessions"; name: string; sessions: number }
   /** Bytes of dump passed so far. */
   | { kind: "progress"; bytes: number }
   /** A create that did not finish left this database: making it again. */

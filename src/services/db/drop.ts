@@ -71,6 +71,7 @@ export function dropWith(
           { hint: "Stop the branch's server first, or pass --terminate to end them" },
         );
       }
+      if (sessions > 0) deps.onEvent?.({ kind: "ending-sessions", name: req.name, sessions });
       await on("drop the database", () => session.drop(req.name, { force: sessions > 0 }));
     }
     forgetDatabase(registry, record.id);

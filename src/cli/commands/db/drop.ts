@@ -1,5 +1,7 @@
 /** `treehouse db drop`. */
+import type { DbEvent } from "../../../services/db/create.ts";
 import { dropDatabase } from "../../../services/db/drop.ts";
+import { eventPrinter } from "../../db-render.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
 import type { AppFlags, BranchFlags } from "../../target.ts";
@@ -17,13 +19,23 @@ export async function drop(this: AppContext, flags: DropFlags, branchArg?: strin
   const p = prepare(this, flags, branchArg, false);
   try {
     needYes(flags, `This drops database ${p.name} on ${p.resolved.label}`);
-    const record = await dropDatabase(deps(p), {
+    // How many sessions --terminate ended (0 without it: sessions refuse the drop).
+    let ended = 0;
+    const printer = eventPrinter(this);
+    const onEvent = (e: DbEvent) => {
+      if (e.kind === "ending-sessions") ended = e.sessions;
+      printer.onEvent(e);
+    };
+    const record = await dropDatabase(deps(p, onEvent), {
       ...p.target,
       name: p.name,
       terminate: flags.terminate,
     });
-    if (flags.json) out(this, json({ status: "dropped", ...record }));
-    else say(this, `Dropped ${record.name} (${record.branch}) on ${p.resolved.label}`);
+    if (flags.json) out(this, json({ status: "dropped", ...record, sessions_ended: ended }));
+    else {
+      const sessions = ended === 0 ? "" : `, ending ${ended} session${ended === 1 ? "" : "s"}`;
+      say(this, `Dropped ${record.name} (${record.branch}) on ${p.resolved.label}${sessions}`);
+    }
   } finally {
     p.registry.close();
   }
