@@ -90,62 +90,75 @@ export function parseConfigText(
       hint: `Allowed: ${allowed}`,
     });
   };
+  // Every problem of the file is reported at once (a hostile file is not fixed one run per key); any
+  // one of them refuses the whole file.
+  const problems: ConfigError[] = [];
   const refuse = (key: string, refusal: Refusal | undefined) => {
     if (!refusal || kind === "user") return;
-    throw new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${refusal.problem}`, {
-      hint: `To allow it, ${refusal.allow}`,
-    });
+    problems.push(
+      new ConfigError(`${path}:${lineOf(text, key)}: ${key}: ${refusal.problem}`, {
+        hint: `To allow it, ${refusal.allow}`,
+      }),
+    );
   };
   const walk = (table: Record<string, unknown>, prefix: string) => {
     for (const [name, value] of Object.entries(table)) {
-      const key = prefix ? `${prefix}.${name}` : name;
-      if (key === "group") {
-        file.group = parseGroup(
-          value,
-          path,
-          fail,
-          (k, env) => refuse(k, checkProjectValue("group.env", env, trust)),
-        );
-        continue;
-      }
-      if (key === "trust") {
-        if (kind !== "user") {
-          fail(key, "only your own config file can say what project files may do", userOnly());
-        }
-        file.trust = parseTrust(value, fail);
-        continue;
-      }
-      if (key === "run") {
-        file.run = parseRunTable(value, path, fail);
-        continue;
-      }
-      const def = keyByPath(key);
-      if (def) {
-        try {
-          file.values[def[0]] = def[1].fromToml(value);
-          file.lines[def[0]] = lineOf(text, key);
-        } catch (error) {
-          if (error instanceof InvalidValue) fail(key, error.message, error.allowed);
-          throw error;
-        }
-        refuse(
-          key,
-          key === "hostname_template"
-            ? checkTemplate(String(file.values[def[0]]), trust)
-            : checkProjectValue(key, file.values[def[0]], trust),
-        );
-      } else if (TABLES.has(key)) {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) {
-          fail(key, `expected a table, got ${typeName(value)}`, `a table [${key}]`);
-        }
-        walk(value as Record<string, unknown>, key);
-      } else {
-        const near = closest(key, [...allKeys(), "trust.domains", "trust.keys"]);
-        fail(key, near ? `unknown key (did you mean ${near}?)` : "unknown key", allKeys().join(", "));
+      try {
+        walkKey(prefix ? `${prefix}.${name}` : name, value);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems.push(error);
       }
     }
   };
+  const walkKey = (key: string, value: unknown) => {
+    if (key === "group") {
+      file.group = parseGroup(
+        value,
+        path,
+        fail,
+        (k, env) => refuse(k, checkProjectValue("group.env", env, trust)),
+      );
+      return;
+    }
+    if (key === "trust") {
+      if (kind !== "user") {
+        fail(key, "only your own config file can say what project files may do", userOnly());
+      }
+      file.trust = parseTrust(value, fail);
+      return;
+    }
+    if (key === "run") {
+      file.run = parseRunTable(value, path, fail);
+      return;
+    }
+    const def = keyByPath(key);
+    if (def) {
+      try {
+        file.values[def[0]] = def[1].fromToml(value);
+        file.lines[def[0]] = lineOf(text, key);
+      } catch (error) {
+        if (error instanceof InvalidValue) fail(key, error.message, error.allowed);
+        throw error;
+      }
+      refuse(
+        key,
+        key === "hostname_template"
+          ? checkTemplate(String(file.values[def[0]]), trust)
+          : checkProjectValue(key, file.values[def[0]], trust),
+      );
+    } else if (TABLES.has(key)) {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        fail(key, `expected a table, got ${typeName(value)}`, `a table [${key}]`);
+      }
+      walk(value as Record<string, unknown>, key);
+    } else {
+      const near = closest(key, [...allKeys(), "trust.domains", "trust.keys"]);
+      fail(key, near ? `unknown key (did you mean ${near}?)` : "unknown key", allKeys().join(", "));
+    }
+  };
   walk(doc, "");
+  if (problems.length > 0) throw fileProblems(path, problems);
   if (kind === "user" && file.run) {
     throw new ConfigError(`${path}:${lineOf(text, "run")}: run: only project files declare [run]`, {
       hint: `Move the [run] table into the project's ${PROJECT_FILE}`,
@@ -157,6 +170,18 @@ export function parseConfigText(
     });
   }
   return file;
+}
+
+/** One problem as it is, or all of a file's in one error: each with its line and what allows it. */
+function fileProblems(path: string, problems: readonly ConfigError[]): ConfigError {
+  if (problems.length === 1) return problems[0]!;
+  const lines = problems.map((p) => `  ${p.message}${p.hint ? `\n    ${p.hint}` : ""}`);
+  return new ConfigError(
+    `${path}: ${problems.length} problems, so none of the file is used:\n${lines.join("\n")}`,
+    {
+      hint: "Fix or remove each key above (its second line says what is allowed, or how to allow it)",
+    },
+  );
 }
 
 function userOnly(): string {

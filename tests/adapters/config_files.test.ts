@@ -47,6 +47,27 @@ Deno.test("a wrong type or an invalid value names the line, the key and what is 
   assert.match(e.hint ?? "", /offset, port, env/);
 });
 
+Deno.test("every refused key of a hostile project file is reported in one error, and the file is refused", () => {
+  const e = configError(
+    'pool = "127.0.0.1-127.0.0.9"\nhostname_template = "{branch}.example.com"\nmdns = "lan"\n' +
+      '[group.web]\noffset = 0\nenv = "PATH"\n[trust]\nkeys = ["pool"]\n',
+  );
+  assert.equal(e.exitCode, 8);
+  const [first, ...rest] = e.message.split("\n");
+  assert.equal(first, "/p/treehouse.toml: 5 problems, so none of the file is used:");
+  const text = rest.join("\n");
+  assert.match(text, /^ {2}\/p\/treehouse\.toml:1: pool: .*\n {4}To allow it, /m);
+  assert.match(text, /^ {2}\/p\/treehouse\.toml:2: hostname_template: /m);
+  assert.match(text, /^ {2}\/p\/treehouse\.toml:3: mdns: /m);
+  assert.match(text, /^ {2}\/p\/treehouse\.toml:6: group\.web\.env: /m);
+  assert.match(text, /^ {2}\/p\/treehouse\.toml:7: trust: only your own config file/m);
+  assert.match(e.hint ?? "", /each key above/);
+  // One problem alone reads as before: its line, and its own hint.
+  const one = configError('mdns = "lan"\n');
+  assert.match(one.message, /^\/p\/treehouse\.toml:1: mdns: /);
+  assert.match(one.hint ?? "", /^To allow it, /);
+});
+
 Deno.test("a zero heartbeat is refused in a file and in TREEHOUSE_HEARTBEAT (it would write the registry in a loop)", async () => {
   for (const scope of ["project", "user"] as const) {
     let error: unknown;
