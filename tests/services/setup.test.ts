@@ -187,12 +187,19 @@ Deno.test("setup --ports adds the pool-wide pf anchor and its daemon (--port80 i
 });
 
 Deno.test("setup on Linux explains that IPs need nothing and how to get mDNS or use the hosts file", async () => {
-  const r = await cli(["setup"], { env: { TREEHOUSE_PLATFORM: "linux", TREEHOUSE_DB: "/nonexistent/r.db" } });
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /nothing to set up for IPs/);
-  assert.match(r.stdout, /127\.0\.0\.0\/8 is local/);
-  assert.match(r.stdout, /libnss-mdns/);
-  assert.match(r.stdout, /hosts sync/);
+  const env = { TREEHOUSE_PLATFORM: "linux", TREEHOUSE_DB: "/nonexistent/r.db", XDG_CONFIG_HOME: "/xdg/cfg" };
+  for (const args of [["setup"], ["setup", "--dry-run"]]) {
+    const r = await cli(args, { env });
+    assert.equal(r.code, 0, r.stderr);
+    // Advice is a message (stderr), like the plans of --ports and --https; stdout stays empty.
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /nothing to set up for IPs/);
+    assert.match(r.stderr, /127\.0\.0\.0\/8 is local/);
+    assert.match(r.stderr, /libnss-mdns/);
+    assert.match(r.stderr, /hosts sync/);
+    // The user's config file where it really is.
+    assert.match(r.stderr, /mdns = "off" in \/xdg\/cfg\/treehouse\/config\.toml/);
+  }
 });
 
 Deno.test("a changed pool removes the aliases only the previous plist added, and uninstall removes both", () => {

@@ -9,6 +9,8 @@ export function linuxSetupAdvice(options: {
   uninstall: boolean;
   /** The `sudo … hosts sync` command, naming the registry in use. */
   hostsSync: string;
+  /** The user's config file as it is found (`$XDG_CONFIG_HOME/treehouse/config.toml` when set). */
+  userConfig?: string;
 }): string {
   const publish = onPath("avahi-publish", options.path);
   const lines = [
@@ -33,7 +35,9 @@ export function linuxSetupAdvice(options: {
       ]),
     "",
     "avahi announces every name to the whole network (it cannot keep them on this machine). For",
-    'names that stay here, set mdns = "off" in ~/.config/treehouse/config.toml and use the hosts file.',
+    `names that stay here, set mdns = "off" in ${
+      options.userConfig ?? "~/.config/treehouse/config.toml"
+    } and use the hosts file.`,
     "",
     "Without mDNS (or for browsers that ignore it), keep the names in /etc/hosts instead:",
     `  ${options.hostsSync}`,

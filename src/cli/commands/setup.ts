@@ -11,11 +11,12 @@ import { describeStep, planSetup, planUninstall } from "../../core/macos-plan.ts
 import { readMacState, runSteps } from "../../adapters/platform/macos.ts";
 import { verifySetup } from "../../services/setup.ts";
 import { linuxSetupAdvice } from "../../adapters/platform/linux.ts";
+import { userConfigPath } from "../../adapters/config-files.ts";
 import { currentPlatform } from "../../adapters/platform/platform.ts";
 import { sudoCommand } from "../../adapters/self.ts";
 import { registryPath } from "../../registry/path.ts";
 import type { AppContext } from "../context.ts";
-import { out, say } from "../output.ts";
+import { say } from "../output.ts";
 import { needsSudo, planConfirmed } from "../setup-prompt.ts";
 
 /** Flags of `setup`. */
@@ -48,7 +49,8 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
     return;
   }
   if (platform.name === "linux") {
-    out(
+    // Advice is a message, like the plans of `--ports` and `--https` (stderr); stdout stays for data.
+    say(
       this,
       linuxSetupAdvice({
         pool: formatPool(settings.pool),
@@ -56,6 +58,7 @@ export default async function setup(this: AppContext, flags: SetupFlags): Promis
         port80: flags.port80 ?? false,
         uninstall: flags.uninstall ?? false,
         hostsSync: sudoCommand(registryPath(this.dbFlag, this.env), ["hosts", "sync"]),
+        userConfig: userConfigPath(this.env),
       }),
     );
     return;
