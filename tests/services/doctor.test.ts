@@ -84,6 +84,52 @@ Deno.test("doctor reports an out-of-sync hosts block with the sudo command, exit
   }
 });
 
+/** Whether this machine can make a temp file immutable (`chattr +i`: root on ext4 and the like). */
+function canChattr(): boolean {
+  const dir = Deno.makeTempDirSync({ prefix: "treehouse-chattr-" });
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, `${dir}/f`], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  try {
+    Deno.writeTextFileSync(`${dir}/f`, "");
+    return chattr("+i") && chattr("-i");
+  } catch {
+    return false;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "doctor fails the registry check for an immutable file (chattr +i), which mode bits and root call writable",
+  // Needs chattr +i: root, on a filesystem with attributes (ext4, xfs…).
+  ignore: !canChattr(),
+  fn: async () => {
+    const tmp = await tempDir();
+    const db = `${tmp.path}/registry.db`;
+    try {
+      await cli(["doctor", "--fix", "--json"], { db, env: QUIET }); // creates the registry
+      const before = await Deno.readFile(db);
+      const chattr = (flag: string) => new Deno.Command("chattr", { args: [flag, db] }).output();
+      assert.ok((await chattr("+i")).success);
+      try {
+        const r = await cli(["doctor", "--json"], { db, env: QUIET });
+        assert.equal(r.code, 12, r.stderr);
+        const registry = check(JSON.parse(r.stdout), "registry");
+        assert.equal(registry.status, "fail");
+        assert.match(registry.detail, /registry\.db cannot be opened for writing: Operation not permitted/);
+        assert.equal(registry.fix, `chattr -i -a ${db}`);
+      } finally {
+        await chattr("-i");
+      }
+      assert.deepEqual(await Deno.readFile(db), before, "the file is not changed");
+    } finally {
+      await tmp.cleanup();
+    }
+  },
+});
+
 Deno.test("doctor names a damaged registry and a bad setting with the commands that fix them, touching nothing", async () => {
   const tmp = await tempDir();
   try {

@@ -33,6 +33,10 @@ export function checkRegistry(env: DoctorContext): Check {
         fix: `mv ${env.dbPath} ${env.dbPath}.broken   # a new registry is created on next use`,
       };
     }
+    // Opened for writing for real (nothing written): the mode bits say nothing of root, nor of an
+    // immutable file (`chattr +i`), which SQLite opens read-only without a word.
+    const unwritable = openForWriting(env.dbPath);
+    if (unwritable) return unwritable;
     registry.write(() => undefined); // takes the write lock: proves the file and its directory are writable
     env.allocations = listAllocations(registry);
     return {
@@ -49,6 +53,25 @@ export function checkRegistry(env: DoctorContext): Check {
       status: "fail",
       detail: problem(error).detail,
       fix: registryFix(error, env.dbPath),
+    };
+  }
+}
+
+/** A failing check when the registry file cannot be opened for writing (its content is not touched). */
+function openForWriting(path: string): Check | undefined {
+  try {
+    Deno.openSync(path, { write: true }).close();
+    return undefined;
+  } catch (error) {
+    const text = (error as Error).message;
+    // EPERM (not EACCES): an attribute, not the mode, keeps it read-only.
+    const attribute = /not permitted/i.test(text);
+    return {
+      id: "registry",
+      status: "fail",
+      detail: `${path} cannot be opened for writing: ${text.replace(/:? ?\(os error \d+\).*$/, "")}` +
+        (attribute ? " (an immutable or append-only attribute? see lsattr)" : ""),
+      fix: attribute ? `chattr -i -a ${path}` : `chmod u+w ${path}`,
     };
   }
 }
