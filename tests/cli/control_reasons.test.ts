@@ -51,16 +51,21 @@ Deno.test("a crash-looping detached run that is not ready in time is said to hav
       "echo boom; exit 3",
     ], options);
     assert.equal(r.code, 11, r.stderr);
-    assert.match(
-      r.stderr,
-      /^treehouse: sh did not become ready within 3s: it exited with code 3 and was restarted (once|\d+ times)/m,
-    );
+    // Usually run --detach gives up first and says what the record saw ("…: it exited with code 3 and was
+    // restarted N times"); when its wrapper's own ready timeout fires first (a loaded machine), the wrapper
+    // ends the run itself and the words differ: the restarts are then read from the record.
+    assert.match(r.stderr, /did not become ready within 3s|Not ready after 3s/);
     assert.doesNotMatch(r.stderr, /did not answer/);
     const view = await statusJson("polish-loop", project, options);
-    assert.match(
-      view.reason ?? "",
-      /did not become ready within 3s: it exited with code 3 and was restarted/,
-    );
+    assert.match(view.reason ?? "", /did not become ready within 3s/);
+    if (/run --detach stopped it/.test(view.reason ?? "")) {
+      assert.match(
+        r.stderr,
+        /^treehouse: sh did not become ready within 3s: it exited with code 3 and was restarted (once|\d+ times)/m,
+      );
+      assert.match(view.reason ?? "", /: it exited with code 3 and was restarted/);
+    }
+    assert.ok((view.restarts ?? 0) >= 1, JSON.stringify(view));
   } finally {
     await tmp.cleanup();
   }
