@@ -31,9 +31,13 @@ Deno.test("dashboard --open runs xdg-open with the page's URL", async () => {
   const tmp = await tempDir();
   const bin = `${tmp.path}/bin`;
   await Deno.mkdir(bin);
-  await Deno.writeTextFile(`${bin}/xdg-open`, `#!/bin/sh\necho "$@" > "${tmp.path}/opened"\n`, {
-    mode: 0o755,
-  });
+  await Deno.writeTextFile(
+    `${bin}/xdg-open`,
+    `#!/bin/sh\necho "$@" > "${tmp.path}/opening" && mv "${tmp.path}/opening" "${tmp.path}/opened"\n`,
+    {
+      mode: 0o755,
+    },
+  );
   const env = { ...POOL, PATH: `${bin}:${Deno.env.get("PATH")}`, TREEHOUSE_PLATFORM: "linux" };
   const run = startCli(["dashboard", "--listen", "127.0.0.1:0", "--open"], { db: `${tmp.path}/r.db`, env });
   try {
