@@ -4,13 +4,13 @@
  * variables, and its collaborators announce the name and keep the heartbeat.
  */
 import { restartBackoffFrom } from "../../core/child-env.ts";
-import { prepareRun, projectCollaborator } from "../../services/run/project-run.ts";
+import { projectCollaborator } from "../../services/run/project-run.ts";
 import { runServer } from "../../services/run/session.ts";
 import { loadSettings } from "../../services/settings.ts";
 import type { AppContext } from "../context.ts";
 import { formatError, TreehouseError } from "../../errors.ts";
 import { RotatingLog } from "../../adapters/log-file.ts";
-import { confirmProjectCommand } from "../run-consent.ts";
+import { plannedRun } from "../run-consent.ts";
 import { runDeps, type RunFlags } from "../run-deps.ts";
 import { openRegistry, resolveTarget } from "../target.ts";
 
@@ -47,17 +47,7 @@ async function runHere(
   const registry = openRegistry(this);
   try {
     // The service, its command (with the framework's preset), port and checks, before anything is allocated.
-    const plan = prepareRun(registry, target, {
-      typed: command,
-      service: flags.service,
-      port: flags.port,
-      ready: flags.ready,
-      restart: flags.restart,
-      preset: flags.preset !== false,
-    }, { config: settings.run, defaultPort: settings.defaultPort, env: this.env, cwd: this.cwd });
-    if (plan.fromConfig) {
-      await confirmProjectCommand(this, registry, target.project_path, plan, flags.yes === true);
-    }
+    const plan = await plannedRun(this, registry, target, flags, command, settings);
     // `[run] https = true` is the service's default for --https (then the https setting).
     const deps = await runDeps(
       this,

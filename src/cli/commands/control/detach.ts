@@ -14,8 +14,7 @@ import { registryPath } from "../../../registry/path.ts";
 import { startDetached } from "../../../services/control/detach.ts";
 import { viewOfRun } from "../../../services/control/runs.ts";
 import { loadSettings } from "../../../services/settings.ts";
-import { prepareRun } from "../../../services/run/project-run.ts";
-import { confirmProjectCommand } from "../../run-consent.ts";
+import { plannedRun } from "../../run-consent.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say, warn } from "../../output.ts";
 import { openRegistry, resolveTarget } from "../../target.ts";
@@ -63,16 +62,7 @@ export default async function detach(
     if (flags.yes !== true) {
       // A command the project's treehouse.toml brought is agreed to here, on the user's terminal: the
       // wrapper has none, so it could only fail with exit 2 and leave the question in its log.
-      const settings = loadSettings(this.config, this.cwd);
-      const plan = prepareRun(registry, target, {
-        typed: command,
-        service: flags.service,
-        port: flags.port,
-        ready: flags.ready,
-        restart: flags.restart,
-        preset: flags.preset !== false,
-      }, { config: settings.run, defaultPort: settings.defaultPort, env: this.env, cwd: this.cwd });
-      if (plan.fromConfig) await confirmProjectCommand(this, registry, target.project_path, plan, false);
+      await plannedRun(this, registry, target, flags, command, loadSettings(this.config, this.cwd));
     }
     const result = await startDetached({
       registry,
