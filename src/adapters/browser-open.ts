@@ -11,7 +11,12 @@ export function browserOpener(platform: "macos" | "linux"): string {
  * on as the browser; either way it is not ours to end). A missing opener raises MissingToolError.
  */
 export function openInBrowser(url: string, platform: "macos" | "linux"): Promise<number> {
-  const child = spawn(browserOpener(platform), {
+  return openWith(browserOpener(platform), url);
+}
+
+/** Runs `opener url` with no input or output and resolves to its exit code (see {@link openInBrowser}). */
+export function openWith(opener: string, url: string): Promise<number> {
+  const child = spawn(opener, {
     args: [url],
     stdin: "null",
     stdout: "null",

@@ -1,6 +1,7 @@
 /** `treehouse open [BRANCH] [--print]`: opens the run's URL in the default browser (open / xdg-open). */
 import { MissingToolError } from "../../../errors.ts";
-import { onPath, spawn } from "../../../adapters/process/spawn.ts";
+import { onPath } from "../../../adapters/process/spawn.ts";
+import { openWith } from "../../../adapters/browser-open.ts";
 import { status as runStatus } from "../../../services/control/runs.ts";
 import type { AppContext } from "../../context.ts";
 import { json, out, say } from "../../output.ts";
@@ -27,15 +28,8 @@ export default async function open(this: AppContext, flags: OpenFlags, branchArg
       hint: "Install xdg-utils, or print the URL with `treehouse open --print`",
     });
   }
-  const child = spawn(opener, {
-    args: [url],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    tool: true,
-  });
-  const exit = await child.exited;
-  if (exit.code !== 0) {
-    say(this, `treehouse: ${opener} exited with code ${exit.code}; the URL is ${url}`);
+  const code = await openWith(opener, url);
+  if (code !== 0) {
+    say(this, `treehouse: ${opener} exited with code ${code}; the URL is ${url}`);
   }
 }
